@@ -1,0 +1,57 @@
+/**
+ * The contract between `MilvusLiteServer` and the two ways of running milvus-lite.
+ * `engines/native.ts` runs the 2.4/2.5 binary; `engines/python.ts` runs the 3.x `milvus-lite server`.
+ * Neither knows about pools or reference counts.
+ */
+
+/** Which milvus-lite server implementation runs a database. `'remote'` is a pass-through URI. */
+export type EngineName = 'native' | 'python';
+
+/** Where milvus-lite was found, as reported by `findMilvusLite()`. */
+export interface Installation {
+  readonly engine: EngineName;
+  /** milvus-lite's version as installed, e.g. `'2.5.1'` or `'3.2.2'`. */
+  readonly version: string;
+  /** The Python interpreter of the environment that holds milvus-lite (it also runs the helpers). */
+  readonly python: string;
+  /** native: the `milvus` binary; python: the `milvus-lite` console script (or python itself). */
+  readonly binary: string;
+  /** native only: the directory of the binary's shared libraries. */
+  readonly libDir?: string;
+  /** Which search step found it, e.g. `'option'`, `'MILVUS_LITE_PYTHON'`, `'VIRTUAL_ENV'`, `'cache'`, `'PATH'`. */
+  readonly source: string;
+}
+
+/** How a server process ended. */
+export interface ExitInfo {
+  readonly code: number | null;
+  readonly signal: string | null;
+  /** The last lines of the server's stderr (and stdout where that is where it writes). */
+  readonly stderrTail: string;
+}
+
+export interface EngineStartOptions {
+  readonly installation: Installation;
+  /** Absolute, normalized path of the database (a file for native, a directory for python). */
+  readonly dbPath: string;
+  readonly signal?: AbortSignal;
+  readonly startTimeoutMs: number;
+  readonly stopTimeoutMs: number;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** One running server process, ready: a real gRPC call has answered. */
+export interface EngineProcess {
+  /** What the Node SDK connects to: `unix:/abs/sock` or `http://127.0.0.1:PORT`. */
+  readonly uri: string;
+  readonly pid: number;
+  /** Settles once when the process is gone, however it went. Never rejects. */
+  readonly exited: Promise<ExitInfo>;
+  /** Graceful stop, then SIGKILL after stopTimeoutMs; removes sockets and lock files, never the database. Idempotent. */
+  stop(): Promise<ExitInfo>;
+}
+
+export interface Engine {
+  readonly name: EngineName;
+  start(options: EngineStartOptions): Promise<EngineProcess>;
+}

@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+// One run covers every package and the cross-package tests in test/.
+export default defineConfig({
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**', 'test/soak/**'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // milvus-lite servers are heavy: two cores, so keep file-level parallelism modest.
+    maxWorkers: 2,
+    minWorkers: 1,
+    pool: 'forks',
+    globalSetup: ['test/global-setup.ts'],
+  },
+});
