@@ -1,1 +1,15 @@
-export {};
+export { LeasePool } from './lease-pool.js';
+export type { AcquireOptions, Acquisition, LeasePoolStats } from './lease-pool.js';
+export { Lease } from './lease.js';
+export {
+  LeasePoolError,
+  PoolClosedError,
+  AcquireTimeoutError,
+  StartError,
+  InvalidKeyError,
+  KeyLockedError,
+  LeaseRevokedError,
+  StopTimeoutError,
+} from './errors.js';
+export { normalizePathKey } from './normalize-key.js';
+export type { LeasePoolOptions, LockOptions, StartContext, StopContext, StopReason } from './options.js';

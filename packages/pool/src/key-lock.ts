@@ -1,0 +1,33 @@
+import lockfile from 'proper-lockfile';
+import { KeyLockedError } from './errors.js';
+import type { FilledOptions } from './options.js';
+
+/** Releases a held key lock. */
+export type Unlock = () => Promise<void>;
+
+/**
+ * Takes the cross-process lock of a key with proper-lockfile, failing at once with KeyLockedError
+ * when another live process holds it. `onCompromised` replaces proper-lockfile's default, which throws.
+ */
+export async function lockKey(
+  key: string,
+  options: NonNullable<FilledOptions<unknown>['lock']>,
+  onCompromised: (error: Error) => void,
+): Promise<Unlock> {
+  const lockfilePath = options.lockfilePath?.(key);
+  try {
+    return await lockfile.lock(key, {
+      realpath: false,
+      retries: 0,
+      stale: options.staleMs,
+      ...(options.updateMs === undefined ? {} : { update: options.updateMs }),
+      ...(lockfilePath === undefined ? {} : { lockfilePath }),
+      onCompromised,
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOCKED') {
+      throw new KeyLockedError(key, `another process holds its lock ${lockfilePath ?? `${key}.lock`}`, { cause: error });
+    }
+    throw error;
+  }
+}
