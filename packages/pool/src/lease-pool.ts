@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import {
   AcquireTimeoutError,
   KeyLockedError,
@@ -63,20 +64,7 @@ interface Entry<R> {
   resolveSettled: () => void;
 }
 
-interface LeakRecord {
-  readonly pool: LeasePool<unknown>;
-  readonly entry: Entry<unknown>;
-  readonly stack: string | undefined;
-}
-
 const RESOLVED = Promise.resolve();
-
-const leakRegistry = new FinalizationRegistry<LeakRecord>(({ pool, entry, stack }) => {
-  process.emitWarning(leakMessage(entry.key, stack), { code: 'LEASEHOLD_LEASE_LEAKED' });
-  pool[kLeaked](entry);
-});
-
-const kLeaked = Symbol('leaked');
 
 async function disposeAcquisition(this: Promise<Lease<unknown>>): Promise<void> {
   let lease: Lease<unknown>;
@@ -112,6 +100,8 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
   readonly #hot = new Map<unknown, Entry<R>>();
   readonly #capacityQueue: Array<() => void> = [];
   readonly #closeController = new AbortController();
+  // Concurrent cold acquires of one raw key share one normalization (realpath) instead of a herd of them.
+  readonly #normalizing = new Map<unknown, Promise<string>>();
   readonly #captureStacks: boolean;
   #closing: Promise<void> | undefined;
   #tick = 0;
@@ -122,9 +112,12 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
   #lost = 0;
   #leaked = 0;
 
-  constructor(options: LeasePoolOptions<R> & { readonly captureStacks?: boolean }) {
+  constructor(options: LeasePoolOptions<R>) {
     this.#options = fillOptions(options);
-    this.#captureStacks = options.captureStacks ?? process.env['NODE_ENV'] !== 'production';
+    // Every cold acquire listens for close; a herd of them is not a listener leak.
+    setMaxListeners(0, this.#closeController.signal);
+    // Off by default: a captured stack costs ~3-10 µs, many times the rest of a hot acquire.
+    this.#captureStacks = options.captureStacks ?? process.env['LEASEHOLD_TRACE_LEASES'] === '1';
   }
 
   /**
@@ -193,15 +186,15 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
   }
 
   /** @internal */
-  releaseLease(lease: Lease<unknown>, slot: object): Promise<void> {
-    leakRegistry.unregister(lease);
+  releaseLease(slot: object): Promise<void> {
     return this.#drop(slot as Entry<R>);
   }
 
-  /** @internal called by the leak registry */
-  [kLeaked](entry: Entry<unknown>): void {
+  /** @internal called when a lease was garbage-collected unreleased */
+  leaseLeaked(slot: object, key: string, trace: Error | undefined): void {
     this.#leaked++;
-    void this.#drop(entry as Entry<R>);
+    process.emitWarning(leakMessage(key, trace), { code: 'LEASEHOLD_LEASE_LEAKED' });
+    void this.#drop(slot as Entry<R>);
   }
 
   #drop(entry: Entry<R>): Promise<void> {
@@ -226,10 +219,8 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
       clearTimeout(entry.idleTimer);
       entry.idleTimer = undefined;
     }
-    const stack = this.#captureStacks ? new Error('acquired here').stack : undefined;
-    const lease = new Lease<R>(this, entry, entry.key, entry.resource as R, entry.controller.signal, stack);
-    leakRegistry.register(lease, { pool: this as LeasePool<unknown>, entry: entry as Entry<unknown>, stack }, lease);
-    return lease;
+    const trace = this.#captureStacks ? new Error('the lease was acquired here') : undefined;
+    return new Lease<R>(this, entry, entry.key, entry.resource as R, entry.controller.signal, trace);
   }
 
   async #acquireCold(raw: unknown, options: AcquireOptions | undefined): Promise<Lease<R>> {
@@ -247,7 +238,7 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
     this.#closeController.signal.addEventListener('abort', onClose, { once: true });
     const timer = timeoutMs === undefined ? undefined : setTimeout(() => abort(new AcquireTimeoutError(raw, timeoutMs)), timeoutMs);
     try {
-      const key = await this.#options.normalizeKey(raw);
+      const key = await this.#wait(this.#normalize(raw), controller.signal);
       controller.signal.throwIfAborted();
       return await this.#acquireKey(raw, key, controller.signal);
     } finally {
@@ -255,6 +246,17 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
       userSignal?.removeEventListener('abort', onUserAbort);
       this.#closeController.signal.removeEventListener('abort', onClose);
     }
+  }
+
+  #normalize(raw: unknown): Promise<string> {
+    let pending = this.#normalizing.get(raw);
+    if (pending === undefined) {
+      pending = Promise.resolve()
+        .then(() => this.#options.normalizeKey(raw))
+        .finally(() => this.#normalizing.delete(raw));
+      this.#normalizing.set(raw, pending);
+    }
+    return pending;
   }
 
   async #acquireKey(raw: unknown, key: string, signal: AbortSignal): Promise<Lease<R>> {
@@ -388,20 +390,28 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
     });
   }
 
-  #wait(promise: Promise<void>, signal: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  #wait<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
       const onAbort = (): void => {
         this.#waiting--;
         reject(signal.reason);
       };
       this.#waiting++;
       signal.addEventListener('abort', onAbort, { once: true });
-      void promise.then(() => {
-        if (signal.aborted) return;
-        signal.removeEventListener('abort', onAbort);
-        this.#waiting--;
-        resolve();
-      });
+      promise.then(
+        (value) => {
+          if (signal.aborted) return;
+          signal.removeEventListener('abort', onAbort);
+          this.#waiting--;
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (signal.aborted) return;
+          signal.removeEventListener('abort', onAbort);
+          this.#waiting--;
+          reject(error);
+        },
+      );
     });
   }
 

@@ -1,9 +1,28 @@
 /** What a lease needs from its pool; internal. */
 export interface LeaseOwner {
-  releaseLease(lease: Lease<unknown>, slot: object): Promise<void>;
+  releaseLease(slot: object): Promise<void>;
+  leaseLeaked(slot: object, key: string, trace: Error | undefined): void;
 }
 
-const kNoStack = '(acquiring stack not captured: set captureStacks)';
+interface LeakRecord {
+  readonly owner: LeaseOwner;
+  readonly slot: object;
+  readonly key: string;
+  readonly trace: Error | undefined;
+}
+
+const registry = new FinalizationRegistry<LeakRecord>(({ owner, slot, key, trace }) => owner.leaseLeaked(slot, key, trace));
+
+// Leases are registered for leak detection one macrotask after they are taken: a lease released
+// before then (most of them) never pays for the registry. Until then this array keeps it alive.
+const pending: Lease<unknown>[] = [];
+const kFlushAt = 1024;
+
+function flushPending(): void {
+  for (const lease of pending.splice(0)) lease[kTrack]();
+}
+
+const kTrack = Symbol('track');
 
 /**
  * One holder's share of a running resource. Release it exactly when done (idempotent), or let
@@ -20,20 +39,22 @@ export class Lease<R> implements AsyncDisposable {
   readonly resource: R;
   /** Aborted (with a `LeaseRevokedError`) when the resource is lost, evicted, or the pool closes. */
   readonly signal: AbortSignal;
-  /** @internal where the lease was taken, for the leak warning */
-  readonly stack: string | undefined;
   #owner: LeaseOwner;
   #slot: object;
+  #trace: Error | undefined;
+  #tracked = false;
   #released: Promise<void> | undefined;
 
   /** @internal leases come from `LeasePool.acquire` */
-  constructor(owner: LeaseOwner, slot: object, key: string, resource: R, signal: AbortSignal, stack: string | undefined) {
+  constructor(owner: LeaseOwner, slot: object, key: string, resource: R, signal: AbortSignal, trace: Error | undefined) {
     this.#owner = owner;
     this.#slot = slot;
     this.key = key;
     this.resource = resource;
     this.signal = signal;
-    this.stack = stack;
+    this.#trace = trace;
+    if (pending.push(this as Lease<unknown>) === 1) setImmediate(flushPending).unref();
+    else if (pending.length >= kFlushAt) flushPending();
   }
 
   /** Whether `release()` has been called. */
@@ -46,16 +67,28 @@ export class Lease<R> implements AsyncDisposable {
    * after the stop) or arms the idle timer. Never rejects; calling it again returns the same promise.
    */
   release(): Promise<void> {
-    return (this.#released ??= this.#owner.releaseLease(this as Lease<unknown>, this.#slot));
+    if (this.#released !== undefined) return this.#released;
+    if (this.#tracked) registry.unregister(this);
+    return (this.#released = this.#owner.releaseLease(this.#slot));
   }
 
   /** Same as `release()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.release();
   }
+
+  /** @internal */
+  [kTrack](): void {
+    if (this.#released !== undefined) return;
+    this.#tracked = true;
+    registry.register(this, { owner: this.#owner, slot: this.#slot, key: this.key, trace: this.#trace }, this);
+  }
 }
 
 /** The leak warning text for a lease that was garbage-collected unreleased. */
-export function leakMessage(key: string, stack: string | undefined): string {
-  return `leasehold: a lease on ${key} was garbage-collected without release(); its resource was kept up until now. Acquired at:\n${stack ?? kNoStack}`;
+export function leakMessage(key: string, trace: Error | undefined): string {
+  // The stack is formatted only now: reading it at acquire time would cost ~10 µs per lease.
+  const stack = trace?.stack;
+  const where = stack === undefined ? 'Set captureStacks: true (or LEASEHOLD_TRACE_LEASES=1) to see where it was acquired.' : `Acquired at:\n${stack}`;
+  return `leasehold: a lease on ${key} was garbage-collected without release(); it is released now. ${where}`;
 }

@@ -43,6 +43,11 @@ export interface LeasePoolOptions<R> {
   readonly normalizeKey?: (key: unknown) => Promise<string> | string;
   /** Cross-process exclusivity per key with proper-lockfile (off by default). */
   readonly lock?: boolean | LockOptions;
+  /**
+   * Record where each lease is acquired, for the leak warning. Costs a few µs per acquire, so it is
+   * off unless set here or by `LEASEHOLD_TRACE_LEASES=1`.
+   */
+  readonly captureStacks?: boolean;
   /** Receives errors that have no caller to go to: failed or hung stops, lock release failures. */
   readonly onError?: (error: unknown, context: StopContext) => void;
 }
