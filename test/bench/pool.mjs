@@ -74,13 +74,13 @@ export async function bench({ runs, log }) {
 
   // Memory of 10,000 idle keys (idleTimeoutMs Infinity), measured as heap growth after gc.
   const perKey = [];
-  for (let run = 0; run < runs && global.gc; run++) {
-    global.gc();
+  for (let run = 0; run < runs && globalThis.gc; run++) {
+    globalThis.gc();
     const before = process.memoryUsage().heapUsed;
     const pool = new LeasePool({ start: async (k) => ({ k }), idleTimeoutMs: Infinity });
     for (let i = 0; i < IDLE_KEYS; i++) await (await pool.acquire(join(dir, `idle-${i}.db`))).release();
     await new Promise((r) => setImmediate(r));
-    global.gc();
+    globalThis.gc();
     perKey.push((process.memoryUsage().heapUsed - before) / IDLE_KEYS);
     if (pool.stats().idle !== IDLE_KEYS) throw new Error(`expected ${IDLE_KEYS} idle keys, got ${pool.stats().idle}`);
     await pool.close();

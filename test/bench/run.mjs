@@ -59,7 +59,7 @@ for (const area of areas) {
     console.log(`${row.section} | ${row.metric}: ${cell(row.ours, row.unit)}${peer}`);
   }
 }
-if (!global.gc) log('note: run with --expose-gc for memory figures');
+if (!globalThis.gc) log('note: run with --expose-gc for memory figures');
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 const machine = `${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()} ${os.arch()}, Node ${process.version}`;
