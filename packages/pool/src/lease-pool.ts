@@ -42,6 +42,7 @@ export interface LeasePoolStats {
 
 interface Waiter {
   readonly raw: unknown;
+  readonly trace: Error | undefined;
   readonly resolve: (lease: Lease<never>) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -125,9 +126,10 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
    * also `AsyncDisposable`, so `await using lease = pool.acquire(key)` releases it once acquired.
    */
   acquire(key: unknown, options?: AcquireOptions): Acquisition<R> {
+    const trace = this.#captureStacks ? this.#trace() : undefined;
     const entry = this.#hot.get(key);
-    if (entry !== undefined && (options === undefined || options.signal?.aborted !== true)) return asAcquisition(Promise.resolve(this.#lease(entry)));
-    return asAcquisition(this.#acquireCold(key, options));
+    if (entry !== undefined && (options === undefined || options.signal?.aborted !== true)) return asAcquisition(Promise.resolve(this.#lease(entry, trace)));
+    return asAcquisition(this.#acquireCold(key, options, trace));
   }
 
   /** Stops the resource of `key` now, whoever leases it; their signals abort. Resolves after the stop. */
@@ -192,9 +194,15 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
 
   /** @internal called when a lease was garbage-collected unreleased */
   leaseLeaked(slot: object, key: string, trace: Error | undefined): void {
+    const entry = slot as Entry<R>;
+    // A lease whose resource is already gone held nothing; only one that kept a resource up leaked.
+    if (entry.state !== 'ready') {
+      entry.leases--;
+      return;
+    }
     this.#leaked++;
     process.emitWarning(leakMessage(key, trace), { code: 'LEASEHOLD_LEASE_LEAKED' });
-    void this.#drop(slot as Entry<R>);
+    void this.#drop(entry);
   }
 
   #drop(entry: Entry<R>): Promise<void> {
@@ -212,18 +220,23 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
     return RESOLVED;
   }
 
-  #lease(entry: Entry<R>): Lease<R> {
+  #trace(): Error {
+    const trace = new Error('the lease was acquired here');
+    Error.captureStackTrace(trace, this.acquire);
+    return trace;
+  }
+
+  #lease(entry: Entry<R>, trace: Error | undefined): Lease<R> {
     entry.leases++;
     entry.lastUsed = ++this.#tick;
     if (entry.idleTimer !== undefined) {
       clearTimeout(entry.idleTimer);
       entry.idleTimer = undefined;
     }
-    const trace = this.#captureStacks ? new Error('the lease was acquired here') : undefined;
     return new Lease<R>(this, entry, entry.key, entry.resource as R, entry.controller.signal, trace);
   }
 
-  async #acquireCold(raw: unknown, options: AcquireOptions | undefined): Promise<Lease<R>> {
+  async #acquireCold(raw: unknown, options: AcquireOptions | undefined, trace: Error | undefined): Promise<Lease<R>> {
     if (this.#closing !== undefined) throw new PoolClosedError();
     const timeoutMs = options?.timeoutMs;
     if (timeoutMs !== undefined && !(timeoutMs >= 0)) throw new RangeError(`timeoutMs must be ≥ 0, got ${String(timeoutMs)}`);
@@ -240,7 +253,7 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
     try {
       const key = await this.#wait(this.#normalize(raw), controller.signal);
       controller.signal.throwIfAborted();
-      return await this.#acquireKey(raw, key, controller.signal);
+      return await this.#acquireKey(raw, key, controller.signal, trace);
     } finally {
       if (timer !== undefined) clearTimeout(timer);
       userSignal?.removeEventListener('abort', onUserAbort);
@@ -259,7 +272,7 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
     return pending;
   }
 
-  async #acquireKey(raw: unknown, key: string, signal: AbortSignal): Promise<Lease<R>> {
+  async #acquireKey(raw: unknown, key: string, signal: AbortSignal, trace: Error | undefined): Promise<Lease<R>> {
     let queued = false;
     for (;;) {
       signal.throwIfAborted();
@@ -276,14 +289,14 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
           continue;
         }
         const fresh = this.#startEntry(key);
-        return this.#waitForStart(fresh, raw, signal);
+        return this.#waitForStart(fresh, raw, signal, trace);
       }
       if (entry.state === 'ready') {
         this.#hot.set(raw, entry);
         entry.aliases.add(raw);
-        return this.#lease(entry);
+        return this.#lease(entry, trace);
       }
-      if (entry.state === 'starting' && entry.doom === undefined) return this.#waitForStart(entry, raw, signal);
+      if (entry.state === 'starting' && entry.doom === undefined) return this.#waitForStart(entry, raw, signal, trace);
       // Stopping, or a start that will be stopped: never two resources for one key, so wait it out.
       await this.#wait(entry.settled, signal);
     }
@@ -349,7 +362,7 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
     for (const waiter of entry.waiters) {
       this.#hot.set(waiter.raw, entry);
       entry.aliases.add(waiter.raw);
-      waiter.resolve(this.#lease(entry) as Lease<never>);
+      waiter.resolve(this.#lease(entry, waiter.trace) as Lease<never>);
     }
     entry.waiters.clear();
   }
@@ -360,7 +373,7 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
     return new StartError(entry.key, doom.cause ?? new Error(`the start was ${doom.reason === 'evict' ? 'evicted' : doom.reason}`));
   }
 
-  #waitForStart(entry: Entry<R>, raw: unknown, signal: AbortSignal): Promise<Lease<R>> {
+  #waitForStart(entry: Entry<R>, raw: unknown, signal: AbortSignal, trace: Error | undefined): Promise<Lease<R>> {
     return new Promise<Lease<R>>((resolve, reject) => {
       const onAbort = (): void => {
         entry.waiters.delete(waiter);
@@ -375,6 +388,7 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
       };
       const waiter: Waiter = {
         raw,
+        trace,
         resolve: (lease) => {
           settle();
           resolve(lease);
