@@ -334,10 +334,16 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
         entry.unlock = await lockKey(key, this.#options.lock, (error) => this.#onLost(entry, error));
       }
       entry.controller.signal.throwIfAborted();
-      resource = await this.#options.start(key, {
-        signal: entry.controller.signal,
-        lost: (reason?: unknown) => this.#onLost(entry, reason),
-      });
+      // Called now, but a synchronous throw becomes a rejection: handling it here synchronously would
+      // run before the acquire that created this entry has registered as a waiter, leaving it hanging.
+      resource = await new Promise<R>((resolve) =>
+        resolve(
+          this.#options.start(key, {
+            signal: entry.controller.signal,
+            lost: (reason?: unknown) => this.#onLost(entry, reason),
+          }),
+        ),
+      );
     } catch (error) {
       this.#failedStarts++;
       const failure = entry.doom !== undefined ? this.#doomError(entry) : error instanceof KeyLockedError ? error : new StartError(key, error);
