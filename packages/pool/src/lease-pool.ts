@@ -330,7 +330,7 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
     const { key } = entry;
     let resource: R;
     try {
-      if (this.#options.lock !== undefined) {
+      if (this.#options.lock !== undefined && (this.#options.lock.appliesTo?.(key) ?? true)) {
         entry.unlock = await lockKey(key, this.#options.lock, (error) => this.#onLost(entry, error));
       }
       entry.controller.signal.throwIfAborted();

@@ -25,6 +25,8 @@ export interface LockOptions {
   readonly staleMs?: number;
   /** How often the holder refreshes its lock (ms); default staleMs / 2. */
   readonly updateMs?: number;
+  /** Which keys take the lock; default all. An adapter leaves out keys that are not files (remote URIs). */
+  readonly appliesTo?: (key: string) => boolean;
 }
 
 /** Options of `new LeasePool(options)`. */
@@ -105,6 +107,7 @@ export function fillOptions<R>(options: LeasePoolOptions<R>): FilledOptions<R> {
     const staleMs = nonNegative('lock.staleMs', given.staleMs, kDefaults.staleMs);
     if (staleMs < 2000) throw new RangeError(`lock.staleMs must be ≥ 2000, got ${staleMs}`);
     optionalFunction('lock.lockfilePath', given.lockfilePath);
+    optionalFunction('lock.appliesTo', given.appliesTo);
     lock = { ...given, staleMs, updateMs: nonNegative('lock.updateMs', given.updateMs, staleMs / 2) };
   }
   return Object.freeze({

@@ -1,0 +1,51 @@
+import { constants } from 'node:fs';
+import { access, lstat, open } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { InvalidDatabaseError } from './errors.js';
+
+// The rules milvus-lite's own Python wrapper applies, so both open the same files.
+const kNamePattern = /^[a-zA-Z0-9.\-_]+$/;
+const kMaxName = 36;
+
+/**
+ * Checks, without changing anything, that the native engine can use `dbPath` as its database file:
+ * a name milvus-lite accepts, a writable directory, and a file that is absent, empty, or a SQLite
+ * database (what milvus-lite 2.x writes).
+ */
+export async function checkNativeDatabase(dbPath: string): Promise<void> {
+  const name = basename(dbPath);
+  if (!kNamePattern.test(name)) {
+    throw new InvalidDatabaseError(dbPath, `milvus-lite accepts only file names of letters, digits, '.', '-' and '_' (got ${JSON.stringify(name)})`, 'rename the file; the directory may contain any characters');
+  }
+  if (name.length > kMaxName) {
+    throw new InvalidDatabaseError(dbPath, `the file name is ${name.length} characters, milvus-lite allows at most ${kMaxName}`, 'use a shorter file name');
+  }
+  const dir = dirname(dbPath);
+  try {
+    await access(dir, constants.W_OK | constants.X_OK);
+  } catch {
+    throw new InvalidDatabaseError(dbPath, `its directory ${dir} is not writable`, 'make the directory writable or choose another path');
+  }
+  let stats;
+  try {
+    stats = await lstat(dbPath);
+  } catch {
+    return; // Absent: milvus-lite creates it.
+  }
+  if (stats.isDirectory()) {
+    throw new InvalidDatabaseError(dbPath, 'it is a directory, not a database file', 'pass the path of a .db file (milvus-lite 3.x takes a directory; use engine "python" for that)');
+  }
+  if (!stats.isFile() && !stats.isSymbolicLink()) throw new InvalidDatabaseError(dbPath, 'it is not a regular file', 'pass the path of a .db file');
+  if (stats.isFile() && stats.size === 0) return;
+  const header = Buffer.alloc(16);
+  const handle = await open(dbPath, 'r').catch(() => undefined);
+  if (handle === undefined) throw new InvalidDatabaseError(dbPath, 'it cannot be read', 'check its permissions');
+  try {
+    await handle.read(header, 0, 16, 0);
+  } finally {
+    await handle.close();
+  }
+  if (header.toString('latin1') !== 'SQLite format 3\0') {
+    throw new InvalidDatabaseError(dbPath, 'it is not a milvus-lite database (no SQLite header); it was left untouched', 'pass a milvus-lite .db file or a path that does not exist yet');
+  }
+}

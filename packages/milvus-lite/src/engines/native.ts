@@ -1,0 +1,111 @@
+import { basename, dirname, join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { execa } from 'execa';
+import { KeyLockedError } from '@leasehold/pool';
+import type { Engine, EngineProcess, EngineStartOptions, ExitInfo } from '../engine.js';
+import { checkNativeDatabase } from '../database-path.js';
+import { ServerStartError } from '../errors.js';
+import { LockBroker, LockBusyError } from '../lock-broker.js';
+import { OutputTail } from '../output-tail.js';
+import { makeSocketDir, removeSocketDir } from '../socket-dir.js';
+import { waitUntilReady } from './ready.js';
+
+// Servers still running at exit: killed and cleaned synchronously (an 'exit' listener cannot await).
+const live = new Set<{ pid: number; socketDir: string }>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const server of live) {
+      try {
+        process.kill(server.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+      rmSync(server.socketDir, { recursive: true, force: true });
+    }
+  });
+}
+
+/** The milvus-lite 2.4/2.5 native binary: `milvus <db> unix:<socket> ERROR <lock>`, kept alive by a held fcntl lock. */
+export const nativeEngine: Engine = {
+  name: 'native',
+  async start(options: EngineStartOptions): Promise<EngineProcess> {
+    const { installation, dbPath } = options;
+    await checkNativeDatabase(dbPath);
+    options.signal?.throwIfAborted();
+    const name = basename(dbPath);
+    const lockPath = join(dirname(dbPath), `.${name}.lock`);
+    const broker = LockBroker.for(installation.python);
+    let lockRef: number;
+    try {
+      lockRef = await broker.lock(lockPath);
+    } catch (error) {
+      if (error instanceof LockBusyError) {
+        throw new KeyLockedError(dbPath, `another program (another milvus-lite server, or Python's ServerManager) has it open; its lock is ${lockPath}`, { cause: error });
+      }
+      throw new ServerStartError(dbPath, `could not take its lock ${lockPath}: ${(error as Error).message}`, undefined, { cause: error });
+    }
+    const { dir: socketDir, socketPath } = await makeSocketDir(`${name}.sock`);
+    const libDir = installation.libDir ?? dirname(installation.binary);
+    const env = { ...process.env, ...options.env };
+    const tail = new OutputTail();
+    // No shell; the database is passed as an absolute path, so a leading '-' cannot read as a flag.
+    const child = execa(installation.binary, [dbPath, `unix:${socketPath}`, 'ERROR', lockPath], {
+      cwd: dirname(dbPath),
+      env: {
+        ...env,
+        LD_LIBRARY_PATH: [libDir, env['LD_LIBRARY_PATH']].filter(Boolean).join(':'),
+        DYLD_LIBRARY_PATH: [libDir, env['DYLD_LIBRARY_PATH']].filter(Boolean).join(':'),
+      },
+      extendEnv: false,
+      stdin: 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: false,
+      reject: false,
+    });
+    tail.follow(child.stdout);
+    tail.follow(child.stderr);
+    const exited: Promise<ExitInfo> = child.then((result) => ({
+      code: result.exitCode ?? null,
+      signal: result.signal ?? null,
+      stderrTail: tail.toString() || (result.failed && result.exitCode === undefined ? (result.shortMessage ?? '') : ''),
+    }));
+    const entry = { pid: child.pid ?? -1, socketDir };
+    if (child.pid !== undefined) live.add(entry);
+    installExitHook();
+
+    let stopping: Promise<ExitInfo> | undefined;
+    const stop = (timeoutMs: number): Promise<ExitInfo> =>
+      (stopping ??= (async () => {
+        // Releasing the lock is the graceful stop: the server takes it and exits.
+        await broker.unlock(lockRef);
+        const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+        const exit = await exited;
+        clearTimeout(timer);
+        live.delete(entry);
+        await Promise.all([removeSocketDir(socketDir), broker.clean(lockPath)]);
+        return exit;
+      })());
+
+    try {
+      await waitUntilReady({ socketPath }, exited, options);
+    } catch (error) {
+      await stop(0);
+      if (error instanceof Error && error.name === 'ReadyError') {
+        throw new ServerStartError(dbPath, error.message, await exited);
+      }
+      throw error;
+    }
+    return {
+      uri: `unix:${socketPath}`,
+      pid: child.pid!,
+      exited,
+      stop: () => stop(options.stopTimeoutMs),
+    };
+  },
+};
+

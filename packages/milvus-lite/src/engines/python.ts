@@ -1,0 +1,119 @@
+import { constants } from 'node:fs';
+import { access, lstat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
+import { execa } from 'execa';
+import { KeyLockedError } from '@leasehold/pool';
+import type { Engine, EngineProcess, EngineStartOptions, ExitInfo } from '../engine.js';
+import { InvalidDatabaseError, ServerStartError } from '../errors.js';
+import { OutputTail } from '../output-tail.js';
+import { waitUntilReady } from './ready.js';
+
+/**
+ * Runs milvus-lite ≥ 3.0's gRPC server in a small wrapper. It binds 127.0.0.1 only, on a port the
+ * kernel picks (port 0, so no conflicts to retry), and prints it. It shuts the server down
+ * gracefully on SIGINT or when its stdin closes: the owning Node process dying, even by SIGKILL,
+ * closes that pipe, so the server never outlives its owner. On Linux it also asks for SIGKILL at
+ * parent death. Exit code 3 means the data directory is locked by another process.
+ */
+const kWrapper = String.raw`
+import json, os, signal, sys, threading
+try:
+    import ctypes
+    ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)
+except Exception:
+    pass
+stop = threading.Event()
+def on_signal(*_):
+    stop.set()
+signal.signal(signal.SIGINT, on_signal)
+signal.signal(signal.SIGTERM, on_signal)
+def watch_stdin():
+    sys.stdin.buffer.read()
+    stop.set()
+threading.Thread(target=watch_stdin, daemon=True).start()
+try:
+    from milvus_lite.adapter.grpc.server import start_server_in_thread
+    server, db, port = start_server_in_thread(sys.argv[1], host="127.0.0.1", port=0)
+except Exception as e:
+    sys.stderr.write("%s: %s\n" % (type(e).__name__, e)); sys.stderr.flush()
+    os._exit(3 if type(e).__name__ == "DataDirLockedError" else 1)
+sys.stdout.write(json.dumps({"port": port}) + "\n"); sys.stdout.flush()
+while not stop.wait(3600):
+    pass
+server.stop(grace=2).wait()
+db.close()
+`;
+
+async function checkDataDir(dbPath: string): Promise<void> {
+  const stats = await lstat(dbPath).catch(() => undefined);
+  if (stats !== undefined && !stats.isDirectory()) {
+    throw new InvalidDatabaseError(dbPath, 'it is a file, but milvus-lite 3.x keeps a database in a directory', 'pass a directory path (it is created if missing), or use the native engine (milvus-lite 2.5) for .db files');
+  }
+  const dir = stats === undefined ? dirname(dbPath) : dbPath;
+  try {
+    await access(dir, constants.W_OK | constants.X_OK);
+  } catch {
+    throw new InvalidDatabaseError(dbPath, `${dir} is not writable`, 'make it writable or choose another path');
+  }
+}
+
+/** milvus-lite ≥ 3.0, the pure-Python server, on 127.0.0.1 and a kernel-chosen port. */
+export const pythonEngine: Engine = {
+  name: 'python',
+  async start(options: EngineStartOptions): Promise<EngineProcess> {
+    const { installation, dbPath } = options;
+    await checkDataDir(dbPath);
+    options.signal?.throwIfAborted();
+    const tail = new OutputTail();
+    const child = execa(installation.python, ['-c', kWrapper, dbPath], {
+      cwd: dirname(dbPath),
+      env: { ...options.env, PYTHONUNBUFFERED: '1' },
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: false,
+      reject: false,
+    });
+    tail.follow(child.stderr);
+    const exited: Promise<ExitInfo> = child.then((result) => ({
+      code: result.exitCode ?? null,
+      signal: result.signal ?? null,
+      stderrTail: tail.toString() || (result.exitCode === undefined ? (result.shortMessage ?? '') : ''),
+    }));
+    let stopping: Promise<ExitInfo> | undefined;
+    const stop = (timeoutMs: number): Promise<ExitInfo> =>
+      (stopping ??= (async () => {
+        child.kill('SIGINT');
+        const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+        const exit = await exited;
+        clearTimeout(timer);
+        return exit;
+      })());
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        const lines = createInterface({ input: child.stdout });
+        lines.once('line', (line) => {
+          try {
+            resolve((JSON.parse(line) as { port: number }).port);
+          } catch {
+            reject(new ServerStartError(dbPath, `printed an unexpected first line: ${line}`));
+          }
+        });
+        void exited.then(async (exit) => {
+          if (exit.code === 3) reject(new KeyLockedError(dbPath, 'another milvus-lite 3.x server has its data directory open (DataDirLockedError)'));
+          else reject(new ServerStartError(dbPath, 'exited while starting', exit));
+        });
+        const onAbort = (): void => reject(options.signal!.reason);
+        options.signal?.addEventListener('abort', onAbort, { once: true });
+      });
+      child.stdout.resume();
+      await waitUntilReady({ host: '127.0.0.1', port }, exited, options);
+      return { uri: `http://127.0.0.1:${port}`, pid: child.pid!, exited, stop: () => stop(options.stopTimeoutMs) };
+    } catch (error) {
+      await stop(options.stopTimeoutMs);
+      if (error instanceof Error && error.name === 'ReadyError') throw new ServerStartError(dbPath, error.message, await exited);
+      throw error;
+    }
+  },
+};

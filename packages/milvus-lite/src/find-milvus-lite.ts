@@ -1,0 +1,165 @@
+import { constants, existsSync } from 'node:fs';
+import { access, readdir } from 'node:fs/promises';
+import { delimiter, dirname, join } from 'node:path';
+import { execa } from 'execa';
+import type { EngineName, Installation } from './engine.js';
+import { cacheDir, DEFAULT_MILVUS_LITE_VERSION } from './cache-dir.js';
+import { MilvusLiteNotFoundError } from './errors.js';
+
+/** Options of `findMilvusLite`. */
+export interface FindMilvusLiteOptions {
+  /** A Python interpreter whose environment has milvus-lite (checked first). */
+  readonly python?: string;
+  /** The native `milvus` binary itself (milvus-lite 2.x `milvus_lite/lib/milvus`). */
+  readonly binary?: string;
+  /** Which engine to accept: `'native'` (2.4/2.5), `'python'` (≥ 3.0) or `'auto'` (either; the default). */
+  readonly engine?: 'auto' | EngineName;
+  /** The environment to read `MILVUS_LITE_PYTHON`, `MILVUS_LITE_BIN`, `VIRTUAL_ENV` and `PATH` from. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+const kEngines = ['auto', 'native', 'python'] as const;
+
+// Prints what a Python environment has, without importing milvus_lite (3.x imports are heavy).
+const kInspectScript = String.raw`
+import json, sys, importlib.util as u, importlib.metadata as m
+s = u.find_spec("milvus_lite")
+if s is None:
+    print(json.dumps({})); sys.exit(0)
+print(json.dumps({"version": m.version("milvus-lite"), "dir": list(s.submodule_search_locations)[0],
+  "pymilvus": u.find_spec("pymilvus") is not None, "executable": sys.executable}))
+`;
+
+const cache = new Map<string, Promise<Installation>>();
+
+/**
+ * Finds milvus-lite and tells which engine it is. Looks, in order, at: the `python`/`binary`
+ * options; `MILVUS_LITE_PYTHON` / `MILVUS_LITE_BIN`; `$VIRTUAL_ENV`; leasehold's cache venvs
+ * (`leasehold-milvus install`); `python3` on `PATH`. The result is cached per options.
+ * Throws `MilvusLiteNotFoundError` listing every place it tried and the command that fixes it.
+ *
+ * @example
+ * const found = await findMilvusLite();
+ * console.log(found.engine, found.version, found.binary);
+ */
+export function findMilvusLite(options: FindMilvusLiteOptions = {}): Promise<Installation> {
+  const engine = options.engine ?? 'auto';
+  if (!kEngines.includes(engine)) {
+    return Promise.reject(new TypeError(`engine must be 'auto', 'native' or 'python', got ${JSON.stringify(engine)}`));
+  }
+  const env = options.env ?? process.env;
+  const id = JSON.stringify([options.python, options.binary, engine, env['MILVUS_LITE_PYTHON'], env['MILVUS_LITE_BIN'], env['VIRTUAL_ENV'], env['PATH'], cacheDir(env)]);
+  let found = cache.get(id);
+  if (found === undefined) {
+    found = search(options, engine, env);
+    cache.set(id, found);
+    found.catch(() => cache.delete(id));
+  }
+  return found;
+}
+
+async function search(options: FindMilvusLiteOptions, engine: FindMilvusLiteOptions['engine'] & string, env: Readonly<Record<string, string | undefined>>): Promise<Installation> {
+  const tried: string[] = [];
+  const tryPython = async (python: string, source: string): Promise<Installation | undefined> => {
+    const result = await inspectPython(python, source, engine);
+    if (typeof result === 'string') tried.push(`${source} (${python}): ${result}`);
+    else return result;
+    return undefined;
+  };
+  const tryBinary = async (binary: string, source: string): Promise<Installation | undefined> => {
+    if (engine === 'python') {
+      tried.push(`${source} (${binary}): a native binary, but engine 'python' was asked for`);
+      return undefined;
+    }
+    if (!(await isExecutable(binary))) {
+      tried.push(`${source} (${binary}): not an executable file`);
+      return undefined;
+    }
+    const python = options.python ?? env['MILVUS_LITE_PYTHON'] ?? (await onPath('python3', env));
+    if (python === undefined) {
+      tried.push(`${source} (${binary}): found, but no python3 to run the lock helper`);
+      return undefined;
+    }
+    return { engine: 'native', version: 'unknown', python, binary, libDir: dirname(binary), source };
+  };
+
+  if (options.binary !== undefined) {
+    const found = await tryBinary(options.binary, 'option binary');
+    if (found) return found;
+  }
+  if (options.python !== undefined) {
+    const found = await tryPython(options.python, 'option python');
+    if (found) return found;
+  }
+  for (const name of ['MILVUS_LITE_PYTHON', 'MILVUS_LITE_BIN'] as const) {
+    const value = env[name];
+    if (!value) {
+      tried.push(`$${name}: not set`);
+      continue;
+    }
+    const found = name === 'MILVUS_LITE_PYTHON' ? await tryPython(value, `$${name}`) : await tryBinary(value, `$${name}`);
+    if (found) return found;
+  }
+  if (env['VIRTUAL_ENV']) {
+    const found = await tryPython(join(env['VIRTUAL_ENV'], 'bin', 'python'), '$VIRTUAL_ENV');
+    if (found) return found;
+  } else tried.push('$VIRTUAL_ENV: not set');
+  const venvs = await cacheVenvs(cacheDir(env));
+  if (venvs.length === 0) tried.push(`leasehold's cache ${join(cacheDir(env), 'milvus-lite-*')}: no venv there`);
+  for (const venv of venvs) {
+    const found = await tryPython(join(venv, 'bin', 'python'), 'cache');
+    if (found) return found;
+  }
+  const python3 = await onPath('python3', env);
+  if (python3 === undefined) tried.push('python3 on PATH: not found');
+  else {
+    const found = await tryPython(python3, 'PATH');
+    if (found) return found;
+  }
+  const version = engine === 'python' ? '3.2.2' : DEFAULT_MILVUS_LITE_VERSION;
+  throw new MilvusLiteNotFoundError(
+    engine === 'auto' ? 'milvus-lite' : `milvus-lite (engine '${engine}')`,
+    tried,
+    `run \`npx leasehold-milvus install${version === DEFAULT_MILVUS_LITE_VERSION ? '' : ` --version ${version}`}\` (it creates ${join(cacheDir(env), `milvus-lite-${version}`)}), or set MILVUS_LITE_PYTHON to a Python that has milvus-lite`,
+  );
+}
+
+/** leasehold's cache venvs, the default version first, then newest first. */
+async function cacheVenvs(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const versions = names.filter((n) => n.startsWith('milvus-lite-')).map((n) => n.slice('milvus-lite-'.length));
+  versions.sort((a, b) => (a === DEFAULT_MILVUS_LITE_VERSION ? -1 : b === DEFAULT_MILVUS_LITE_VERSION ? 1 : b.localeCompare(a, 'en', { numeric: true })));
+  return versions.map((v) => join(dir, `milvus-lite-${v}`));
+}
+
+async function inspectPython(python: string, source: string, engine: string): Promise<Installation | string> {
+  if (!existsSync(python)) return 'does not exist';
+  const result = await execa(python, ['-c', kInspectScript], { reject: false, timeout: 30_000, extendEnv: true });
+  if (result.exitCode !== 0) return `cannot run it: ${result.stderr.trim().split('\n').at(-1) ?? result.shortMessage}`;
+  const info = JSON.parse(result.stdout) as { version?: string; dir?: string; pymilvus?: boolean; executable?: string };
+  if (info.version === undefined || info.dir === undefined) return 'milvus-lite is not installed there';
+  const major = Number.parseInt(info.version, 10);
+  if (major >= 3) {
+    if (engine === 'native') return `has milvus-lite ${info.version} (the python engine), but engine 'native' was asked for`;
+    if (!info.pymilvus) return `has milvus-lite ${info.version}, which needs pymilvus too: pip install pymilvus`;
+    return { engine: 'python', version: info.version, python: info.executable ?? python, binary: info.executable ?? python, source };
+  }
+  if (engine === 'python') return `has milvus-lite ${info.version} (the native engine), but engine 'python' was asked for`;
+  const binary = join(info.dir, 'lib', 'milvus');
+  if (!(await isExecutable(binary))) return `has milvus-lite ${info.version}, but its binary ${binary} is missing (no wheel for this platform?)`;
+  return { engine: 'native', version: info.version, python: info.executable ?? python, binary, libDir: join(info.dir, 'lib'), source };
+}
+
+async function isExecutable(path: string): Promise<boolean> {
+  return access(path, constants.X_OK).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function onPath(command: string, env: Readonly<Record<string, string | undefined>>): Promise<string | undefined> {
+  for (const dir of (env['PATH'] ?? '').split(delimiter)) {
+    if (dir && (await isExecutable(join(dir, command)))) return join(dir, command);
+  }
+  return undefined;
+}

@@ -1,0 +1,164 @@
+import { createInterface } from 'node:readline';
+import type { Socket } from 'node:net';
+import { execa } from 'execa';
+
+/**
+ * One small Python process per interpreter that holds milvus-lite's fcntl locks (Node has no fcntl).
+ * milvus-lite's server blocks on `<dir>/.<name>.lock` and exits once it gets it, so holding the lock
+ * keeps the server alive and releasing it is the graceful stop. The broker exits when its stdin
+ * closes, so when the owning Node process dies, even by SIGKILL, every lock goes and every server
+ * exits. One broker serves every database: a lock costs a pipe round trip, not a Python start.
+ */
+const kBrokerScript = String.raw`
+import errno, fcntl, json, os, stat, sys
+held = {}
+def reply(**m):
+    sys.stdout.write(json.dumps(m) + "\n"); sys.stdout.flush()
+def take(path):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        if any(os.path.samestat(st, os.fstat(h)) for h in held.values()):
+            raise BlockingIOError(errno.EAGAIN, "held by this process")
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return fd
+    except BaseException:
+        os.close(fd); raise
+while True:
+    line = sys.stdin.readline()
+    if not line:
+        break
+    m = json.loads(line); i = m["id"]
+    try:
+        if m["op"] == "lock":
+            held[i] = take(m["path"])
+        elif m["op"] == "unlock":
+            fd = held.pop(m["ref"], None)
+            if fd is not None:
+                os.close(fd)
+        elif m["op"] == "clean":
+            fd = take(m["path"])
+            try:
+                if os.path.samestat(os.fstat(fd), os.lstat(m["path"])):
+                    os.unlink(m["path"])
+            finally:
+                os.close(fd)
+        reply(id=i, ok=True)
+    except OSError as e:
+        busy = e.errno in (errno.EAGAIN, errno.EACCES)
+        reply(id=i, ok=False, code="busy" if busy else errno.errorcode.get(e.errno or 0, "EIO"), message=str(e))
+`;
+
+/** The lock file is held by another process (or another server of this one). */
+export class LockBusyError extends Error {
+  constructor(path: string) {
+    super(`${path} is locked by another process`);
+    this.name = 'LockBusyError';
+  }
+}
+
+// -I -S: no user site, no environment, no site-packages; only the standard library is needed.
+function spawnBroker(python: string) {
+  return execa(python, ['-I', '-S', '-c', kBrokerScript], { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: false, reject: false });
+}
+type BrokerProcess = ReturnType<typeof spawnBroker>;
+
+interface Pending {
+  resolve: () => void;
+  reject: (error: Error) => void;
+  path: string | undefined;
+}
+
+export class LockBroker {
+  static readonly #brokers = new Map<string, LockBroker>();
+
+  /** The broker that runs on `python`, started on first use. */
+  static for(python: string): LockBroker {
+    let broker = LockBroker.#brokers.get(python);
+    if (broker === undefined) LockBroker.#brokers.set(python, (broker = new LockBroker(python)));
+    return broker;
+  }
+
+  readonly #python: string;
+  #child: BrokerProcess | undefined;
+  #stderr = '';
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  /** Called with the broker's exit when it dies while holding locks. */
+  onExit: ((detail: string) => void) | undefined;
+
+  private constructor(python: string) {
+    this.#python = python;
+  }
+
+  /** The broker's pid, once started. */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** Takes the lock of `path` without waiting; rejects with LockBusyError if someone holds it. Resolves a handle for `unlock`. */
+  async lock(path: string): Promise<number> {
+    const id = this.#nextId++;
+    await this.#send({ op: 'lock', id, path }, id, path);
+    return id;
+  }
+
+  /** Releases a lock taken with `lock`. */
+  async unlock(ref: number): Promise<void> {
+    const id = this.#nextId++;
+    await this.#send({ op: 'unlock', id, ref }, id, undefined).catch(() => {});
+  }
+
+  /** Removes the lock file at `path` if nobody holds it (taken, unlinked, released). */
+  async clean(path: string): Promise<void> {
+    const id = this.#nextId++;
+    await this.#send({ op: 'clean', id, path }, id, path).catch(() => {});
+  }
+
+  #send(message: object, id: number, path: string | undefined): Promise<void> {
+    const child = this.#spawn();
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, path });
+      this.#ref(true);
+      child.stdin.write(`${JSON.stringify(message)}\n`);
+    });
+  }
+
+  #spawn(): BrokerProcess {
+    if (this.#child !== undefined) return this.#child;
+    const child = spawnBroker(this.#python);
+    this.#child = child;
+    child.stderr.on('data', (chunk: Buffer) => (this.#stderr = (this.#stderr + String(chunk)).slice(-2000)));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const reply = JSON.parse(line) as { id: number; ok: boolean; code?: string; message?: string };
+      const pending = this.#pending.get(reply.id);
+      if (pending === undefined) return;
+      this.#pending.delete(reply.id);
+      if (this.#pending.size === 0) this.#ref(false);
+      if (reply.ok) pending.resolve();
+      else if (reply.code === 'busy') pending.reject(new LockBusyError(pending.path ?? ''));
+      else pending.reject(new Error(`cannot lock ${pending.path ?? ''}: ${reply.code ?? ''} ${reply.message ?? ''}`.trim()));
+    });
+    void child.then((result) => {
+      if (this.#child === child) this.#child = undefined;
+      const detail = `the lock helper (${this.#python}) exited: ${result.signal ?? `code ${String(result.exitCode)}`}${this.#stderr ? `: ${this.#stderr.trim()}` : ''}`;
+      for (const pending of this.#pending.values()) pending.reject(new Error(detail));
+      this.#pending.clear();
+      this.onExit?.(detail);
+    });
+    this.#ref(true);
+    return child;
+  }
+
+  // The broker must not keep Node alive on its own; it is referenced only while a reply is awaited.
+  #ref(on: boolean): void {
+    const child = this.#child;
+    if (child === undefined) return;
+    for (const handle of [child, child.stdin as unknown as Socket, child.stdout as unknown as Socket, child.stderr as unknown as Socket]) {
+      if (on) handle.ref?.();
+      else handle.unref?.();
+    }
+  }
+}

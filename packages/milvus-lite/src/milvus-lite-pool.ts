@@ -1,0 +1,60 @@
+import { basename, dirname, join } from 'node:path';
+import { LeasePool, normalizePathKey, type LeasePoolOptions } from '@leasehold/pool';
+import { ServerExitedError } from './errors.js';
+import { findMilvusLite } from './find-milvus-lite.js';
+import { MilvusLiteServer, type MilvusLiteServerOptions } from './milvus-lite-server.js';
+import { isRemoteUri } from './remote-uri.js';
+
+/** Options of `createMilvusLitePool`: where milvus-lite is, timeouts, and the pool's own knobs. */
+export interface MilvusLitePoolOptions
+  extends MilvusLiteServerOptions,
+    Pick<LeasePoolOptions<MilvusLiteServer>, 'idleTimeoutMs' | 'maxResources' | 'captureStacks' | 'onError'> {
+  /** Cross-process exclusivity with proper-lockfile besides milvus-lite's own fcntl lock. Default true. */
+  readonly lock?: boolean;
+}
+
+/**
+ * A `LeasePool` of milvus-lite servers, one per database path: the first `acquire(path)` starts a
+ * server, concurrent acquires share it, the last release stops it (at once, or after
+ * `idleTimeoutMs`). `lease.resource` is a started `MilvusLiteServer` (`uri`, `pid`, `dbPath`,
+ * `engine`). Remote URIs (`http://…`, `host:port`) pass through untouched. A server that dies while
+ * leased aborts its leases' signals with a `ServerExitedError`; the next acquire starts a new one.
+ *
+ * @example
+ * const pool = createMilvusLitePool({ idleTimeoutMs: 30_000 });
+ * await using lease = await pool.acquire('./tenants/acme.db');
+ * const client = new MilvusClient({ address: lease.resource.uri });
+ */
+export function createMilvusLitePool(options: MilvusLitePoolOptions = {}): LeasePool<MilvusLiteServer> {
+  const { idleTimeoutMs, maxResources, captureStacks, onError, lock = true, ...serverOptions } = options;
+  const stopTimeoutMs = serverOptions.stopTimeoutMs ?? 10_000;
+  return new LeasePool<MilvusLiteServer>({
+    ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }),
+    ...(maxResources === undefined ? {} : { maxResources }),
+    ...(captureStacks === undefined ? {} : { captureStacks }),
+    ...(onError === undefined ? {} : { onError }),
+    // The server's own SIGKILL fallback comes first; the pool only gives up after it.
+    stopTimeoutMs: stopTimeoutMs + 5000,
+    normalizeKey: (key) => (typeof key === 'string' && isRemoteUri(key) ? key : normalizePathKey(key)),
+    ...(lock
+      ? { lock: { appliesTo: (key: string) => !isRemoteUri(key), lockfilePath: (key: string) => join(dirname(key), `.${basename(key)}.leasehold`) } }
+      : {}),
+    async start(key, { signal, lost }) {
+      const installation = serverOptions.installation ?? (isRemoteUri(key) ? undefined : await findMilvusLite(serverOptions));
+      const server = new MilvusLiteServer(key, { ...serverOptions, ...(installation ? { installation } : {}) });
+      await server.start({ signal });
+      if (server.engine !== 'remote') {
+        void server.exited.then((exit) => {
+          if (!stopping.has(server)) lost(new ServerExitedError(key, exit));
+        });
+      }
+      return server;
+    },
+    async stop(server) {
+      stopping.add(server);
+      await server.stop();
+    },
+  });
+}
+
+const stopping = new WeakSet<MilvusLiteServer>();

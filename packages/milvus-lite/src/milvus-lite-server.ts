@@ -1,0 +1,111 @@
+import { normalizePathKey } from '@leasehold/pool';
+import type { Engine, EngineName, EngineProcess, ExitInfo, Installation } from './engine.js';
+import { nativeEngine } from './engines/native.js';
+import { pythonEngine } from './engines/python.js';
+import { findMilvusLite, type FindMilvusLiteOptions } from './find-milvus-lite.js';
+import { MilvusLiteError } from './errors.js';
+import { isRemoteUri } from './remote-uri.js';
+
+/** Options of `MilvusLiteServer` (and of `createMilvusLitePool`, which passes them on). */
+export interface MilvusLiteServerOptions extends FindMilvusLiteOptions {
+  /** Use this installation instead of searching (see `findMilvusLite`). */
+  readonly installation?: Installation;
+  /** How long a server may take to answer its first gRPC call. Default 60000 ms. */
+  readonly startTimeoutMs?: number;
+  /** How long a graceful stop may take before SIGKILL. Default 10000 ms. */
+  readonly stopTimeoutMs?: number;
+}
+
+const engines: Record<EngineName, Engine> = { native: nativeEngine, python: pythonEngine };
+
+/**
+ * One milvus-lite server for one database, without a pool: `start()` runs it and resolves once a
+ * real gRPC call answers; `stop()` stops it gracefully and removes its socket and lock file, never
+ * the database. A remote URI (`http://…`, `host:port`) is kept as is: `start()` does nothing.
+ *
+ * @example
+ * await using server = await new MilvusLiteServer('./app.db').start();
+ * const client = new MilvusClient({ address: server.uri });
+ */
+export class MilvusLiteServer implements AsyncDisposable {
+  /** What was passed in (a path or a remote URI). */
+  readonly target: string;
+  readonly #options: MilvusLiteServerOptions;
+  #dbPath: string | null = null;
+  #engine: EngineName | 'remote' | undefined;
+  #process: EngineProcess | undefined;
+  #starting: Promise<this> | undefined;
+  #stopped = false;
+
+  constructor(pathOrUri: string, options: MilvusLiteServerOptions = {}) {
+    if (typeof pathOrUri !== 'string' || pathOrUri === '') throw new TypeError(`pathOrUri must be a non-empty string, got ${JSON.stringify(pathOrUri)}`);
+    for (const name of ['startTimeoutMs', 'stopTimeoutMs'] as const) {
+      const value = options[name];
+      if (value !== undefined && (typeof value !== 'number' || !(value >= 0))) throw new RangeError(`${name} must be a number ≥ 0, got ${String(value)}`);
+    }
+    this.target = pathOrUri;
+    this.#options = options;
+    if (isRemoteUri(pathOrUri)) this.#engine = 'remote';
+  }
+
+  /** The normalized database path (null for a remote URI). Known after `start()`. */
+  get dbPath(): string | null {
+    return this.#dbPath;
+  }
+
+  /** `'native'` (2.x binary), `'python'` (3.x) or `'remote'`; undefined until known. */
+  get engine(): EngineName | 'remote' | undefined {
+    return this.#engine;
+  }
+
+  /** What the Node SDK connects to: `unix:/…/x.sock`, `http://127.0.0.1:PORT`, or the remote URI. */
+  get uri(): string {
+    if (this.#engine === 'remote') return this.target;
+    if (this.#process === undefined) throw new MilvusLiteError(`the server of ${this.target} is not running; await start() first`);
+    return this.#process.uri;
+  }
+
+  /** The server's process id (null for a remote URI or before start). */
+  get pid(): number | null {
+    return this.#process?.pid ?? null;
+  }
+
+  /** Settles when the server process is gone, however it went (never for a remote URI). */
+  get exited(): Promise<ExitInfo> {
+    if (this.#process === undefined) throw new MilvusLiteError(`the server of ${this.target} has not started`);
+    return this.#process.exited;
+  }
+
+  /** Starts the server and resolves once it answers. Calling it again returns the same start. */
+  start(options: { readonly signal?: AbortSignal } = {}): Promise<this> {
+    if (this.#stopped) return Promise.reject(new MilvusLiteError(`the server of ${this.target} was stopped; create a new MilvusLiteServer`));
+    return (this.#starting ??= this.#start(options.signal));
+  }
+
+  async #start(signal: AbortSignal | undefined): Promise<this> {
+    if (this.#engine === 'remote') return this;
+    const installation = this.#options.installation ?? (await findMilvusLite(this.#options));
+    const dbPath = await normalizePathKey(this.target);
+    this.#dbPath = dbPath;
+    this.#engine = installation.engine;
+    this.#process = await engines[installation.engine].start({
+      installation,
+      dbPath,
+      ...(signal ? { signal } : {}),
+      startTimeoutMs: this.#options.startTimeoutMs ?? 60_000,
+      stopTimeoutMs: this.#options.stopTimeoutMs ?? 10_000,
+    });
+    return this;
+  }
+
+  /** Stops the server (graceful, then SIGKILL after `stopTimeoutMs`); resolves its exit. Idempotent. */
+  async stop(): Promise<ExitInfo | undefined> {
+    this.#stopped = true;
+    await this.#starting?.catch(() => {});
+    return this.#process?.stop();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}

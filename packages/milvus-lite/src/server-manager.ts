@@ -1,0 +1,104 @@
+import type { Lease, LeasePool } from '@leasehold/pool';
+import { normalizePathKey } from '@leasehold/pool';
+import { createMilvusLitePool, type MilvusLitePoolOptions } from './milvus-lite-pool.js';
+import type { MilvusLiteServer } from './milvus-lite-server.js';
+import { isRemoteUri } from './remote-uri.js';
+
+/** Options of `ServerManager`: those of `createMilvusLitePool`, plus where failures are logged. */
+export interface ServerManagerOptions extends MilvusLitePoolOptions {
+  /** Receives the reason when `startAndGetUri` returns null. Default: `console.error`. */
+  readonly log?: (message: string) => void;
+}
+
+/**
+ * milvus-lite's Python `ServerManager`, in TypeScript: one server per database path, the same URI
+ * for the same path, `null` (and the reason logged) on failure. Servers stop on `releaseServer`,
+ * `releaseAll`, disposal, or when the process exits. Built on `createMilvusLitePool`, so a path
+ * opened here is also refused to other processes, and Python's ServerManager and this one exclude
+ * each other.
+ *
+ * @example
+ * const manager = new ServerManager();
+ * const uri = await manager.startAndGetUri('./app.db'); // 'unix:/tmp/lh-…/app.db.sock'
+ * await manager.releaseServer('./app.db');
+ */
+export class ServerManager implements AsyncDisposable {
+  readonly #pool: LeasePool<MilvusLiteServer>;
+  readonly #leases = new Map<string, Promise<Lease<MilvusLiteServer> | null>>();
+  readonly #log: (message: string) => void;
+
+  constructor(options: ServerManagerOptions = {}) {
+    const { log, ...poolOptions } = options;
+    this.#pool = createMilvusLitePool(poolOptions);
+    this.#log = log ?? ((message) => console.error(message));
+  }
+
+  /**
+   * Starts the server of `path` (once) and resolves its URI, or `null` with the reason logged.
+   * `args` is the Python API's server address; leasehold always serves on a private unix socket
+   * (or 127.0.0.1 for milvus-lite 3.x), so a given address is refused with a logged reason.
+   */
+  async startAndGetUri(path: string, args?: string): Promise<string | null> {
+    if (args !== undefined) {
+      this.#log(`leasehold: startAndGetUri(${JSON.stringify(path)}): a server address (${String(args)}) is not supported; leasehold serves on a private socket`);
+      return null;
+    }
+    let key: string;
+    try {
+      key = typeof path === 'string' && isRemoteUri(path) ? path : await normalizePathKey(path);
+    } catch (error) {
+      this.#log(`leasehold: cannot start milvus-lite for ${String(path)}: ${(error as Error).message}`);
+      return null;
+    }
+    let pending = this.#leases.get(key);
+    if (pending === undefined) {
+      pending = this.#pool.acquire(key).then(
+        (lease) => {
+          lease.signal.addEventListener('abort', () => {
+            if (this.#leases.get(key) === pending) this.#leases.delete(key);
+            void lease.release();
+          });
+          return lease;
+        },
+        (error: unknown) => {
+          this.#leases.delete(key);
+          this.#log(`leasehold: cannot start milvus-lite for ${key}: ${(error as Error).message}`);
+          return null;
+        },
+      );
+      this.#leases.set(key, pending);
+    }
+    return (await pending)?.resource.uri ?? null;
+  }
+
+  /** Stops the server of `path`; logs a warning if there is none. */
+  async releaseServer(path: string): Promise<void> {
+    const key = typeof path === 'string' && isRemoteUri(path) ? path : await normalizePathKey(path).catch(() => String(path));
+    const pending = this.#leases.get(key);
+    if (pending === undefined) {
+      this.#log(`leasehold: no local milvus for ${key}`);
+      return;
+    }
+    this.#leases.delete(key);
+    await (await pending)?.release();
+  }
+
+  /** Stops every server this manager started. */
+  async releaseAll(): Promise<void> {
+    const pending = [...this.#leases.values()];
+    this.#leases.clear();
+    await Promise.all(pending.map(async (p) => (await p)?.release()));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.releaseAll();
+    await this.#pool.close();
+  }
+}
+
+let instance: ServerManager | undefined;
+
+/** The process-wide `ServerManager`, like Python's `server_manager_instance`; created on first use. */
+export function serverManagerInstance(): ServerManager {
+  return (instance ??= new ServerManager());
+}

@@ -1,0 +1,448 @@
+import { mkdtempSync, realpathSync } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  AcquireTimeoutError,
+  LeasePool,
+  normalizePathKey,
+  PoolClosedError,
+  StartError,
+  type Lease,
+  type StartContext,
+  type StopReason,
+} from '../src/index.js';
+
+// Model-based property test: random interleavings of acquire (plain, with a signal, with a timeout,
+// with an already-aborted signal), release, abort, timeouts, `lost`, evict and close, against a
+// factory whose starts and stops are sometimes synchronous, sometimes a few microtasks late,
+// sometimes held until the test settles them, and sometimes failing. Real timers throughout.
+
+const dir = realpathSync(mkdtempSync(join(tmpdir(), 'leasehold-model-')));
+const KEYS = [join(dir, 'a.db'), join(dir, 'b.db'), join(dir, 'c.db')];
+// The default normalization (realpath on the thread pool) would let nearly every acquire still be
+// normalizing when the sequence ends; its results are computed once and handed out from a cache.
+const normalized = new Map<unknown, string>();
+const normalizeKey = (key: unknown): string | Promise<string> => normalized.get(key) ?? normalizePathKey(key);
+
+type StartBehavior = 'sync' | 'syncThrow' | 'micro' | 'microThrow' | 'manual' | 'abortable';
+type StopBehavior = 'sync' | 'syncThrow' | 'micro' | 'microThrow' | 'manual';
+type Mode = 'plain' | 'signal' | 'timeout' | 'preaborted';
+
+type Op =
+  | { readonly t: 'acquire'; readonly key: number; readonly mode: Mode; readonly timeoutMs: number }
+  | { readonly t: 'release'; readonly i: number }
+  | { readonly t: 'abort'; readonly i: number }
+  | { readonly t: 'settleStart'; readonly i: number; readonly ok: boolean }
+  | { readonly t: 'settleStop'; readonly i: number; readonly ok: boolean }
+  | { readonly t: 'lost'; readonly i: number }
+  | { readonly t: 'evict'; readonly key: number }
+  | { readonly t: 'close' }
+  | { readonly t: 'micro'; readonly n: number }
+  | { readonly t: 'flush' }
+  | { readonly t: 'sleep'; readonly ms: number };
+
+interface Scenario {
+  readonly starts: readonly StartBehavior[];
+  readonly stops: readonly StopBehavior[];
+  readonly idleTimeoutMs: number;
+  readonly maxResources: number;
+  readonly ops: readonly Op[];
+}
+
+interface Res {
+  readonly id: number;
+  readonly key: string;
+  readonly context: StartContext;
+  stopCalls: number;
+  stopReason: StopReason | undefined;
+  stopDone: boolean;
+}
+
+interface Tracked<T> {
+  readonly promise: Promise<T>;
+  settled: boolean;
+  value?: T;
+  error?: unknown;
+  rejected: boolean;
+}
+
+interface Acq extends Tracked<Lease<Res>> {
+  readonly key: number;
+  readonly mode: Mode;
+  readonly timeoutMs: number;
+  readonly controller: AbortController | undefined;
+  readonly reason: Error;
+  readonly afterClose: boolean;
+  released: Tracked<void> | undefined;
+}
+
+function track<T, X extends object>(promise: Promise<T>, extra: X): Tracked<T> & X {
+  const t = { promise, settled: false, rejected: false, ...extra } as Tracked<T> & X;
+  promise.then(
+    (value) => {
+      t.settled = true;
+      t.value = value;
+    },
+    (error: unknown) => {
+      t.settled = true;
+      t.rejected = true;
+      t.error = error;
+    },
+  );
+  return t;
+}
+
+const microtasks = async (n: number): Promise<void> => {
+  for (let i = 0; i < n; i++) await Promise.resolve();
+};
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Lets promise jobs and the thread-pool work (realpath) run; one event-loop turn per round. */
+async function turn(): Promise<void> {
+  await access('.');
+  await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** Polls (without advancing time on purpose) until `condition` holds; bounded, so a hang fails. */
+async function eventually(condition: () => boolean, turns = 300): Promise<boolean> {
+  for (let i = 0; i < turns; i++) {
+    if (condition()) return true;
+    await turn();
+  }
+  return condition();
+}
+
+async function run(scenario: Scenario): Promise<void> {
+  const violations: string[] = [];
+  const fail = (message: string): void => {
+    violations.push(message);
+  };
+  const resources: Res[] = [];
+  const contexts: StartContext[] = [];
+  const busy = new Map<string, number>(); // started (or starting) and not yet stopped, per key
+  const pendingStarts: Array<{ resolve: () => void; reject: () => void }> = [];
+  const pendingStops: Array<{ resolve: () => void; reject: () => void }> = [];
+  const onErrors: unknown[] = [];
+  const stopError = new Error('stop failed (fake)');
+  let startCalls = 0;
+  let stopCalls = 0;
+  let startOk = 0;
+  let startFail = 0;
+  let stopDone = 0;
+
+  const start = (key: string, context: StartContext): Res | Promise<Res> => {
+    if ((busy.get(key) ?? 0) !== 0) fail(`start of ${key} while another resource of it is starting or up`);
+    busy.set(key, (busy.get(key) ?? 0) + 1);
+    contexts.push(context);
+    const behavior = scenario.starts[startCalls++ % scenario.starts.length]!;
+    const resource: Res = { id: startCalls, key, context, stopCalls: 0, stopReason: undefined, stopDone: false };
+    const succeed = (): Res => {
+      startOk++;
+      resources.push(resource);
+      return resource;
+    };
+    const failed = (): Error => {
+      startFail++;
+      busy.set(key, busy.get(key)! - 1);
+      return new Error(`start failed (fake ${behavior})`);
+    };
+    switch (behavior) {
+      case 'sync':
+        return succeed();
+      case 'syncThrow':
+        throw failed();
+      case 'micro':
+        return microtasks(3).then(succeed);
+      case 'microThrow':
+        return microtasks(3).then(() => Promise.reject(failed()));
+      case 'manual':
+      case 'abortable':
+        return new Promise<Res>((resolve, reject) => {
+          let done = false;
+          const slot = {
+            resolve: () => {
+              if (done) return;
+              done = true;
+              resolve(succeed());
+            },
+            reject: () => {
+              if (done) return;
+              done = true;
+              reject(failed());
+            },
+          };
+          pendingStarts.push(slot);
+          if (behavior === 'abortable') {
+            const onAbort = (): void => {
+              const at = pendingStarts.indexOf(slot);
+              if (at !== -1) pendingStarts.splice(at, 1);
+              slot.reject();
+            };
+            if (context.signal.aborted) onAbort();
+            else context.signal.addEventListener('abort', onAbort, { once: true });
+          }
+        });
+    }
+  };
+
+  const stop = (resource: Res, { key, reason }: { key: string; reason: StopReason }): void | Promise<void> => {
+    if (!resources.includes(resource)) fail(`stop of a resource that never started: #${resource.id}`);
+    if (key !== resource.key) fail(`stop of #${resource.id} with key ${key}, started as ${resource.key}`);
+    resource.stopCalls++;
+    resource.stopReason = reason;
+    if (resource.stopCalls > 1) fail(`resource #${resource.id} stopped ${resource.stopCalls} times`);
+    const behavior = scenario.stops[stopCalls++ % scenario.stops.length]!;
+    const finish = (): void => {
+      stopDone++;
+      resource.stopDone = true;
+      busy.set(resource.key, busy.get(resource.key)! - 1);
+    };
+    switch (behavior) {
+      case 'sync':
+        return finish();
+      case 'syncThrow':
+        finish();
+        throw stopError;
+      case 'micro':
+        return microtasks(3).then(finish);
+      case 'microThrow':
+        return microtasks(3).then(() => {
+          finish();
+          throw stopError;
+        });
+      case 'manual':
+        return new Promise<void>((resolve, reject) => {
+          pendingStops.push({
+            resolve: () => (finish(), resolve()),
+            reject: () => (finish(), reject(stopError)),
+          });
+        });
+    }
+  };
+
+  const pool = new LeasePool<Res>({
+    start,
+    stop,
+    idleTimeoutMs: scenario.idleTimeoutMs,
+    maxResources: scenario.maxResources,
+    normalizeKey,
+    onError: (error) => onErrors.push(error),
+  });
+
+  const acqs: Acq[] = [];
+  const evicts: Tracked<void>[] = [];
+  let closing: Tracked<void> | undefined;
+
+  const held = (): Acq[] => acqs.filter((a) => a.settled && !a.rejected && a.released === undefined);
+  const pendingAcqs = (): Acq[] => acqs.filter((a) => !a.settled);
+
+  const checkSync = (where: string): void => {
+    const s = pool.stats();
+    for (const [name, value] of Object.entries(s)) if (value < 0) fail(`${where}: stats.${name} = ${value} < 0`);
+    for (const [key, n] of busy) if (n < 0 || n > 1) fail(`${where}: ${n} live resources of ${key}`);
+    for (const a of held()) {
+      const lease = a.value!;
+      if (lease.key !== KEYS[a.key]) fail(`${where}: lease key ${lease.key} for ${KEYS[a.key]}`);
+      if (lease.resource.stopCalls > 0 && !lease.signal.aborted) {
+        fail(`${where}: a held lease's resource #${lease.resource.id} was stopped (${lease.resource.stopReason}) without aborting its signal`);
+      }
+    }
+    // Leases of one key whose signal is live share one resource.
+    for (const key of KEYS) {
+      const live = new Set(held().filter((a) => a.value!.key === key && !a.value!.signal.aborted).map((a) => a.value!.resource.id));
+      if (live.size > 1) fail(`${where}: live leases of ${key} on ${live.size} resources`);
+    }
+  };
+
+  // At rest (promise jobs run, whatever the factory still holds stays held) the pool's gauges match the model.
+  const checkAtRest = async (where: string): Promise<void> => {
+    const consistent = (): boolean => {
+      const s = pool.stats();
+      const live = [...busy.values()].reduce((x, y) => x + y, 0);
+      const leases = held().filter((a) => !a.value!.resource.stopDone).length;
+      return s.resources + s.starting === live && s.leases === leases && s.started === startOk && s.failedStarts === startFail && s.stopped === stopDone;
+    };
+    if (!(await eventually(consistent))) {
+      const s = pool.stats();
+      fail(
+        `${where}: stats ${JSON.stringify(s)} vs model live=${JSON.stringify([...busy])} held=${held().length} startOk=${startOk} startFail=${startFail} stopDone=${stopDone}`,
+      );
+    }
+    // Liveness: with nothing held by the factory, an acquire may only wait for capacity that is all leased.
+    const stuck = (): boolean => {
+      if (pendingStarts.length > 0 || pendingStops.length > 0 || pendingAcqs().length === 0) return false;
+      const s = pool.stats();
+      return !(s.resources + s.starting >= scenario.maxResources && s.idle === 0 && s.starting === 0);
+    };
+    if (!(await eventually(() => !stuck()))) fail(`${where}: ${pendingAcqs().length} acquires stuck with stats ${JSON.stringify(pool.stats())}`);
+  };
+
+  for (const [step, op] of scenario.ops.entries()) {
+    const where = `step ${step} ${JSON.stringify(op)}`;
+    switch (op.t) {
+      case 'acquire': {
+        const controller = op.mode === 'signal' || op.mode === 'preaborted' ? new AbortController() : undefined;
+        const reason = new Error(`aborted by test at ${where}`);
+        if (op.mode === 'preaborted') controller!.abort(reason);
+        const options = op.mode === 'timeout' ? { timeoutMs: op.timeoutMs } : controller ? { signal: controller.signal } : undefined;
+        const promise = pool.acquire(KEYS[op.key], options);
+        acqs.push(track(promise, { key: op.key, mode: op.mode, timeoutMs: op.timeoutMs, controller, reason, afterClose: closing !== undefined, released: undefined }));
+        break;
+      }
+      case 'release': {
+        const candidates = held();
+        if (candidates.length === 0) break;
+        const a = candidates[op.i % candidates.length]!;
+        const promise = a.value!.release();
+        if (a.value!.release() !== promise) fail(`${where}: release() is not idempotent`);
+        a.released = track(promise, {});
+        break;
+      }
+      case 'abort': {
+        const candidates = pendingAcqs().filter((a) => a.controller !== undefined && !a.controller.signal.aborted);
+        if (candidates.length === 0) break;
+        const a = candidates[op.i % candidates.length]!;
+        a.controller!.abort(a.reason);
+        // "Aborting it rejects this acquire at once": no start, stop or timer needed.
+        if (!(await eventually(() => a.settled, 50))) fail(`${where}: an aborted acquire did not settle`);
+        break;
+      }
+      case 'settleStart': {
+        if (pendingStarts.length === 0) break;
+        const [slot] = pendingStarts.splice(op.i % pendingStarts.length, 1);
+        if (op.ok) slot!.resolve();
+        else slot!.reject();
+        break;
+      }
+      case 'settleStop': {
+        if (pendingStops.length === 0) break;
+        const [slot] = pendingStops.splice(op.i % pendingStops.length, 1);
+        if (op.ok) slot!.resolve();
+        else slot!.reject();
+        break;
+      }
+      case 'lost': {
+        if (contexts.length === 0) break;
+        // Any context, also of a resource that is long gone: a late `lost` must be harmless.
+        contexts[op.i % contexts.length]!.lost(new Error(`lost at ${where}`));
+        break;
+      }
+      case 'evict':
+        evicts.push(track(pool.evict(KEYS[op.key]), {}));
+        break;
+      case 'close': {
+        const promise = pool.close();
+        if (closing !== undefined && closing.promise !== promise) fail(`${where}: close() returned a new promise`);
+        closing ??= track(promise, {});
+        break;
+      }
+      case 'micro':
+        await microtasks(op.n);
+        break;
+      case 'flush':
+        await checkAtRest(where);
+        break;
+      case 'sleep': {
+        const due = pendingAcqs().filter((a) => a.mode === 'timeout' && a.timeoutMs <= op.ms);
+        await sleep(op.ms);
+        if (!(await eventually(() => due.every((a) => a.settled), 50))) fail(`${where}: an acquire outlived its timeoutMs`);
+        break;
+      }
+    }
+    checkSync(where);
+    if (violations.length > 0) break;
+  }
+
+  // Close, and keep settling whatever the factory still holds until close resolves (bounded).
+  const closePromise = pool.close();
+  closing ??= track(closePromise, {});
+  if (closing.promise !== closePromise) fail('close() returned a new promise');
+  for (let round = 0; round < 200 && !closing.settled; round++) {
+    for (const [i, slot] of pendingStarts.splice(0).entries()) (i % 2 === 0 ? slot.resolve : slot.reject)();
+    for (const [i, slot] of pendingStops.splice(0).entries()) (i % 3 === 2 ? slot.reject : slot.resolve)();
+    await turn();
+  }
+  if (!closing.settled) fail('close() did not resolve');
+  if (closing.rejected) fail(`close() rejected: ${String(closing.error)}`);
+  checkSync('after close');
+
+  // Releasing what is still held after close is harmless and settles.
+  for (const a of held()) {
+    if (!a.value!.signal.aborted) fail(`a lease held through close() has a live signal (#${a.value!.resource.id})`);
+    a.released = track(a.value!.release(), {});
+  }
+  const everything = (): boolean =>
+    acqs.every((a) => a.settled && (a.released === undefined || a.released.settled)) && evicts.every((e) => e.settled);
+  if (!(await eventually(everything))) fail('a promise is still pending after close()');
+
+  for (const [i, a] of acqs.entries()) {
+    if (a.released?.rejected) fail(`release of acquire ${i} rejected: ${String(a.released.error)}`);
+    if (!a.rejected) {
+      if (a.afterClose) fail(`acquire ${i} made after close() got a lease`);
+      if (a.mode === 'preaborted') fail(`acquire ${i} with an aborted signal got a lease`);
+      continue;
+    }
+    const e = a.error;
+    const allowed =
+      e instanceof PoolClosedError ||
+      e instanceof StartError ||
+      (a.mode === 'timeout' && e instanceof AcquireTimeoutError && e.timeoutMs === a.timeoutMs) ||
+      ((a.mode === 'signal' || a.mode === 'preaborted') && e === a.reason);
+    if (!allowed) fail(`acquire ${i} (${a.mode}) rejected with ${String(e)}`);
+    if (a.afterClose && !(e instanceof PoolClosedError) && !(a.mode === 'preaborted' && e === a.reason)) {
+      fail(`acquire ${i} made after close() rejected with ${String(e)}, not PoolClosedError`);
+    }
+    // A closed pool refuses before it looks at the signal; otherwise an aborted signal wins.
+    if (a.mode === 'preaborted' && e !== a.reason && !(a.afterClose && e instanceof PoolClosedError)) fail(`acquire ${i} with an aborted signal rejected with ${String(e)}`);
+  }
+  for (const [i, e] of evicts.entries()) if (e.rejected) fail(`evict ${i} rejected: ${String(e.error)}`);
+  for (const r of resources) {
+    if (r.stopCalls !== 1 || !r.stopDone) fail(`resource #${r.id} of ${r.key}: ${r.stopCalls} stops, done=${r.stopDone} after close()`);
+  }
+  for (const [key, n] of busy) if (n !== 0) fail(`${key}: ${n} live resources after close()`);
+  for (const e of onErrors) if (e !== stopError) fail(`onError got ${String(e)}`);
+  if (onErrors.length > stopCalls) fail(`onError called ${onErrors.length} times for ${stopCalls} stops`);
+  const s = pool.stats();
+  expect({ violations, stats: s }).toEqual({
+    violations: [],
+    stats: expect.objectContaining({ resources: 0, starting: 0, leases: 0, idle: 0, waiting: 0, started: startOk, stopped: stopDone, failedStarts: startFail }),
+  });
+}
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 12, arbitrary: fc.record({ t: fc.constant('acquire' as const), key: fc.nat(2), mode: fc.constantFrom<Mode>('plain', 'plain', 'signal', 'timeout', 'preaborted'), timeoutMs: fc.nat(3) }) },
+  { weight: 8, arbitrary: fc.record({ t: fc.constant('release' as const), i: fc.nat(20) }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('abort' as const), i: fc.nat(20) }) },
+  { weight: 5, arbitrary: fc.record({ t: fc.constant('settleStart' as const), i: fc.nat(5), ok: fc.boolean() }) },
+  { weight: 5, arbitrary: fc.record({ t: fc.constant('settleStop' as const), i: fc.nat(5), ok: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('lost' as const), i: fc.nat(20) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('evict' as const), key: fc.nat(2) }) },
+  { weight: 1, arbitrary: fc.constant({ t: 'close' as const }) },
+  { weight: 6, arbitrary: fc.record({ t: fc.constant('micro' as const), n: fc.integer({ min: 1, max: 6 }) }) },
+  { weight: 5, arbitrary: fc.constant({ t: 'flush' as const }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('sleep' as const), ms: fc.nat(4) }) },
+);
+
+const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
+  starts: fc.array(fc.constantFrom<StartBehavior>('sync', 'sync', 'micro', 'micro', 'manual', 'manual', 'abortable', 'syncThrow', 'microThrow'), { minLength: 1, maxLength: 8 }),
+  stops: fc.array(fc.constantFrom<StopBehavior>('sync', 'syncThrow', 'micro', 'microThrow', 'manual'), { minLength: 1, maxLength: 8 }),
+  idleTimeoutMs: fc.constantFrom(0, 0, 1, 3),
+  maxResources: fc.constantFrom(Infinity, Infinity, 1, 2),
+  ops: fc.array(opArb, { minLength: 1, maxLength: 60, size: 'max' }),
+});
+
+describe('LeasePool against a reference model', () => {
+  it('keeps its invariants under random acquire/release/abort/timeout/lost/evict/close sequences', async () => {
+    for (const key of KEYS) normalized.set(key, await normalizePathKey(key));
+    expect([...normalized.values()]).toEqual(KEYS);
+    await fc.assert(
+      fc.asyncProperty(scenarioArb, async (scenario) => {
+        await run(scenario);
+      }),
+      { numRuns: 200 },
+    );
+  }, 120_000);
+});
