@@ -347,6 +347,9 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
     } catch (error) {
       this.#failedStarts++;
       const failure = entry.doom !== undefined ? this.#doomError(entry) : error instanceof KeyLockedError ? error : new StartError(key, error);
+      // Until #remove (after the unlock) the entry stays 'starting': doomed, a late acquire waits for it
+      // to settle and starts afresh instead of joining a start that has already failed.
+      entry.doom ??= { reason: 'abandoned', cause: error };
       for (const waiter of entry.waiters) waiter.reject(failure);
       entry.waiters.clear();
       await this.#unlock(entry, 'abandoned');
