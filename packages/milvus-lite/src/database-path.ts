@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, lstat, open } from 'node:fs/promises';
+import { access, lstat, open, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { InvalidDatabaseError } from './errors.js';
 
@@ -20,12 +20,7 @@ export async function checkNativeDatabase(dbPath: string): Promise<void> {
   if (name.length > kMaxName) {
     throw new InvalidDatabaseError(dbPath, `the file name is ${name.length} characters, milvus-lite allows at most ${kMaxName}`, 'use a shorter file name');
   }
-  const dir = dirname(dbPath);
-  try {
-    await access(dir, constants.W_OK | constants.X_OK);
-  } catch {
-    throw new InvalidDatabaseError(dbPath, `its directory ${dir} is not writable`, 'make the directory writable or choose another path');
-  }
+  await checkWritableDir(dbPath, dirname(dbPath));
   let stats;
   try {
     stats = await lstat(dbPath);
@@ -48,4 +43,16 @@ export async function checkNativeDatabase(dbPath: string): Promise<void> {
   if (header.toString('latin1') !== 'SQLite format 3\0') {
     throw new InvalidDatabaseError(dbPath, 'it is not a milvus-lite database (no SQLite header); it was left untouched', 'pass a milvus-lite .db file or a path that does not exist yet');
   }
+}
+
+/**
+ * `dir` must be writable, and not read-only by its mode either: root passes `access(W_OK)` anywhere,
+ * but a directory with no write bit was made read-only on purpose.
+ */
+export async function checkWritableDir(dbPath: string, dir: string): Promise<void> {
+  const writable = await access(dir, constants.W_OK | constants.X_OK).then(
+    async () => ((await stat(dir)).mode & 0o222) !== 0,
+    () => false,
+  );
+  if (!writable) throw new InvalidDatabaseError(dbPath, `its directory ${dir} is not writable`, 'make the directory writable or choose another path');
 }

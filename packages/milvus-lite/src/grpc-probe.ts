@@ -1,4 +1,4 @@
-import { connect, constants, type ClientHttp2Session } from 'node:http2';
+import { connect, constants } from 'node:http2';
 import { connect as netConnect } from 'node:net';
 
 /** Where a gRPC server listens: a unix socket path, or a TCP host and port. */
@@ -14,15 +14,14 @@ const kEmptyMessage = Buffer.alloc(5);
  */
 export function grpcAnswers(target: ProbeTarget, timeoutMs = 1000): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
-    let session: ClientHttp2Session | undefined;
+    const authority = 'socketPath' in target ? 'http://localhost' : `http://${target.host}:${target.port}`;
+    const session = connect(authority, 'socketPath' in target ? { createConnection: () => netConnect(target.socketPath) } : {});
     const done = (answered: boolean): void => {
       clearTimeout(timer);
-      session?.destroy();
+      session.destroy();
       resolve(answered);
     };
     const timer = setTimeout(() => done(false), timeoutMs);
-    const authority = 'socketPath' in target ? 'http://localhost' : `http://${target.host}:${target.port}`;
-    session = connect(authority, 'socketPath' in target ? { createConnection: () => netConnect(target.socketPath) } : {});
     session.on('error', () => done(false));
     const request = session.request({
       [constants.HTTP2_HEADER_METHOD]: 'POST',

@@ -14,14 +14,21 @@ import errno, fcntl, json, os, stat, sys
 held = {}
 def reply(**m):
     sys.stdout.write(json.dumps(m) + "\n"); sys.stdout.flush()
+def held_here(st):
+    return any(os.path.samestat(st, os.fstat(h)) for h in held.values())
 def take(path):
+    # Closing any descriptor of a file drops every fcntl lock this process has on it, so a file
+    # already held here must be refused before it is opened a second time.
+    try:
+        if held_here(os.lstat(path)):
+            raise BlockingIOError(errno.EAGAIN, "held by this process")
+    except FileNotFoundError:
+        pass
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise OSError(errno.EINVAL, "not a regular file")
-        if any(os.path.samestat(st, os.fstat(h)) for h in held.values()):
-            raise BlockingIOError(errno.EAGAIN, "held by this process")
         fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return fd
     except BaseException:

@@ -1,5 +1,5 @@
 import { basename, dirname, join } from 'node:path';
-import { LeasePool, normalizePathKey, type LeasePoolOptions } from '@leasehold/pool';
+import { LeasePool, normalizePathKey, type LeasePoolOptions, type LockOptions } from '@leasehold/pool';
 import { ServerExitedError } from './errors.js';
 import { findMilvusLite } from './find-milvus-lite.js';
 import { MilvusLiteServer, type MilvusLiteServerOptions } from './milvus-lite-server.js';
@@ -9,8 +9,14 @@ import { isRemoteUri } from './remote-uri.js';
 export interface MilvusLitePoolOptions
   extends MilvusLiteServerOptions,
     Pick<LeasePoolOptions<MilvusLiteServer>, 'idleTimeoutMs' | 'maxResources' | 'captureStacks' | 'onError'> {
-  /** Cross-process exclusivity with proper-lockfile besides milvus-lite's own fcntl lock. Default true. */
-  readonly lock?: boolean;
+  /**
+   * Add proper-lockfile's lock (`.<name>.leasehold` beside the database) to the engine's own.
+   * Default false: milvus-lite's kernel lock (fcntl on `.<name>.lock` for 2.x, flock on `LOCK` for
+   * 3.x) already excludes other processes, Python's ServerManager included, and the kernel drops it
+   * the moment its owner dies, where a proper-lockfile lock left by a SIGKILLed owner blocks for
+   * `staleMs`. Turn it on for network filesystems, where fcntl locks may not reach other hosts.
+   */
+  readonly lock?: boolean | LockOptions;
 }
 
 /**
@@ -26,7 +32,7 @@ export interface MilvusLitePoolOptions
  * const client = new MilvusClient({ address: lease.resource.uri });
  */
 export function createMilvusLitePool(options: MilvusLitePoolOptions = {}): LeasePool<MilvusLiteServer> {
-  const { idleTimeoutMs, maxResources, captureStacks, onError, lock = true, ...serverOptions } = options;
+  const { idleTimeoutMs, maxResources, captureStacks, onError, lock = false, ...serverOptions } = options;
   const stopTimeoutMs = serverOptions.stopTimeoutMs ?? 10_000;
   return new LeasePool<MilvusLiteServer>({
     ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }),
@@ -37,7 +43,13 @@ export function createMilvusLitePool(options: MilvusLitePoolOptions = {}): Lease
     stopTimeoutMs: stopTimeoutMs + 5000,
     normalizeKey: (key) => (typeof key === 'string' && isRemoteUri(key) ? key : normalizePathKey(key)),
     ...(lock
-      ? { lock: { appliesTo: (key: string) => !isRemoteUri(key), lockfilePath: (key: string) => join(dirname(key), `.${basename(key)}.leasehold`) } }
+      ? {
+          lock: {
+            lockfilePath: (key: string) => join(dirname(key), `.${basename(key)}.leasehold`),
+            ...(lock === true ? {} : lock),
+            appliesTo: (key: string) => !isRemoteUri(key),
+          },
+        }
       : {}),
     async start(key, { signal, lost }) {
       const installation = serverOptions.installation ?? (isRemoteUri(key) ? undefined : await findMilvusLite(serverOptions));

@@ -35,7 +35,8 @@ type Op =
   | { readonly t: 'acquire'; readonly key: number; readonly mode: Mode; readonly timeoutMs: number }
   | { readonly t: 'release'; readonly i: number }
   | { readonly t: 'abort'; readonly i: number }
-  | { readonly t: 'settleStart'; readonly i: number; readonly ok: boolean }
+  // `follow`: n microtasks after settling, acquire the same key again (the racy window of a start's end).
+  | { readonly t: 'settleStart'; readonly i: number; readonly ok: boolean; readonly follow: number | null }
   | { readonly t: 'settleStop'; readonly i: number; readonly ok: boolean }
   | { readonly t: 'lost'; readonly i: number }
   | { readonly t: 'evict'; readonly key: number }
@@ -122,8 +123,9 @@ async function run(scenario: Scenario): Promise<void> {
   };
   const resources: Res[] = [];
   const contexts: StartContext[] = [];
+  const resourceOf = new Map<StartContext, Res>();
   const busy = new Map<string, number>(); // started (or starting) and not yet stopped, per key
-  const pendingStarts: Array<{ resolve: () => void; reject: () => void }> = [];
+  const pendingStarts: Array<{ key: string; resolve: () => void; reject: () => void }> = [];
   const pendingStops: Array<{ resolve: () => void; reject: () => void }> = [];
   const onErrors: unknown[] = [];
   const stopError = new Error('stop failed (fake)');
@@ -141,6 +143,7 @@ async function run(scenario: Scenario): Promise<void> {
     const resource: Res = { id: startCalls, key, context, stopCalls: 0, stopReason: undefined, stopDone: false };
     const succeed = (): Res => {
       startOk++;
+      resourceOf.set(context, resource);
       resources.push(resource);
       return resource;
     };
@@ -163,6 +166,7 @@ async function run(scenario: Scenario): Promise<void> {
         return new Promise<Res>((resolve, reject) => {
           let done = false;
           const slot = {
+            key,
             resolve: () => {
               if (done) return;
               done = true;
@@ -280,18 +284,21 @@ async function run(scenario: Scenario): Promise<void> {
     if (!(await eventually(() => !stuck()))) fail(`${where}: ${pendingAcqs().length} acquires stuck with stats ${JSON.stringify(pool.stats())}`);
   };
 
+  const acquire = (key: number, mode: Mode, timeoutMs: number, where: string): void => {
+    const controller = mode === 'signal' || mode === 'preaborted' ? new AbortController() : undefined;
+    const reason = new Error(`aborted by test at ${where}`);
+    if (mode === 'preaborted') controller!.abort(reason);
+    const options = mode === 'timeout' ? { timeoutMs } : controller ? { signal: controller.signal } : undefined;
+    const promise = pool.acquire(KEYS[key], options);
+    acqs.push(track(promise, { key, mode, timeoutMs, controller, reason, afterClose: closing !== undefined, released: undefined }));
+  };
+
   for (const [step, op] of scenario.ops.entries()) {
     const where = `step ${step} ${JSON.stringify(op)}`;
     switch (op.t) {
-      case 'acquire': {
-        const controller = op.mode === 'signal' || op.mode === 'preaborted' ? new AbortController() : undefined;
-        const reason = new Error(`aborted by test at ${where}`);
-        if (op.mode === 'preaborted') controller!.abort(reason);
-        const options = op.mode === 'timeout' ? { timeoutMs: op.timeoutMs } : controller ? { signal: controller.signal } : undefined;
-        const promise = pool.acquire(KEYS[op.key], options);
-        acqs.push(track(promise, { key: op.key, mode: op.mode, timeoutMs: op.timeoutMs, controller, reason, afterClose: closing !== undefined, released: undefined }));
+      case 'acquire':
+        acquire(op.key, op.mode, op.timeoutMs, where);
         break;
-      }
       case 'release': {
         const candidates = held();
         if (candidates.length === 0) break;
@@ -315,6 +322,10 @@ async function run(scenario: Scenario): Promise<void> {
         const [slot] = pendingStarts.splice(op.i % pendingStarts.length, 1);
         if (op.ok) slot!.resolve();
         else slot!.reject();
+        if (op.follow !== null) {
+          await microtasks(op.follow);
+          acquire(KEYS.indexOf(slot!.key), 'plain', 0, where);
+        }
         break;
       }
       case 'settleStop': {
@@ -327,7 +338,15 @@ async function run(scenario: Scenario): Promise<void> {
       case 'lost': {
         if (contexts.length === 0) break;
         // Any context, also of a resource that is long gone: a late `lost` must be harmless.
-        contexts[op.i % contexts.length]!.lost(new Error(`lost at ${where}`));
+        const context = contexts[op.i % contexts.length]!;
+        context.lost(new Error(`lost at ${where}`));
+        // A started resource reported lost goes: its leases' signals abort now, and it is stopped.
+        const resource = resourceOf.get(context);
+        if (resource === undefined) break;
+        for (const a of held()) {
+          if (a.value!.resource === resource && !a.value!.signal.aborted) fail(`${where}: a lease of lost resource #${resource.id} has a live signal`);
+        }
+        if (!(await eventually(() => resource.stopCalls > 0, 50))) fail(`${where}: lost resource #${resource.id} was not stopped`);
         break;
       }
       case 'evict':
@@ -416,7 +435,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 12, arbitrary: fc.record({ t: fc.constant('acquire' as const), key: fc.nat(2), mode: fc.constantFrom<Mode>('plain', 'plain', 'signal', 'timeout', 'preaborted'), timeoutMs: fc.nat(3) }) },
   { weight: 8, arbitrary: fc.record({ t: fc.constant('release' as const), i: fc.nat(20) }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('abort' as const), i: fc.nat(20) }) },
-  { weight: 5, arbitrary: fc.record({ t: fc.constant('settleStart' as const), i: fc.nat(5), ok: fc.boolean() }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({ t: fc.constant('settleStart' as const), i: fc.nat(5), ok: fc.boolean(), follow: fc.option(fc.nat(8), { freq: 2 }) }),
+  },
   { weight: 5, arbitrary: fc.record({ t: fc.constant('settleStop' as const), i: fc.nat(5), ok: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('lost' as const), i: fc.nat(20) }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('evict' as const), key: fc.nat(2) }) },

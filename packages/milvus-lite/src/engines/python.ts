@@ -1,10 +1,10 @@
-import { constants } from 'node:fs';
-import { access, lstat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { KeyLockedError } from '@leasehold/pool';
 import type { Engine, EngineProcess, EngineStartOptions, ExitInfo } from '../engine.js';
+import { checkWritableDir } from '../database-path.js';
 import { InvalidDatabaseError, ServerStartError } from '../errors.js';
 import { OutputTail } from '../output-tail.js';
 import { waitUntilReady } from './ready.js';
@@ -50,12 +50,7 @@ async function checkDataDir(dbPath: string): Promise<void> {
   if (stats !== undefined && !stats.isDirectory()) {
     throw new InvalidDatabaseError(dbPath, 'it is a file, but milvus-lite 3.x keeps a database in a directory', 'pass a directory path (it is created if missing), or use the native engine (milvus-lite 2.5) for .db files');
   }
-  const dir = stats === undefined ? dirname(dbPath) : dbPath;
-  try {
-    await access(dir, constants.W_OK | constants.X_OK);
-  } catch {
-    throw new InvalidDatabaseError(dbPath, `${dir} is not writable`, 'make it writable or choose another path');
-  }
+  await checkWritableDir(dbPath, stats === undefined ? dirname(dbPath) : dbPath);
 }
 
 /** milvus-lite ≥ 3.0, the pure-Python server, on 127.0.0.1 and a kernel-chosen port. */

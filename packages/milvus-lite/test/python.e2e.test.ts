@@ -1,0 +1,4 @@
+import { engineSuite } from './support/engine-suite.js';
+import { installationOf } from './support/installations.js';
+
+engineSuite('python', installationOf('python'));

@@ -1,0 +1,263 @@
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  createMilvusLitePool,
+  InvalidDatabaseError,
+  InvalidKeyError,
+  KeyLockedError,
+  LeaseRevokedError,
+  ServerExitedError,
+  type Installation,
+  type LeasePool,
+  type MilvusLiteServer,
+} from '../../src/index.js';
+import { connect, countRows, createDocs, insertRows, searchIds, vectorOf } from './milvus-data.js';
+import { isAlive, startOwner } from './processes.js';
+
+/** A snapshot of a directory: names, and the bytes of each regular file. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of readdirSync(dir)) {
+    const stats = statSync(join(dir, name));
+    out[name] = stats.isFile() ? readFileSync(join(dir, name)).toString('base64') : stats.isDirectory() ? '<dir>' : '<other>';
+  }
+  return out;
+}
+
+/**
+ * The end-to-end suite, run once per engine against the real milvus-lite server and the real
+ * `@zilliz/milvus2-sdk-node` client. `dbName` makes a database path for the engine (a file for
+ * native, a directory for python).
+ */
+export function engineSuite(engine: 'native' | 'python', installation: Installation | undefined): void {
+  describe.skipIf(installation === undefined)(`${engine} engine, real server and SDK`, () => {
+    const root = realpathSync(mkdtempSync(join(tmpdir(), `lh-e2e-${engine}-`)));
+    const pools: LeasePool<MilvusLiteServer>[] = [];
+    let n = 0;
+    const freshDir = (): string => {
+      const dir = join(root, `case-${++n}`);
+      mkdirSync(dir);
+      return dir;
+    };
+    const newPool = (options: Parameters<typeof createMilvusLitePool>[0] = {}): LeasePool<MilvusLiteServer> => {
+      const pool = createMilvusLitePool({ installation: installation!, ...options });
+      pools.push(pool);
+      return pool;
+    };
+    afterEach(async () => {
+      await Promise.all(pools.splice(0).map((p) => p.close()));
+    });
+    afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+    it('creates, inserts, indexes, loads, searches and counts; the data survives a stop and a restart', async () => {
+      const dbPath = join(freshDir(), 'app.db');
+      const pool = newPool();
+      {
+        await using lease = await pool.acquire(dbPath);
+        expect(lease.resource.engine).toBe(engine);
+        expect(lease.resource.dbPath).toBe(dbPath);
+        const client = await connect(lease.resource.uri);
+        await createDocs(client, 'docs');
+        await insertRows(client, 'docs', 0, 100);
+        expect(await countRows(client, 'docs')).toBe(100);
+        expect((await searchIds(client, 'docs', vectorOf(42), 1))[0]).toBe(42);
+        await client.closeConnection();
+      }
+      expect(pool.stats().resources).toBe(0);
+      await using again = await pool.acquire(dbPath);
+      const client = await connect(again.resource.uri);
+      await client.loadCollection({ collection_name: 'docs' });
+      expect(await countRows(client, 'docs')).toBe(100);
+      expect((await searchIds(client, 'docs', vectorOf(7), 1))[0]).toBe(7);
+      await client.closeConnection();
+      expect(pool.stats().started).toBe(2);
+    });
+
+    it('50 concurrent acquires of a cold path start one process', async () => {
+      const pool = newPool();
+      const dbPath = join(freshDir(), 'herd.db');
+      const leases = await Promise.all(Array.from({ length: 50 }, () => pool.acquire(dbPath)));
+      expect(new Set(leases.map((l) => l.resource.pid)).size).toBe(1);
+      expect(pool.stats().started).toBe(1);
+      const pid = leases[0]!.resource.pid!;
+      await Promise.all(leases.slice(1).map((l) => l.release()));
+      expect(isAlive(pid)).toBe(true);
+      await leases[0]!.release();
+      expect(isAlive(pid)).toBe(false);
+    });
+
+    it('a SIGKILLed server aborts its leases, and the next acquire starts a new one', async () => {
+      const pool = newPool();
+      const dbPath = join(freshDir(), 'killed.db');
+      const lease = await pool.acquire(dbPath);
+      const { pid } = lease.resource;
+      const aborted = new Promise<unknown>((resolve) => lease.signal.addEventListener('abort', () => resolve(lease.signal.reason)));
+      process.kill(pid!, 'SIGKILL');
+      const reason = await aborted;
+      expect(reason).toBeInstanceOf(LeaseRevokedError);
+      expect((reason as LeaseRevokedError).reason).toBe('lost');
+      expect((reason as Error).cause).toBeInstanceOf(ServerExitedError);
+      expect(((reason as Error).cause as ServerExitedError).exit.signal).toBe('SIGKILL');
+      await lease.release();
+      await using next = await pool.acquire(dbPath);
+      expect(next.resource.pid).not.toBe(pid);
+      const client = await connect(next.resource.uri);
+      expect((await client.listCollections()).status.error_code).toBe('Success');
+      await client.closeConnection();
+    });
+
+    it('a SIGKILLed owner process leaves no server behind, and the database can be reopened', async () => {
+      const dbPath = join(freshDir(), 'orphan.db');
+      const { child, report } = await startOwner(dbPath, installation!);
+      expect(report.pid).toBeGreaterThan(0);
+      expect(isAlive(report.pid!)).toBe(true);
+      child.kill('SIGKILL');
+      await child;
+      await expect.poll(() => isAlive(report.pid!), { timeout: 15_000, interval: 20 }).toBe(false);
+      const pool = newPool();
+      await using lease = await pool.acquire(dbPath);
+      const client = await connect(lease.resource.uri);
+      expect((await client.listCollections()).status.error_code).toBe('Success');
+      await client.closeConnection();
+    });
+
+    it('a process that exits normally takes its servers along (ServerManager)', async () => {
+      const dbPath = join(freshDir(), 'exit.db');
+      const { child, report } = await startOwner(dbPath, installation!, 'manager');
+      expect(report.uri).toMatch(engine === 'native' ? /^unix:\// : /^http:\/\/127\.0\.0\.1:\d+$/);
+      expect((await child).exitCode).toBe(0);
+      // The database is free again at once: the owner's lock went with it.
+      const pool = newPool();
+      await using lease = await pool.acquire(dbPath);
+      expect(lease.resource.pid).toBeGreaterThan(0);
+    });
+
+    it('a second pool gets a clear "in use" error, and the running server is not disturbed', async () => {
+      const dbPath = join(freshDir(), 'busy.db');
+      const first = newPool();
+      await using lease = await first.acquire(dbPath);
+      const client = await connect(lease.resource.uri);
+      await createDocs(client, 'docs');
+      await insertRows(client, 'docs', 0, 10);
+      const error = await newPool().acquire(dbPath).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(KeyLockedError);
+      expect((error as Error).message).toContain(dbPath);
+      expect((error as Error).message).toMatch(/in use/);
+      expect(await countRows(client, 'docs')).toBe(10);
+      expect(isAlive(lease.resource.pid!)).toBe(true);
+      await client.closeConnection();
+    });
+
+    it('a second process on a busy database gets the "in use" error too', async () => {
+      const dbPath = join(freshDir(), 'busy2.db');
+      await using lease = await newPool().acquire(dbPath);
+      const { child, report } = await startOwner(dbPath, installation!, 'exit');
+      await child;
+      expect(report.error).toBe('KeyLockedError');
+      expect(report.message).toContain(dbPath);
+      expect(isAlive(lease.resource.pid!)).toBe(true);
+    });
+
+    it('with proper-lockfile on top (lock: true), a second pool is refused too', async () => {
+      const dbPath = join(freshDir(), 'own-lock.db');
+      await using lease = await newPool({ lock: true }).acquire(dbPath);
+      expect(readdirSync(dirname(dbPath))).toContain('.own-lock.db.leasehold');
+      const error = await newPool({ lock: true }).acquire(dbPath).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(KeyLockedError);
+      expect((error as Error).message).toContain('.own-lock.db.leasehold');
+      expect(isAlive(lease.resource.pid!)).toBe(true);
+    });
+
+    it('a remote URI passes through untouched and starts nothing', async () => {
+      const pool = newPool();
+      await using lease = await pool.acquire('http://127.0.0.1:19530');
+      expect(lease.resource.uri).toBe('http://127.0.0.1:19530');
+      expect(lease.resource.engine).toBe('remote');
+      expect(lease.resource.pid).toBeNull();
+      await using hostPort = await pool.acquire('milvus.internal:19530');
+      expect(hostPort.resource.uri).toBe('milvus.internal:19530');
+    });
+
+    describe('bad input gets a clear error and changes nothing on disk', () => {
+      it('a missing directory', async () => {
+        const dir = freshDir();
+        const error = await newPool().acquire(join(dir, 'nope', 'x.db')).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(InvalidKeyError);
+        expect((error as Error).message).toContain(join(dir, 'nope'));
+        expect(readdirSync(dir)).toEqual([]);
+      });
+
+      it('a directory where a file should be, or a file where a directory should be', async () => {
+        const dir = freshDir();
+        const target = join(dir, 'wrong.db');
+        if (engine === 'native') mkdirSync(target);
+        else writeFileSync(target, 'precious');
+        const before = snapshot(dir);
+        const error = await newPool().acquire(target).catch((e: unknown) => e);
+        expect((error as Error).cause).toBeInstanceOf(InvalidDatabaseError);
+        expect((error as Error).message).toContain(target);
+        expect((error as Error).message).toMatch(engine === 'native' ? /is a directory/ : /is a file/);
+        expect(snapshot(dir)).toEqual(before);
+      });
+
+      it('an unwritable directory', async () => {
+        const dir = freshDir();
+        chmodSync(dir, 0o555);
+        try {
+          const error = await newPool().acquire(join(dir, 'ro.db')).catch((e: unknown) => e);
+          expect((error as Error).cause).toBeInstanceOf(InvalidDatabaseError);
+          expect((error as Error).message).toMatch(/not writable/);
+          expect(readdirSync(dir)).toEqual([]);
+        } finally {
+          chmodSync(dir, 0o755);
+        }
+      });
+
+      it.runIf(engine === 'native')('a name milvus-lite refuses, or too long for it', async () => {
+        const dir = freshDir();
+        for (const name of ['has space.db', `${'x'.repeat(40)}.db`]) {
+          const error = await newPool().acquire(join(dir, name)).catch((e: unknown) => e);
+          expect((error as Error).cause).toBeInstanceOf(InvalidDatabaseError);
+          expect((error as Error).message).toContain(name);
+        }
+        expect(readdirSync(dir)).toEqual([]);
+      });
+
+      it.runIf(engine === 'native')('a file that is not a milvus-lite database', async () => {
+        const dir = freshDir();
+        const target = join(dir, 'notes.db');
+        writeFileSync(target, 'these are my notes, not a database\n');
+        const before = snapshot(dir);
+        const error = await newPool().acquire(target).catch((e: unknown) => e);
+        expect((error as Error).cause).toBeInstanceOf(InvalidDatabaseError);
+        expect((error as Error).message).toMatch(/not a milvus-lite database/);
+        expect(snapshot(dir)).toEqual(before);
+      });
+    });
+
+    it('the socket lives in a private 0700 directory owned by this user', async () => {
+      await using lease = await newPool().acquire(join(freshDir(), 'sock.db'));
+      if (engine === 'python') {
+        expect(lease.resource.uri).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+        return;
+      }
+      const socketDir = dirname(lease.resource.uri.slice('unix:'.length));
+      const stats = statSync(socketDir);
+      expect(stats.mode & 0o777).toBe(0o700);
+      expect(stats.uid).toBe(process.getuid!());
+      expect(Buffer.byteLength(lease.resource.uri.slice('unix:'.length))).toBeLessThanOrEqual(107);
+    });
+
+    it('a stop removes the socket directory and the lock files, and leaves the database', async () => {
+      const dir = freshDir();
+      const dbPath = join(dir, 'clean.db');
+      const lease = await newPool().acquire(dbPath);
+      const uri = lease.resource.uri;
+      await lease.release();
+      if (engine === 'native') expect(() => statSync(dirname(uri.slice('unix:'.length)))).toThrow(/ENOENT/);
+      expect(readdirSync(dir)).toEqual(['clean.db']);
+    });
+  });
+}
