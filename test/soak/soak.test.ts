@@ -7,11 +7,11 @@ import { afterAll, expect, test } from 'vitest';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import type { Lease } from '@leasehold/pool';
 import { createMilvusLitePool, type MilvusLiteServer } from '../../packages/milvus-lite/src/index.js';
+import { countRows, createDocs, insertRows } from '../../packages/milvus-lite/test/support/milvus-data.js';
 
 const SECONDS = Number(process.env['SOAK_SECONDS'] ?? 120);
 const DBS = 8;
 const MAX_LEASES_PER_DB = 3;
-const DIM = 4;
 // Heap may grow by caches warming up, never by a leak proportional to the work done.
 const HEAP_GROWTH_BOUND = 64 * 2 ** 20;
 const FD_SLACK = 8;
@@ -66,7 +66,7 @@ test(`soak: ${DBS} databases, random leases, evictions and kills for ${SECONDS}s
 
   for (const path of paths) {
     await using lease = await pool.acquire(path);
-    await withClient(lease.resource.uri, (c) => c.createCollection({ collection_name: 'soak', dimension: DIM }));
+    await withClient(lease.resource.uri, (c) => createDocs(c, 'soak'));
   }
   globalThis.gc?.();
   const heapBefore = process.memoryUsage().heapUsed;
@@ -81,19 +81,15 @@ test(`soak: ${DBS} databases, random leases, evictions and kills for ${SECONDS}s
       const lease = await pool.acquire(path);
       counts.acquires++;
       held.push(lease);
-      const rows = Array.from({ length: 1 + Math.floor(random() * 20) }, () => ({
-        id: nextId++,
-        vector: Array.from({ length: DIM }, () => random()),
-      }));
+      const count = 1 + Math.floor(random() * 20);
+      const from = nextId;
+      nextId += count;
       try {
-        const res = await withClient(lease.resource.uri, async (c) => {
-          const r = await c.insert({ collection_name: 'soak', data: rows });
+        await withClient(lease.resource.uri, async (c) => {
+          await insertRows(c, 'soak', from, count);
           await c.flush({ collection_names: ['soak'] });
-          return r;
         });
-        expect(res.status.error_code).toBe('Success');
-        expect(Number(res.insert_cnt)).toBe(rows.length);
-        expected.set(path, expected.get(path)! + rows.length);
+        expected.set(path, expected.get(path)! + count);
         counts.inserts++;
       } catch (error) {
         // Only a server killed under us may fail an insert; then the lease knows it.
@@ -126,8 +122,7 @@ test(`soak: ${DBS} databases, random leases, evictions and kills for ${SECONDS}s
     await using lease = await pool.acquire(path);
     const rows = await withClient(lease.resource.uri, async (c) => {
       await c.loadCollection({ collection_name: 'soak' });
-      const r = await c.query({ collection_name: 'soak', output_fields: ['count(*)'] });
-      return Number(r.data[0]?.['count(*)']);
+      return countRows(c, 'soak');
     });
     expect(rows, `rows in ${path}`).toBe(expected.get(path));
   }
