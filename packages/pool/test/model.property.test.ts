@@ -442,7 +442,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ t: fc.constant('abort' as const), i: fc.nat(20) }) },
   {
     weight: 5,
-    arbitrary: fc.record({ t: fc.constant('settleStart' as const), i: fc.nat(5), ok: fc.boolean(), follow: fc.option(fc.integer({ min: -10, max: 6 }), { freq: 2 }) }),
+    arbitrary: fc.record({ t: fc.constant('settleStart' as const), i: fc.nat(5), ok: fc.boolean(), follow: fc.option(fc.integer({ min: -5, max: 2 }), { freq: 4 }) }),
   },
   { weight: 5, arbitrary: fc.record({ t: fc.constant('settleStop' as const), i: fc.nat(5), ok: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('lost' as const), i: fc.nat(20) }) },
