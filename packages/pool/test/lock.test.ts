@@ -2,13 +2,14 @@ import { mkdtempSync, realpathSync, rmSync, statSync, utimesSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KeyLockedError, LeasePool, LeaseRevokedError } from '../src/index.js';
 
 const holderScript = fileURLToPath(new URL('./fixtures/lock-holder.mjs', import.meta.url));
 const dir = realpathSync(mkdtempSync(join(tmpdir(), 'leasehold-lock-')));
-const children: ResultPromise[] = [];
+const spawnHolder = (key: string) => execa(process.execPath, [holderScript, key], { stdin: 'pipe', reject: false });
+const children: ReturnType<typeof spawnHolder>[] = [];
 
 afterEach(() => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
@@ -16,8 +17,8 @@ afterEach(() => {
 
 // Wrapped in an object: an execa child is a thenable, and returning it from an async function
 // would wait for the child to exit.
-async function startHolder(key: string): Promise<{ holder: ResultPromise }> {
-  const child = execa(process.execPath, [holderScript, key], { stdin: 'pipe', reject: false });
+async function startHolder(key: string): Promise<{ holder: ReturnType<typeof spawnHolder> }> {
+  const child = spawnHolder(key);
   children.push(child);
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('held') && resolve());

@@ -1,0 +1,134 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  createMilvusLitePool,
+  findMilvusLite,
+  MilvusLiteNotFoundError,
+  MilvusLiteServer,
+  openMilvus,
+  ServerManager,
+  ServerStartError,
+} from '../src/index.js';
+import { installationOf } from './support/installations.js';
+import { isAlive } from './support/processes.js';
+
+const installation = installationOf('native');
+const root = realpathSync(mkdtempSync(join(tmpdir(), 'lh-api-')));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const freshDir = (): string => {
+  const dir = join(root, `case-${++n}`);
+  mkdirSync(dir);
+  return dir;
+};
+
+describe('findMilvusLite', () => {
+  it('lists every place it tried and the command that fixes it', async () => {
+    const empty = freshDir();
+    const error = await findMilvusLite({ env: { PATH: '', LEASEHOLD_CACHE_DIR: empty } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MilvusLiteNotFoundError);
+    const { tried, message } = error as MilvusLiteNotFoundError;
+    expect(tried.map((t) => t.split(/[ :(]/)[0])).toEqual(['$MILVUS_LITE_PYTHON', '$MILVUS_LITE_BIN', '$VIRTUAL_ENV', "leasehold's", 'python3']);
+    expect(message).toContain(join(empty, 'milvus-lite-*'));
+    expect(message).toContain('npx leasehold-milvus install');
+  });
+
+  it('says why an explicit interpreter was refused', async () => {
+    const error = await findMilvusLite({ python: '/nonexistent/python', env: { PATH: '', LEASEHOLD_CACHE_DIR: freshDir() } }).catch((e: unknown) => e);
+    expect((error as MilvusLiteNotFoundError).tried[0]).toBe('option python (/nonexistent/python): does not exist');
+  });
+
+  it('rejects an unknown engine with a TypeError naming it', async () => {
+    await expect(findMilvusLite({ engine: 'rust' as never })).rejects.toThrow(/engine must be 'auto', 'native' or 'python', got "rust"/);
+  });
+
+  it.runIf(installation !== undefined)('finds the native engine from MILVUS_LITE_PYTHON and from MILVUS_LITE_BIN', async () => {
+    const viaPython = await findMilvusLite({ env: { PATH: process.env['PATH'], MILVUS_LITE_PYTHON: installation!.python, LEASEHOLD_CACHE_DIR: freshDir() } });
+    expect(viaPython).toMatchObject({ engine: 'native', version: installation!.version, binary: installation!.binary, source: '$MILVUS_LITE_PYTHON' });
+    const viaBin = await findMilvusLite({ env: { PATH: process.env['PATH'], MILVUS_LITE_BIN: installation!.binary, LEASEHOLD_CACHE_DIR: freshDir() } });
+    expect(viaBin).toMatchObject({ engine: 'native', binary: installation!.binary, source: '$MILVUS_LITE_BIN' });
+  });
+
+  it.runIf(installation !== undefined)("refuses an installation of the other engine when one is asked for", async () => {
+    const error = await findMilvusLite({ engine: 'python', python: installation!.python, env: { PATH: '', LEASEHOLD_CACHE_DIR: freshDir() } }).catch((e: unknown) => e);
+    expect((error as MilvusLiteNotFoundError).tried[0]).toMatch(/has milvus-lite 2\.\d+\.\d+ \(the native engine\), but engine 'python' was asked for/);
+  });
+});
+
+describe.skipIf(installation === undefined)('MilvusLiteServer, ServerManager and openMilvus with the real server', () => {
+  it('MilvusLiteServer starts, answers, and stops without a pool', async () => {
+    const dbPath = join(freshDir(), 'solo.db');
+    const server = new MilvusLiteServer(dbPath, { installation: installation! });
+    expect(() => server.uri).toThrow(/not running; await start\(\) first/);
+    expect(await server.start()).toBe(server);
+    expect(server.uri).toMatch(/^unix:\//);
+    expect(isAlive(server.pid!)).toBe(true);
+    const exit = await server.stop();
+    expect(exit).toMatchObject({ code: 0, signal: null });
+    expect(isAlive(server.pid!)).toBe(false);
+    await expect(server.start()).rejects.toThrow(/was stopped; create a new MilvusLiteServer/);
+  });
+
+  it("a startup failure carries the server's exit code and the tail of its stderr, and leaves the file alone", async () => {
+    const dir = freshDir();
+    const dbPath = join(dir, 'corrupt.db');
+    const bytes = Buffer.concat([Buffer.from('SQLite format 3\0', 'latin1'), Buffer.alloc(8192, 0x5a)]);
+    writeFileSync(dbPath, bytes);
+    const error = await new MilvusLiteServer(dbPath, { installation: installation! }).start().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServerStartError);
+    expect((error as ServerStartError).exit?.code).toBe(255);
+    expect((error as Error).message).toContain(dbPath);
+    expect((error as Error).message).toContain('exit code 255');
+    expect((error as Error).message).toMatch(/server output \(tail\)[\s\S]*not a database/);
+    expect(readFileSync(dbPath).equals(bytes)).toBe(true);
+    expect(readdirSync(dir)).toEqual(['corrupt.db']);
+  });
+
+  it('ServerManager: the same URI for the same path however it is spelled, and release stops it', async () => {
+    const dir = freshDir();
+    const logged: string[] = [];
+    await using manager = new ServerManager({ installation: installation!, log: (m) => logged.push(m) });
+    const [a, b] = await Promise.all([manager.startAndGetUri(join(dir, 'm.db')), manager.startAndGetUri(join(dir, '.', 'm.db'))]);
+    expect(a).toMatch(/^unix:\//);
+    expect(b).toBe(a);
+    expect(await manager.startAndGetUri(relative(process.cwd(), join(dir, 'm.db')))).toBe(a);
+    const other = await manager.startAndGetUri(join(dir, 'n.db'));
+    expect(other).not.toBe(a);
+    await manager.releaseServer(join(dir, 'm.db'));
+    const again = await manager.startAndGetUri(join(dir, 'm.db'));
+    expect(again).not.toBe(a);
+    await manager.releaseAll();
+    await manager.releaseServer(join(dir, 'n.db'));
+    expect(logged).toEqual([`leasehold: no local milvus for ${join(dir, 'n.db')}`]);
+  });
+
+  it('ServerManager: null and a logged reason on failure', async () => {
+    const dir = freshDir();
+    const logged: string[] = [];
+    await using manager = new ServerManager({ installation: installation!, log: (m) => logged.push(m) });
+    expect(await manager.startAndGetUri(join(dir, 'missing', 'x.db'))).toBeNull();
+    expect(await manager.startAndGetUri(join(dir, 'bad name.db'))).toBeNull();
+    expect(await manager.startAndGetUri(join(dir, 'ok.db'), 'localhost:19530')).toBeNull();
+    expect(logged).toHaveLength(3);
+    expect(logged[0]).toContain(join(dir, 'missing'));
+    expect(logged[1]).toMatch(/bad name\.db.*letters, digits/);
+    expect(logged[2]).toMatch(/address .* is not supported/);
+  });
+
+  it('openMilvus gives a connected client bound to a lease; disposing it releases the lease', async () => {
+    const pool = createMilvusLitePool({ installation: installation! });
+    const dbPath = join(freshDir(), 'open.db');
+    let pid: number;
+    {
+      await using client = await openMilvus(dbPath, { pool });
+      pid = client.lease.resource.pid!;
+      expect((await client.listCollections()).status.error_code).toBe('Success');
+      expect(pool.stats().leases).toBe(1);
+    }
+    expect(pool.stats().leases).toBe(0);
+    expect(isAlive(pid)).toBe(false);
+    await pool.close();
+  });
+});
