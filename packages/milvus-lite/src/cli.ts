@@ -1,0 +1,248 @@
+#!/usr/bin/env node
+// leasehold-milvus: serve, dump, doctor and install, for people at a shell.
+import { stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { InvalidKeyError, KeyLockedError, type LeasePool } from '@leasehold/pool';
+import { cacheDir, cacheVenv, DEFAULT_MILVUS_LITE_VERSION } from './cache-dir.js';
+import { dumpCollection } from './dump.js';
+import type { EngineName } from './engine.js';
+import { InvalidDatabaseError, MilvusLiteNotFoundError, ServerExitedError } from './errors.js';
+import { findMilvusLite } from './find-milvus-lite.js';
+import { installMilvusLite } from './install.js';
+import { createMilvusLitePool } from './milvus-lite-pool.js';
+import type { MilvusLiteServer } from './milvus-lite-server.js';
+import { makeSocketDir, removeSocketDir } from './socket-dir.js';
+
+/** Exit codes: each means one thing, so scripts can branch on them. */
+const kExit = { ok: 0, failed: 1, usage: 2, notFound: 3, inUse: 4 } as const;
+
+class UsageError extends Error {}
+
+const kHelp: Record<string, string> = {
+  main: `leasehold-milvus: run milvus-lite servers from the shell
+
+Usage: leasehold-milvus <command> [options]
+
+Commands:
+  serve <db>                         start a server for <db>, print its URI, stop on Ctrl-C
+  dump -d <db> -c <collection> -p <dir>   export a collection as bulk-insert JSON
+  doctor                             show what was found where, and check the environment
+  install [--version X]              install milvus-lite into leasehold's cache venv
+
+Run 'leasehold-milvus <command> --help' for a command's options.
+Exit codes: 0 ok, 1 failed, 2 bad usage, 3 milvus-lite not found, 4 database in use.`,
+  serve: `Usage: leasehold-milvus serve <db> [--json] [--engine auto|native|python]
+
+Starts a milvus-lite server for <db> and prints the URI to connect to (with --json, one JSON line:
+uri, pid, dbPath, engine, version). Runs until SIGINT or SIGTERM, then stops cleanly.`,
+  dump: `Usage: leasehold-milvus dump -d <db> -c <collection> -p <dir> [--engine auto|native|python]
+
+Writes <dir>/<collection>/1.json, 2.json, … in Milvus bulk-insert format ({"rows": [...]}).
+Existing files are never overwritten. Shows a progress bar when stderr is a terminal.
+  -d, --db-file      the database
+  -c, --collection   the collection to export
+  -p, --path         the output directory (its parent must exist)`,
+  doctor: `Usage: leasehold-milvus doctor
+
+Shows which milvus-lite engines were found and where, then checks python, the socket directory and
+its permissions, and starts a real server on a scratch database. Prints the fix for each failure.`,
+  install: `Usage: leasehold-milvus install [--version X]
+
+Creates ${cacheVenv('<X>')} and installs milvus-lite X from PyPI (default ${DEFAULT_MILVUS_LITE_VERSION}, the native
+engine; 3.x is the python engine and also gets pymilvus). findMilvusLite() looks there.`,
+};
+
+function engineOption(value: string | undefined): 'auto' | EngineName {
+  const engine = value ?? 'auto';
+  if (engine !== 'auto' && engine !== 'native' && engine !== 'python') throw new UsageError(`--engine must be auto, native or python, got ${JSON.stringify(engine)}`);
+  return engine;
+}
+
+interface Parsed {
+  readonly values: Readonly<Record<string, string | boolean | undefined>>;
+  readonly positionals: readonly string[];
+}
+
+function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>, positionals = 0): Parsed {
+  try {
+    const parsed = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: positionals > 0, strict: true });
+    if (parsed.positionals.length > positionals) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[positionals])}`);
+    return parsed as Parsed;
+  } catch (error) {
+    throw error instanceof UsageError ? error : new UsageError((error as Error).message);
+  }
+}
+
+async function serve(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { json: { type: 'boolean' }, engine: { type: 'string' } }, 1);
+  if (values['help']) return help('serve');
+  const db = positionals[0];
+  if (db === undefined) throw new UsageError('serve needs a database path: leasehold-milvus serve ./app.db');
+  const engine = engineOption(values['engine'] as string | undefined);
+  const installation = await findMilvusLite({ engine });
+  const pool = createMilvusLitePool({ installation });
+  const lease = await pool.acquire(resolve(db));
+  const server = lease.resource;
+  const info = { uri: server.uri, pid: server.pid, dbPath: server.dbPath, engine: server.engine, version: installation.version };
+  process.stdout.write(values['json'] ? `${JSON.stringify(info)}\n` : `${server.uri}\n`);
+  if (!values['json']) process.stderr.write(`serving ${server.dbPath} (milvus-lite ${installation.version}, pid ${String(server.pid)}); Ctrl-C stops it\n`);
+  const code = await new Promise<number>((done) => {
+    const stop = (): void => done(kExit.ok);
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    lease.signal.addEventListener('abort', () => {
+      const reason = lease.signal.reason as Error;
+      process.stderr.write(`leasehold-milvus: ${(reason.cause instanceof ServerExitedError ? reason.cause : reason).message.split('\n')[0]}\n`);
+      done(kExit.failed);
+    });
+  });
+  await lease.release();
+  await pool.close();
+  return code;
+}
+
+async function dump(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    'db-file': { type: 'string', short: 'd' },
+    collection: { type: 'string', short: 'c' },
+    path: { type: 'string', short: 'p' },
+    engine: { type: 'string' },
+  });
+  if (values['help']) return help('dump');
+  const db = values['db-file'] as string | undefined;
+  const collection = values['collection'] as string | undefined;
+  const outDir = values['path'] as string | undefined;
+  if (!db || !collection || !outDir) throw new UsageError('dump needs -d <db>, -c <collection> and -p <dir>');
+  const dbStats = await stat(resolve(db)).catch(() => undefined);
+  if (dbStats === undefined) throw new InvalidDatabaseError(resolve(db), 'it does not exist', 'check the path; dump never creates a database');
+  const parent = dirname(resolve(outDir));
+  if (!(await stat(parent).catch(() => undefined))?.isDirectory()) throw new UsageError(`the parent of the dump path does not exist: ${parent}`);
+  const installation = await findMilvusLite({ engine: engineOption(values['engine'] as string | undefined) });
+  await using pool: LeasePool<MilvusLiteServer> = createMilvusLitePool({ installation });
+  await using lease = await pool.acquire(resolve(db));
+  const tty = process.stderr.isTTY === true;
+  const result = await dumpCollection(lease, {
+    collection,
+    outDir: resolve(outDir),
+    onProgress: (done, total) => {
+      if (!tty) return;
+      const width = 30;
+      const filled = total > 0 ? Math.round((done / total) * width) : width;
+      process.stderr.write(`\rDump ${collection} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}`);
+    },
+  });
+  if (tty) process.stderr.write('\n');
+  process.stdout.write(`Dumped ${result.rows} rows of ${collection} to ${result.files.join(', ') || '(no rows, no files)'}\n`);
+  return kExit.ok;
+}
+
+async function doctor(args: string[]): Promise<number> {
+  const { values } = parse(args, {});
+  if (values['help']) return help('doctor');
+  let failures = 0;
+  const ok = (line: string): void => void process.stdout.write(`  ok    ${line}\n`);
+  const bad = (line: string, fix: string): void => {
+    failures++;
+    process.stdout.write(`  FAIL  ${line}\n        fix: ${fix}\n`);
+  };
+  process.stdout.write(`node ${process.version} on ${process.platform}-${process.arch}; cache ${cacheDir()}\n\nmilvus-lite:\n`);
+  let found = 0;
+  for (const engine of ['native', 'python'] as const) {
+    try {
+      const inst = await findMilvusLite({ engine });
+      found++;
+      ok(`${engine} engine: milvus-lite ${inst.version} from ${inst.source} (${inst.binary})`);
+    } catch (error) {
+      const message = (error as Error).message;
+      process.stdout.write(`  --    ${engine} engine: not found\n${message.split('\n').slice(1).map((l) => `        ${l}`).join('\n')}\n`);
+    }
+  }
+  if (found === 0) bad('no milvus-lite engine found', `leasehold-milvus install (creates ${cacheVenv(DEFAULT_MILVUS_LITE_VERSION)})`);
+  process.stdout.write('\nenvironment:\n');
+  const tmp = tmpdir();
+  try {
+    const { dir, socketPath } = await makeSocketDir('doctor.db.sock');
+    const mode = (await stat(dir)).mode & 0o777;
+    if (mode === 0o700) ok(`socket directory ${dir} is private (0700); socket path ${Buffer.byteLength(socketPath)} bytes ≤ 107`);
+    else bad(`socket directory ${dir} has mode ${mode.toString(8)}, not 0700`, `check the umask and the permissions of ${tmp}`);
+    await removeSocketDir(dir);
+  } catch (error) {
+    bad(`cannot create a socket directory under ${tmp}: ${(error as Error).message}`, `make ${tmp} writable, or set TMPDIR to a short writable directory`);
+  }
+  if (found > 0) {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const scratch = await mkdtemp(`${tmp}/leasehold-doctor-`);
+    try {
+      const installation = await findMilvusLite();
+      const pool = createMilvusLitePool({ installation });
+      const started = performance.now();
+      const lease = await pool.acquire(`${scratch}/doctor.db`);
+      ok(`started a ${installation.engine} server on a scratch database in ${(performance.now() - started).toFixed(0)} ms (${lease.resource.uri})`);
+      await lease.release();
+      await pool.close();
+    } catch (error) {
+      bad(`a real server did not start: ${(error as Error).message.split('\n')[0]}`, 'run `leasehold-milvus install` again, or see the server output above');
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+  process.stdout.write(failures === 0 ? '\nall checks passed\n' : `\n${failures} check(s) failed\n`);
+  return found === 0 ? kExit.notFound : failures > 0 ? kExit.failed : kExit.ok;
+}
+
+async function install(args: string[]): Promise<number> {
+  const { values } = parse(args, { version: { type: 'string' } });
+  if (values['help']) return help('install');
+  const version = values['version'] as string | undefined;
+  const venv = await installMilvusLite({ ...(version ? { version } : {}), log: (line) => process.stderr.write(`${line}\n`) });
+  process.stdout.write(`milvus-lite installed in ${venv}\n`);
+  return kExit.ok;
+}
+
+function help(topic: string): number {
+  process.stdout.write(`${kHelp[topic] ?? kHelp['main']!}\n`);
+  return kExit.ok;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serve(rest);
+    case 'dump':
+      return dump(rest);
+    case 'doctor':
+      return doctor(rest);
+    case 'install':
+      return install(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      return help(rest[0] ?? 'main');
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}; run leasehold-milvus --help`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    // One readable line on stderr; the server output of a failed start follows on its own lines.
+    process.stderr.write(`leasehold-milvus: ${message}\n`);
+    const code =
+      error instanceof UsageError || error instanceof TypeError || error instanceof RangeError
+        ? kExit.usage
+        : error instanceof MilvusLiteNotFoundError
+          ? kExit.notFound
+          : error instanceof KeyLockedError || (error as Error).cause instanceof KeyLockedError
+            ? kExit.inUse
+            : error instanceof InvalidKeyError
+              ? kExit.usage
+              : kExit.failed;
+    process.exit(code);
+  },
+);
