@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**', 'test/soak/**'],
+    exclude: ['**/node_modules/**', '**/dist/**', 'test/soak/**', 'test/sample-suite/shared/**'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // milvus-lite servers are heavy: two cores, so keep file-level parallelism modest.

@@ -1,0 +1,84 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import genericPool from 'generic-pool';
+import { findMilvusLite } from '../find-milvus-lite.js';
+import { MilvusLiteServer, type MilvusLiteServerOptions } from '../milvus-lite-server.js';
+
+/** A fresh, empty database with its server running, for one test. */
+export interface ScratchDatabase {
+  /** What the Node SDK connects to. */
+  readonly uri: string;
+  /** The database path, in a temporary directory of its own. */
+  readonly dbPath: string;
+  readonly server: MilvusLiteServer;
+}
+
+/** Options of `createScratchPool`: milvus-lite's, plus how many servers to keep warm. */
+export interface ScratchPoolOptions extends MilvusLiteServerOptions {
+  /** Servers kept started and waiting (pre-warmed). Default 1; 0 starts each on demand. */
+  readonly min?: number;
+  /** At most this many scratch servers at once. Default 4. */
+  readonly max?: number;
+  /** How long `acquire` waits for a free scratch server. Default 60000 ms. */
+  readonly acquireTimeoutMs?: number;
+}
+
+/** Pre-warmed scratch databases, borrowed one per test and destroyed after it. */
+export interface ScratchPool {
+  /** A fresh, empty, running database: at once when one is warm. */
+  acquire(): Promise<ScratchDatabase>;
+  /** Stops the server and removes its temporary directory; a new one is warmed in the background. */
+  destroy(database: ScratchDatabase): Promise<void>;
+  /** Stops every scratch server and removes their directories. */
+  drain(): Promise<void>;
+}
+
+/**
+ * A generic-pool of scratch milvus-lite servers on temporary paths. Scratch databases really are
+ * interchangeable and borrowed exclusively, which is generic-pool's model (leases of named
+ * databases are `createMilvusLitePool`'s). Each one is destroyed after use, never reused, so every
+ * test starts from an empty database.
+ *
+ * @example
+ * const scratch = createScratchPool({ min: 2 });
+ * const db = await scratch.acquire(); // already running
+ * try { ... new MilvusClient({ address: db.uri }) ... } finally { await scratch.destroy(db); }
+ */
+export function createScratchPool(options: ScratchPoolOptions = {}): ScratchPool {
+  const { min = 1, max = 4, acquireTimeoutMs = 60_000, ...serverOptions } = options;
+  if (!Number.isInteger(max) || max < 1) throw new RangeError(`max must be an integer ≥ 1, got ${String(max)}`);
+  if (!Number.isInteger(min) || min < 0 || min > max) throw new RangeError(`min must be an integer from 0 to max (${max}), got ${String(min)}`);
+  let installation = serverOptions.installation ? Promise.resolve(serverOptions.installation) : undefined;
+  const pool = genericPool.createPool<ScratchDatabase>(
+    {
+      async create() {
+        installation ??= findMilvusLite(serverOptions);
+        const found = await installation;
+        const dir = await mkdtemp(join(tmpdir(), 'leasehold-scratch-'));
+        const dbPath = join(dir, found.engine === 'python' ? 'scratch' : 'scratch.db');
+        const server = new MilvusLiteServer(dbPath, { ...serverOptions, installation: found });
+        try {
+          await server.start();
+        } catch (error) {
+          await rm(dir, { recursive: true, force: true });
+          throw error;
+        }
+        return { uri: server.uri, dbPath, server };
+      },
+      async destroy(database) {
+        await database.server.stop();
+        await rm(join(database.dbPath, '..'), { recursive: true, force: true });
+      },
+    },
+    { min, max, acquireTimeoutMillis: acquireTimeoutMs, autostart: min > 0 },
+  );
+  return {
+    acquire: () => pool.acquire(),
+    destroy: (database) => pool.destroy(database),
+    async drain() {
+      await pool.drain();
+      await pool.clear();
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MilvusLiteServer, type MilvusLiteServerOptions } from '../milvus-lite-server.js';
+
+/** One database shared by a whole test run; `stop` ends it. */
+export interface SharedDatabase {
+  readonly uri: string;
+  readonly dbPath: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * For a vitest `globalSetup`: starts one server that every worker process of a suite can use.
+ * Without `dbPath` the database lives in a temporary directory that `stop` removes; a given
+ * `dbPath` is the caller's and is left in place.
+ *
+ * @example
+ * // test/milvus.global-setup.ts, listed in vitest.config's test.globalSetup
+ * export default async function ({ provide }: TestProject) {
+ *   const shared = await startSharedDatabase();
+ *   provide('milvusUri', shared.uri);
+ *   return () => shared.stop();
+ * }
+ */
+export async function startSharedDatabase(options: MilvusLiteServerOptions & { readonly dbPath?: string } = {}): Promise<SharedDatabase> {
+  const { dbPath: given, ...serverOptions } = options;
+  const dir = given === undefined ? await mkdtemp(join(tmpdir(), 'leasehold-shared-')) : undefined;
+  const dbPath = given ?? join(dir!, 'shared.db');
+  const server = new MilvusLiteServer(dbPath, serverOptions);
+  await server.start();
+  return {
+    uri: server.uri,
+    dbPath,
+    async stop() {
+      await server.stop();
+      if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
