@@ -25,6 +25,8 @@ export interface ServerManagerOptions extends MilvusLitePoolOptions {
 export class ServerManager implements AsyncDisposable {
   readonly #pool: LeasePool<MilvusLiteServer>;
   readonly #leases = new Map<string, Promise<Lease<MilvusLiteServer> | null>>();
+  // Paths as callers spelled them → servers already running: a warm call resolves no path.
+  readonly #ready = new Map<string, Lease<MilvusLiteServer>>();
   readonly #log: (message: string) => void;
 
   constructor(options: ServerManagerOptions = {}) {
@@ -43,6 +45,8 @@ export class ServerManager implements AsyncDisposable {
       this.#log(`leasehold: startAndGetUri(${JSON.stringify(path)}): a server address (${String(args)}) is not supported; leasehold serves on a private socket`);
       return null;
     }
+    const ready = this.#ready.get(path);
+    if (ready !== undefined && !ready.signal.aborted) return ready.resource.uri;
     let key: string;
     try {
       key = typeof path === 'string' && isRemoteUri(path) ? path : await normalizePathKey(path);
@@ -56,6 +60,7 @@ export class ServerManager implements AsyncDisposable {
         (lease) => {
           lease.signal.addEventListener('abort', () => {
             if (this.#leases.get(key) === pending) this.#leases.delete(key);
+            this.#forget(lease);
             void lease.release();
           });
           return lease;
@@ -68,7 +73,14 @@ export class ServerManager implements AsyncDisposable {
       );
       this.#leases.set(key, pending);
     }
-    return (await pending)?.resource.uri ?? null;
+    const lease = await pending;
+    if (lease === null) return null;
+    if (this.#leases.get(key) === pending) this.#ready.set(path, lease);
+    return lease.resource.uri;
+  }
+
+  #forget(lease: Lease<MilvusLiteServer>): void {
+    for (const [path, held] of this.#ready) if (held === lease) this.#ready.delete(path);
   }
 
   /** Stops the server of `path`; logs a warning if there is none. */
@@ -80,13 +92,17 @@ export class ServerManager implements AsyncDisposable {
       return;
     }
     this.#leases.delete(key);
-    await (await pending)?.release();
+    const lease = await pending;
+    if (lease === null) return;
+    this.#forget(lease);
+    await lease.release();
   }
 
   /** Stops every server this manager started. */
   async releaseAll(): Promise<void> {
     const pending = [...this.#leases.values()];
     this.#leases.clear();
+    this.#ready.clear();
     await Promise.all(pending.map(async (p) => (await p)?.release()));
   }
 

@@ -104,6 +104,26 @@ describe.skipIf(installation === undefined)('MilvusLiteServer, ServerManager and
     expect(logged).toEqual([`leasehold: no local milvus for ${join(dir, 'n.db')}`]);
   });
 
+  it('ServerManager: a server that died is started again on the next call', async () => {
+    await using manager = new ServerManager({ installation: installation!, log: () => {} });
+    const dbPath = join(freshDir(), 'dies.db');
+    const uri = (await manager.startAndGetUri(dbPath))!;
+    expect(await manager.startAndGetUri(dbPath)).toBe(uri);
+    const socket = uri.slice('unix:'.length);
+    const pid = readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .find((entry) => {
+        try {
+          return readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(socket);
+        } catch {
+          return false;
+        }
+      });
+    expect(pid).toBeDefined();
+    process.kill(Number(pid), 'SIGKILL');
+    await expect.poll(() => manager.startAndGetUri(dbPath), { timeout: 10_000, interval: 20 }).not.toBe(uri);
+  });
+
   it('ServerManager: null and a logged reason on failure', async () => {
     const dir = freshDir();
     const logged: string[] = [];

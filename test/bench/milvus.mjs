@@ -1,0 +1,99 @@
+// milvus-lite: cold start against the raw binary and Python's ServerManager, warm startAndGetUri,
+// and stop latency, all in one run. Each run interleaves ours, the raw binary and Python.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { createMilvusLitePool, findMilvusLite, ServerManager } from '../../packages/milvus-lite/dist/index.js';
+import { grpcAnswers } from '../../packages/milvus-lite/dist/grpc-probe.js';
+
+// Python's own ServerManager, timed inside Python so interpreter start-up is not counted.
+const kPython = String.raw`
+import json, sys, time, logging
+logging.disable(logging.CRITICAL)
+from milvus_lite.server_manager import server_manager_instance as m
+path = sys.argv[1]
+t0 = time.perf_counter(); uri = m.start_and_get_uri(path); t1 = time.perf_counter()
+warm = []
+for _ in range(1000):
+    a = time.perf_counter(); m.start_and_get_uri(path); warm.append(time.perf_counter() - a)
+t2 = time.perf_counter(); m.release_server(path); t3 = time.perf_counter()
+print(json.dumps({"ok": uri is not None, "cold": (t1 - t0) * 1e3, "warm": sorted(warm)[500] * 1e6, "stop": (t3 - t2) * 1e3}))
+`;
+
+/** The raw binary as milvus-lite's wrapper runs it, ready by the same gRPC probe we use. */
+async function rawCold(installation, dir) {
+  const sock = join(dir, 'raw.sock');
+  const t0 = performance.now();
+  const child = execa(installation.binary, [join(dir, 'raw.db'), `unix:${sock}`, 'ERROR'], {
+    cwd: dir,
+    env: { LD_LIBRARY_PATH: installation.libDir },
+    reject: false,
+    stdin: 'ignore',
+  });
+  let delay = 1;
+  while (!(await grpcAnswers({ socketPath: sock }, 2000))) {
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 25);
+  }
+  const cold = performance.now() - t0;
+  const s0 = performance.now();
+  child.kill('SIGTERM');
+  await child;
+  return { cold, stop: performance.now() - s0 };
+}
+
+export async function bench({ runs, log }) {
+  const installation = await findMilvusLite({ engine: 'native' });
+  const root = mkdtempSync(join(tmpdir(), 'leasehold-bench-milvus-'));
+  const pool = createMilvusLitePool({ installation });
+  // Warm the lock helper and the OS caches once, so every figure is a steady-state one.
+  await (await pool.acquire(join(root, 'warmup.db'))).release();
+  await rawCold(installation, mkdtempSync(join(root, 'warm-')));
+  const r = { oursCold: [], rawCold: [], pyCold: [], oursWarm: [], pyWarm: [], oursStop: [], rawStop: [], pyStop: [], overhead: [] };
+  for (let run = 0; run < runs; run++) {
+    const dir = mkdtempSync(join(root, `run-${run}-`));
+    let t0 = performance.now();
+    const lease = await pool.acquire(join(dir, 'ours.db'));
+    r.oursCold.push(performance.now() - t0);
+    t0 = performance.now();
+    await lease.release();
+    r.oursStop.push(performance.now() - t0);
+
+    const raw = await rawCold(installation, dir);
+    r.rawCold.push(raw.cold);
+    r.rawStop.push(raw.stop);
+    r.overhead.push(r.oursCold.at(-1) - raw.cold);
+
+    const manager = new ServerManager({ installation });
+    const path = join(dir, 'manager.db');
+    await manager.startAndGetUri(path);
+    const warm = [];
+    for (let i = 0; i < 1000; i++) {
+      const a = performance.now();
+      await manager.startAndGetUri(path);
+      warm.push(performance.now() - a);
+    }
+    r.oursWarm.push(warm.sort((a, b) => a - b)[500] * 1000);
+    await manager[Symbol.asyncDispose]();
+
+    const py = await execa(installation.python, ['-c', kPython, join(dir, 'python.db')], { reject: false });
+    const got = JSON.parse(py.stdout.trim().split('\n').at(-1));
+    if (!got.ok) throw new Error(`Python ServerManager failed: ${py.stderr}`);
+    r.pyCold.push(got.cold);
+    r.pyWarm.push(got.warm);
+    r.pyStop.push(got.stop);
+    log(`run ${run + 1}: cold ours ${r.oursCold.at(-1).toFixed(1)} ms, raw ${raw.cold.toFixed(1)} ms, python ${got.cold.toFixed(0)} ms`);
+  }
+  await pool.close();
+  rmSync(root, { recursive: true, force: true });
+  const version = `milvus-lite ${installation.version}, native`;
+  return [
+    { section: 'milvus-lite server', metric: `cold acquire until a gRPC call answers (${version})`, unit: 'ms', ours: r.oursCold, peerName: 'raw binary spawn until the same gRPC call answers', peer: r.rawCold },
+    { section: 'milvus-lite server', metric: 'cold acquire until ready', unit: 'ms', ours: r.oursCold, peerName: "Python server_manager_instance.start_and_get_uri (sleeps 0.5 s, no readiness check)", peer: r.pyCold },
+    { section: 'milvus-lite server', metric: 'leasehold overhead over the raw binary (cold)', unit: 'ms', ours: r.overhead, note: 'lock helper round trip, path checks, socket dir; aim < 5 ms' },
+    { section: 'milvus-lite server', metric: 'warm startAndGetUri (path already served), median of 1000', unit: 'µs', ours: r.oursWarm, peerName: 'Python start_and_get_uri', peer: r.pyWarm },
+    { section: 'milvus-lite server', metric: 'stop: last release until the process has exited and files are removed', unit: 'ms', ours: r.oursStop, peerName: 'raw binary SIGTERM until exit', peer: r.rawStop },
+    { section: 'milvus-lite server', metric: 'stop', unit: 'ms', ours: r.oursStop, peerName: 'Python release_server', peer: r.pyStop },
+  ];
+}
