@@ -1,5 +1,5 @@
 import { basename, dirname, join } from 'node:path';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync, watch, type FSWatcher } from 'node:fs';
 import { execa } from 'execa';
 import { KeyLockedError } from '@leasehold/pool';
 import type { Engine, EngineProcess, EngineStartOptions, ExitInfo } from '../engine.js';
@@ -27,6 +27,26 @@ function installExitHook(): void {
       rmSync(server.socketDir, { recursive: true, force: true });
     }
   });
+}
+
+/**
+ * A server whose socket was deleted can no longer be reached; it is stopped, so its leases learn it
+ * is lost (through `exited`) and the next acquire starts a reachable one.
+ */
+function watchSocket(socketDir: string, socketPath: string, exited: Promise<ExitInfo>, tail: OutputTail, stop: () => void): void {
+  let watcher: FSWatcher;
+  try {
+    watcher = watch(socketDir, { persistent: false }, () => {
+      if (existsSync(socketPath)) return;
+      watcher.close();
+      tail.push(`leasehold: the socket ${socketPath} was deleted; the server was stopped\n`);
+      stop();
+    });
+  } catch {
+    return; // No inotify watches left: the server still works, only this safeguard is off.
+  }
+  watcher.on('error', () => watcher.close());
+  void exited.then(() => watcher.close());
 }
 
 /** The milvus-lite 2.4/2.5 native binary: `milvus <db> unix:<socket> ERROR <lock>`, kept alive by a held fcntl lock. */
@@ -100,6 +120,7 @@ export const nativeEngine: Engine = {
       }
       throw error;
     }
+    watchSocket(socketDir, socketPath, exited, tail, () => void stop(options.stopTimeoutMs));
     return {
       uri: `unix:${socketPath}`,
       pid: child.pid!,

@@ -8,7 +8,7 @@ export function vectorOf(i: number): number[] {
 }
 
 export async function connect(uri: string): Promise<MilvusClient> {
-  const client = new MilvusClient({ address: uri });
+  const client = new MilvusClient({ address: uri, logLevel: 'error' });
   await client.connectPromise;
   return client;
 }

@@ -1,0 +1,203 @@
+// Fault injection against the real native server, one test per fault. After each: no server
+// process left, no socket directory or lock file left, the database intact, every promise settled.
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, unlinkSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createMilvusLitePool, KeyLockedError, LeaseRevokedError, PoolClosedError, ServerExitedError, ServerStartError, type LeasePool, type MilvusLiteServer } from '../src/index.js';
+import { LockBroker } from '../src/lock-broker.js';
+import { installationOf } from './support/installations.js';
+import { connect, countRows, createDocs, insertRows } from './support/milvus-data.js';
+import { isAlive, startOwner } from './support/processes.js';
+
+const installation = installationOf('native');
+const root = realpathSync(mkdtempSync(join(tmpdir(), 'lh-faults-')));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const freshDir = (): string => {
+  const dir = join(root, `case-${++n}`);
+  mkdirSync(dir);
+  return dir;
+};
+
+/** Processes whose command line mentions `text` (the server's database or socket path). */
+function processesMentioning(text: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        return readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** The invariants every fault must leave behind. */
+async function expectClean(dir: string, sockets: string[], dbFiles: string[]): Promise<void> {
+  await expect.poll(() => processesMentioning(dir), { timeout: 10_000, interval: 20 }).toEqual([]);
+  for (const socket of sockets) await expect.poll(() => existsSync(dirname(socket)), { timeout: 10_000, interval: 20 }).toBe(false);
+  await expect.poll(() => readdirSync(dir).filter((f) => !dbFiles.includes(f)), { timeout: 10_000, interval: 20 }).toEqual([]);
+}
+
+const socketOf = (server: MilvusLiteServer): string => server.uri.slice('unix:'.length);
+
+describe.skipIf(installation === undefined)('fault injection, real native server', () => {
+  const pools: LeasePool<MilvusLiteServer>[] = [];
+  const newPool = (options: Parameters<typeof createMilvusLitePool>[0] = {}): LeasePool<MilvusLiteServer> => {
+    const pool = createMilvusLitePool({ installation: installation!, ...options });
+    pools.push(pool);
+    return pool;
+  };
+  afterEach(async () => {
+    await Promise.all(pools.splice(0).map((p) => p.close()));
+  });
+
+  it('the server SIGKILLed mid-request: the request fails, the lease is revoked, the data that was flushed survives', async () => {
+    const dir = freshDir();
+    const dbPath = join(dir, 'killed.db');
+    const pool = newPool();
+    const lease = await pool.acquire(dbPath);
+    const socket = socketOf(lease.resource);
+    const client = await connect(lease.resource.uri);
+    await createDocs(client, 'docs');
+    await insertRows(client, 'docs', 0, 50);
+    await client.flush({ collection_names: ['docs'] });
+    const requests = Array.from({ length: 20 }, (_, i) => insertRows(client, 'docs', 1000 + i * 10, 10).then(() => 'ok', () => 'failed'));
+    process.kill(lease.resource.pid!, 'SIGKILL');
+    const outcomes = await Promise.all(requests);
+    expect(outcomes).toHaveLength(20);
+    expect(outcomes).toContain('failed');
+    await expect.poll(() => lease.signal.aborted).toBe(true);
+    expect((lease.signal.reason as LeaseRevokedError).cause).toBeInstanceOf(ServerExitedError);
+    await client.closeConnection();
+    await lease.release();
+    await expectClean(dir, [socket], ['killed.db']);
+    await using again = await pool.acquire(dbPath);
+    const reopened = await connect(again.resource.uri);
+    await reopened.loadCollection({ collection_name: 'docs' });
+    expect(await countRows(reopened, 'docs')).toBeGreaterThanOrEqual(50);
+    await reopened.closeConnection();
+  });
+
+  it('the lock helper killed: every server it kept alive exits, leases are revoked, the next acquire recovers', async () => {
+    const dir = freshDir();
+    const pool = newPool();
+    const leases = await Promise.all(['a.db', 'b.db'].map((name) => pool.acquire(join(dir, name))));
+    const sockets = leases.map((l) => socketOf(l.resource));
+    const broker = LockBroker.for(installation!.python).pid!;
+    expect(isAlive(broker)).toBe(true);
+    process.kill(broker, 'SIGKILL');
+    for (const lease of leases) await expect.poll(() => lease.signal.aborted, { timeout: 10_000 }).toBe(true);
+    for (const lease of leases) {
+      expect(isAlive(lease.resource.pid!)).toBe(false);
+      await lease.release();
+    }
+    await expectClean(dir, sockets, ['a.db', 'b.db']);
+    await using again = await pool.acquire(join(dir, 'a.db'));
+    expect(LockBroker.for(installation!.python).pid).not.toBe(broker);
+    expect(isAlive(again.resource.pid!)).toBe(true);
+  });
+
+  it('the socket deleted under a running server: the server is stopped, its leases learn why, the next acquire is reachable', async () => {
+    const dir = freshDir();
+    const pool = newPool();
+    const lease = await pool.acquire(join(dir, 'nosock.db'));
+    const socket = socketOf(lease.resource);
+    unlinkSync(socket);
+    await expect.poll(() => lease.signal.aborted, { timeout: 10_000 }).toBe(true);
+    expect(((lease.signal.reason as Error).cause as Error).message).toMatch(/socket .* was deleted/);
+    await lease.release();
+    await expectClean(dir, [socket], ['nosock.db']);
+    await using again = await pool.acquire(join(dir, 'nosock.db'));
+    const client = await connect(again.resource.uri);
+    expect((await client.listCollections()).status.error_code).toBe('Success');
+    await client.closeConnection();
+  });
+
+  it('the database directory made read-only under a running server: the stop still cleans up, the database is intact', async () => {
+    const dir = freshDir();
+    const pool = newPool();
+    const lease = await pool.acquire(join(dir, 'ro.db'));
+    const socket = socketOf(lease.resource);
+    const client = await connect(lease.resource.uri);
+    await createDocs(client, 'docs');
+    await insertRows(client, 'docs', 0, 10);
+    await client.flush({ collection_names: ['docs'] });
+    await client.closeConnection();
+    chmodSync(dir, 0o555);
+    try {
+      await lease.release();
+      await expect.poll(() => processesMentioning(dir), { timeout: 10_000 }).toEqual([]);
+      expect(existsSync(dirname(socket))).toBe(false);
+      // A new start in a read-only directory is refused before anything runs.
+      const error = await pool.acquire(join(dir, 'ro.db')).catch((e: unknown) => e);
+      expect((error as Error).message).toMatch(/not writable/);
+    } finally {
+      chmodSync(dir, 0o755);
+    }
+    await expectClean(dir, [socket], ['ro.db', '.ro.db.lock']);
+    await using again = await pool.acquire(join(dir, 'ro.db'));
+    const reopened = await connect(again.resource.uri);
+    await reopened.loadCollection({ collection_name: 'docs' });
+    expect(await countRows(reopened, 'docs')).toBe(10);
+    await reopened.closeConnection();
+  });
+
+  it('close() during a herd of acquires settles every promise and leaves nothing running', async () => {
+    const dir = freshDir();
+    const pool = newPool();
+    const names = ['h1.db', 'h2.db', 'h3.db', 'h4.db'];
+    const acquires = names.flatMap((name) => Array.from({ length: 10 }, () => pool.acquire(join(dir, name))));
+    await new Promise((r) => setTimeout(r, 5));
+    const closed = pool.close();
+    const outcomes = await Promise.allSettled(acquires);
+    await closed;
+    for (const outcome of outcomes) {
+      if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(PoolClosedError);
+      else expect(outcome.value.signal.aborted).toBe(true);
+    }
+    expect(pool.stats()).toMatchObject({ resources: 0, starting: 0, waiting: 0 });
+    await expectClean(dir, [], names);
+  });
+
+  it('an acquire aborted during the start: it rejects at once, and the server that still arrives is stopped', async () => {
+    const dir = freshDir();
+    const pool = newPool();
+    const controller = new AbortController();
+    const acquire = pool.acquire(join(dir, 'aborted.db'), { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('gave up')), 2);
+    await expect(acquire).rejects.toThrow('gave up');
+    await expect.poll(() => pool.stats().resources + pool.stats().starting, { timeout: 10_000 }).toBe(0);
+    await expectClean(dir, [], ['aborted.db']);
+  });
+
+  it('a start that hangs past startTimeoutMs fails with ServerStartError and kills the server', async () => {
+    const dir = freshDir();
+    const pool = newPool({ startTimeoutMs: 0 });
+    const error = await pool.acquire(join(dir, 'slow.db')).catch((e: unknown) => e);
+    expect((error as Error).cause).toBeInstanceOf(ServerStartError);
+    expect((error as Error).message).toMatch(/did not answer a gRPC call within 0 ms/);
+    await expectClean(dir, [], ['slow.db']);
+  });
+
+  it('a stale proper-lockfile lock after a SIGKILLed owner blocks only until it is stale', async () => {
+    const dir = freshDir();
+    const dbPath = join(dir, 'stale.db');
+    const { child, report } = await startOwner(dbPath, installation!, 'hold-locked');
+    child.kill('SIGKILL');
+    await child;
+    await expect.poll(() => isAlive(report.pid!), { timeout: 10_000 }).toBe(false);
+    const pool = newPool({ lock: true });
+    const error = await pool.acquire(dbPath).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KeyLockedError);
+    expect((error as Error).message).toContain('.stale.db.leasehold');
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(join(dir, '.stale.db.leasehold'), past, past);
+    const lease = await pool.acquire(dbPath);
+    expect(isAlive(lease.resource.pid!)).toBe(true);
+    await lease.release();
+    await expectClean(dir, [], ['stale.db']);
+  });
+});
