@@ -49,6 +49,8 @@ export function createScratchPool(options: ScratchPoolOptions = {}): ScratchPool
   const { min = 1, max = 4, acquireTimeoutMs = 60_000, ...serverOptions } = options;
   if (!Number.isInteger(max) || max < 1) throw new RangeError(`max must be an integer ≥ 1, got ${String(max)}`);
   if (!Number.isInteger(min) || min < 0 || min > max) throw new RangeError(`min must be an integer from 0 to max (${max}), got ${String(min)}`);
+  // generic-pool's destroy() resolves before the factory's destroy has finished; this is what waits.
+  const destroying = new WeakMap<ScratchDatabase, Promise<void>>();
   let installation = serverOptions.installation ? Promise.resolve(serverOptions.installation) : undefined;
   const pool = genericPool.createPool<ScratchDatabase>(
     {
@@ -66,9 +68,13 @@ export function createScratchPool(options: ScratchPoolOptions = {}): ScratchPool
         }
         return { uri: server.uri, dbPath, server };
       },
-      async destroy(database) {
-        await database.server.stop();
-        await rm(join(database.dbPath, '..'), { recursive: true, force: true });
+      destroy(database) {
+        const destroyed = (async () => {
+          await database.server.stop();
+          await rm(join(database.dbPath, '..'), { recursive: true, force: true });
+        })();
+        destroying.set(database, destroyed);
+        return destroyed;
       },
     },
     { min, max, acquireTimeoutMillis: acquireTimeoutMs, autostart: min > 0 },
@@ -84,7 +90,10 @@ export function createScratchPool(options: ScratchPoolOptions = {}): ScratchPool
       topUp();
       return database;
     },
-    destroy: (database) => pool.destroy(database),
+    async destroy(database) {
+      await pool.destroy(database);
+      await destroying.get(database);
+    },
     async drain() {
       await pool.drain();
       await pool.clear();
