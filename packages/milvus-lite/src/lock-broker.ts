@@ -146,7 +146,10 @@ export class LockBroker {
       if (this.#pending.size === 0) this.#ref(false);
       if (reply.ok) pending.resolve();
       else if (reply.code === 'busy') pending.reject(new LockBusyError(pending.path ?? ''));
-      else pending.reject(new Error(`cannot lock ${pending.path ?? ''}: ${reply.code ?? ''} ${reply.message ?? ''}`.trim()));
+      else {
+        const problem = reply.code === 'ELOOP' ? 'it is a symbolic link, which is never followed (remove it if you did not put it there)' : `${reply.code ?? ''} ${reply.message ?? ''}`.trim();
+        pending.reject(Object.assign(new Error(`cannot lock ${pending.path ?? ''}: ${problem}`), { code: reply.code }));
+      }
     });
     void child.then((result) => {
       if (this.#child === child) this.#child = undefined;

@@ -66,7 +66,7 @@ export const nativeEngine: Engine = {
       if (error instanceof LockBusyError) {
         throw new KeyLockedError(dbPath, `another program (another milvus-lite server, or Python's ServerManager) has it open; its lock is ${lockPath}`, { cause: error });
       }
-      throw new ServerStartError(dbPath, `could not take its lock ${lockPath}: ${(error as Error).message}`, undefined, { cause: error });
+      throw new ServerStartError(dbPath, `was not started: ${(error as Error).message}`, undefined, { cause: error });
     }
     const { dir: socketDir, socketPath } = await makeSocketDir(`${name}.sock`);
     const libDir = installation.libDir ?? dirname(installation.binary);
