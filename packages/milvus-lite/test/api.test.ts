@@ -1,7 +1,6 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createMilvusLitePool,
   findMilvusLite,
@@ -12,17 +11,11 @@ import {
   ServerStartError,
 } from '../src/index.js';
 import { installationOf } from './support/installations.js';
+import { freshDirs } from './support/scratch-dirs.js';
 import { isAlive } from './support/processes.js';
 
 const installation = installationOf('native');
-const root = realpathSync(mkdtempSync(join(tmpdir(), 'lh-api-')));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-let n = 0;
-const freshDir = (): string => {
-  const dir = join(root, `case-${++n}`);
-  mkdirSync(dir);
-  return dir;
-};
+const freshDir = freshDirs('lh-api-');
 
 describe('findMilvusLite', () => {
   it('lists every place it tried and the command that fixes it', async () => {

@@ -1,25 +1,18 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createMilvusLitePool } from '../src/index.js';
 import { installationOf } from './support/installations.js';
+import { freshDirs } from './support/scratch-dirs.js';
 import { connect, createDocs, insertRows } from './support/milvus-data.js';
 import { isAlive } from './support/processes.js';
 
 // The CLI as installed: the bin shim pnpm puts in node_modules/.bin for the workspace.
 const cli = fileURLToPath(new URL('../../../node_modules/.bin/leasehold-milvus', import.meta.url));
 const installation = installationOf('native');
-const root = realpathSync(mkdtempSync(join(tmpdir(), 'lh-cli-')));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-let n = 0;
-const freshDir = (): string => {
-  const dir = join(root, `case-${++n}`);
-  mkdirSync(dir);
-  return dir;
-};
+const freshDir = freshDirs('lh-cli-');
 const run = (args: string[], env: Record<string, string> = {}) => execa(cli, args, { reject: false, env, timeout: 120_000 });
 
 describe('leasehold-milvus: usage', () => {

@@ -1,24 +1,17 @@
 // Fault injection against the real native server, one test per fault. After each: no server
 // process left, no socket directory or lock file left, the database intact, every promise settled.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, unlinkSync, utimesSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readdirSync, readFileSync, unlinkSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createMilvusLitePool, KeyLockedError, LeaseRevokedError, PoolClosedError, ServerExitedError, ServerStartError, type LeasePool, type MilvusLiteServer } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { KeyLockedError, LeaseRevokedError, PoolClosedError, ServerExitedError, ServerStartError, type MilvusLiteServer } from '../src/index.js';
 import { LockBroker } from '../src/lock-broker.js';
 import { installationOf } from './support/installations.js';
+import { freshDirs, poolsClosedAfterEach } from './support/scratch-dirs.js';
 import { connect, countRows, createDocs, insertRows } from './support/milvus-data.js';
 import { isAlive, startOwner } from './support/processes.js';
 
 const installation = installationOf('native');
-const root = realpathSync(mkdtempSync(join(tmpdir(), 'lh-faults-')));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-let n = 0;
-const freshDir = (): string => {
-  const dir = join(root, `case-${++n}`);
-  mkdirSync(dir);
-  return dir;
-};
+const freshDir = freshDirs('lh-faults-');
 
 /** Processes whose command line mentions `text` (the server's database or socket path). */
 function processesMentioning(text: string): number[] {
@@ -44,15 +37,7 @@ async function expectClean(dir: string, sockets: string[], dbFiles: string[]): P
 const socketOf = (server: MilvusLiteServer): string => server.uri.slice('unix:'.length);
 
 describe.skipIf(installation === undefined)('fault injection, real native server', () => {
-  const pools: LeasePool<MilvusLiteServer>[] = [];
-  const newPool = (options: Parameters<typeof createMilvusLitePool>[0] = {}): LeasePool<MilvusLiteServer> => {
-    const pool = createMilvusLitePool({ installation: installation!, ...options });
-    pools.push(pool);
-    return pool;
-  };
-  afterEach(async () => {
-    await Promise.all(pools.splice(0).map((p) => p.close()));
-  });
+  const newPool = poolsClosedAfterEach(installation);
 
   it('the server SIGKILLed mid-request: the request fails, the lease is revoked, the data that was flushed survives', async () => {
     const dir = freshDir();

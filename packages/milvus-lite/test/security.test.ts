@@ -1,22 +1,15 @@
 // Security properties, each with a test: private sockets, loopback only, no shell, hostile paths,
 // and symlinks that must not be followed.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createMilvusLitePool, ServerStartError, type Installation } from '../src/index.js';
 import { installationOf } from './support/installations.js';
+import { freshDirs } from './support/scratch-dirs.js';
 import { connect, countRows, createDocs, insertRows } from './support/milvus-data.js';
 
-const root = realpathSync(mkdtempSync(join(tmpdir(), 'lh-security-')));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-let n = 0;
-const freshDir = (): string => {
-  const dir = join(root, `case-${++n}`);
-  mkdirSync(dir);
-  return dir;
-};
+const freshDir = freshDirs('lh-security-');
 
 /** Local addresses (hex, as in /proc/net/tcp*) listening on `port`. */
 function listeners(port: number): string[] {
@@ -48,7 +41,8 @@ for (const engine of ['native', 'python'] as const) {
   const installation: Installation | undefined = installationOf(engine);
   describe.skipIf(installation === undefined)(`${engine} engine`, () => {
     it('paths with spaces, quotes, unicode, shell syntax and a leading dash work, and are never read as flags or commands', async () => {
-      const hostile = join(freshDir(), `with space`, `quo'te"s`, 'ünïcødé', '$(touch pwned);`id`', '-dash');
+      const caseDir = freshDir();
+      const hostile = join(caseDir, `with space`, `quo'te"s`, 'ünïcødé', '$(touch pwned);`id`', '-dash');
       mkdirSync(hostile, { recursive: true });
       const dbPath = join(hostile, engine === 'native' ? '-lead.db' : '-lead');
       await using pool = createMilvusLitePool({ installation: installation! });
@@ -62,7 +56,7 @@ for (const engine of ['native', 'python'] as const) {
         await client.closeConnection();
       }
       expect(existsSync(join(hostile, '-lead' + (engine === 'native' ? '.db' : '')))).toBe(true);
-      expect(readdirSync(root, { recursive: true, encoding: 'utf8' }).some((f) => f.endsWith('pwned'))).toBe(false);
+      expect(readdirSync(caseDir, { recursive: true, encoding: 'utf8' }).some((f) => f.endsWith('pwned'))).toBe(false);
       expect(existsSync(join(process.cwd(), 'pwned'))).toBe(false);
     });
 

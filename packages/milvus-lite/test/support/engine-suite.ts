@@ -1,18 +1,15 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  createMilvusLitePool,
   InvalidDatabaseError,
   InvalidKeyError,
   KeyLockedError,
   LeaseRevokedError,
   ServerExitedError,
   type Installation,
-  type LeasePool,
-  type MilvusLiteServer,
 } from '../../src/index.js';
+import { freshDirs, poolsClosedAfterEach } from './scratch-dirs.js';
 import { connect, countRows, createDocs, insertRows, searchIds, vectorOf } from './milvus-data.js';
 import { isAlive, startOwner } from './processes.js';
 
@@ -33,23 +30,8 @@ function snapshot(dir: string): Record<string, string> {
  */
 export function engineSuite(engine: 'native' | 'python', installation: Installation | undefined): void {
   describe.skipIf(installation === undefined)(`${engine} engine, real server and SDK`, () => {
-    const root = realpathSync(mkdtempSync(join(tmpdir(), `lh-e2e-${engine}-`)));
-    const pools: LeasePool<MilvusLiteServer>[] = [];
-    let n = 0;
-    const freshDir = (): string => {
-      const dir = join(root, `case-${++n}`);
-      mkdirSync(dir);
-      return dir;
-    };
-    const newPool = (options: Parameters<typeof createMilvusLitePool>[0] = {}): LeasePool<MilvusLiteServer> => {
-      const pool = createMilvusLitePool({ installation: installation!, ...options });
-      pools.push(pool);
-      return pool;
-    };
-    afterEach(async () => {
-      await Promise.all(pools.splice(0).map((p) => p.close()));
-    });
-    afterAll(() => rmSync(root, { recursive: true, force: true }));
+    const freshDir = freshDirs(`lh-e2e-${engine}-`);
+    const newPool = poolsClosedAfterEach(installation);
 
     it('creates, inserts, indexes, loads, searches and counts; the data survives a stop and a restart', async () => {
       const dbPath = join(freshDir(), 'app.db');
