@@ -70,6 +70,43 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
       expect(isAlive(pid)).toBe(false);
     });
 
+    it('an acquire during a stop waits for the stop, then starts a fresh server on the same data', async () => {
+      const pool = newPool();
+      const dbPath = join(freshDir(), 'restart.db');
+      const lease = await pool.acquire(dbPath);
+      const client = await connect(lease.resource.uri);
+      await createDocs(client, 'docs');
+      await insertRows(client, 'docs', 0, 20);
+      await client.flush({ collection_names: ['docs'] });
+      await client.closeConnection();
+      const oldPid = lease.resource.pid!;
+      const events: string[] = [];
+      const stopping = lease.release().then(() => events.push('stopped'));
+      const next = pool.acquire(dbPath).then((l) => (events.push('acquired'), l));
+      await stopping;
+      await using fresh = await next;
+      expect(events).toEqual(['stopped', 'acquired']);
+      expect(isAlive(oldPid)).toBe(false);
+      expect(fresh.resource.pid).not.toBe(oldPid);
+      const again = await connect(fresh.resource.uri);
+      await again.loadCollection({ collection_name: 'docs' });
+      expect(await countRows(again, 'docs')).toBe(20);
+      await again.closeConnection();
+    });
+
+    it('evict stops a leased server at once and revokes its leases; the next acquire starts another', async () => {
+      const pool = newPool();
+      const dbPath = join(freshDir(), 'evicted.db');
+      const leases = await Promise.all([pool.acquire(dbPath), pool.acquire(dbPath)]);
+      const pid = leases[0]!.resource.pid!;
+      await pool.evict(dbPath);
+      expect(isAlive(pid)).toBe(false);
+      for (const lease of leases) expect((lease.signal.reason as LeaseRevokedError).reason).toBe('evict');
+      await Promise.all(leases.map((l) => l.release()));
+      await using next = await pool.acquire(dbPath);
+      expect(next.resource.pid).not.toBe(pid);
+    });
+
     it('a SIGKILLed server aborts its leases, and the next acquire starts a new one', async () => {
       const pool = newPool();
       const dbPath = join(freshDir(), 'killed.db');
