@@ -33,10 +33,11 @@ Commands:
 
 Run 'leasehold-milvus <command> --help' for a command's options.
 Exit codes: 0 ok, 1 failed, 2 bad usage, 3 milvus-lite not found, 4 database in use.`,
-  serve: `Usage: leasehold-milvus serve <db> [--json] [--engine auto|native|python]
+  serve: `Usage: leasehold-milvus serve <db> [--json] [--engine auto|native|python] [--port N]
 
 Starts a milvus-lite server for <db> and prints the URI to connect to (with --json, one JSON line:
-uri, pid, dbPath, engine, version). Runs until SIGINT or SIGTERM, then stops cleanly.`,
+uri, pid, dbPath, engine, version). Runs until SIGINT or SIGTERM, then stops cleanly.
+--port (python engine only) serves on 127.0.0.1:N instead of a free port.`,
   dump: `Usage: leasehold-milvus dump -d <db> -c <collection> -p <dir> [--engine auto|native|python]
 
 Writes <dir>/<collection>/1.json, 2.json, … in Milvus bulk-insert format ({"rows": [...]}).
@@ -76,13 +77,15 @@ function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>,
 }
 
 async function serve(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { json: { type: 'boolean' }, engine: { type: 'string' } }, 1);
+  const { values, positionals } = parse(args, { json: { type: 'boolean' }, engine: { type: 'string' }, port: { type: 'string' } }, 1);
   if (values['help']) return help('serve');
   const db = positionals[0];
   if (db === undefined) throw new UsageError('serve needs a database path: leasehold-milvus serve ./app.db');
   const engine = engineOption(values['engine'] as string | undefined);
+  const port = values['port'] === undefined ? undefined : Number(values['port']);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new UsageError(`--port must be an integer from 1 to 65535, got ${JSON.stringify(values['port'])}`);
   const installation = await findMilvusLite({ engine });
-  const pool = createMilvusLitePool({ installation });
+  const pool = createMilvusLitePool({ installation, ...(port === undefined ? {} : { port }) });
   const lease = await pool.acquire(resolve(db));
   const server = lease.resource;
   const info = { uri: server.uri, pid: server.pid, dbPath: server.dbPath, engine: server.engine, version: installation.version };

@@ -38,6 +38,8 @@ export interface EngineStartOptions {
   readonly startTimeoutMs: number;
   readonly stopTimeoutMs: number;
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** python engine only: the TCP port on 127.0.0.1; default 0, a free one the kernel picks. */
+  readonly port?: number;
 }
 
 /** One running server process, ready: a real gRPC call has answered. */

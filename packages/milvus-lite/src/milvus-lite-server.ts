@@ -14,6 +14,11 @@ export interface MilvusLiteServerOptions extends FindMilvusLiteOptions {
   readonly startTimeoutMs?: number;
   /** How long a graceful stop may take before SIGKILL. Default 10000 ms. */
   readonly stopTimeoutMs?: number;
+  /**
+   * python engine only: serve on this port of 127.0.0.1 (a busy one is a clear ServerStartError).
+   * Default: a free port picked by the kernel. The native engine serves on a private unix socket.
+   */
+  readonly port?: number;
 }
 
 const engines: Record<EngineName, Engine> = { native: nativeEngine, python: pythonEngine };
@@ -42,6 +47,9 @@ export class MilvusLiteServer implements AsyncDisposable {
     for (const name of ['startTimeoutMs', 'stopTimeoutMs'] as const) {
       const value = options[name];
       if (value !== undefined && (typeof value !== 'number' || !(value >= 0))) throw new RangeError(`${name} must be a number ≥ 0, got ${String(value)}`);
+    }
+    if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535)) {
+      throw new RangeError(`port must be an integer from 1 to 65535, got ${String(options.port)}`);
     }
     this.target = pathOrUri;
     this.#options = options;
@@ -87,6 +95,9 @@ export class MilvusLiteServer implements AsyncDisposable {
     const installation = this.#options.installation ?? (await findMilvusLite(this.#options));
     const dbPath = await normalizePathKey(this.target);
     this.#dbPath = dbPath;
+    if (this.#options.port !== undefined && installation.engine !== 'python') {
+      throw new MilvusLiteError(`port applies to the python engine (milvus-lite ≥ 3) only; the native engine serves ${dbPath} on a private unix socket, so leave port unset`);
+    }
     this.#engine = installation.engine;
     this.#process = await engines[installation.engine].start({
       installation,
@@ -94,6 +105,7 @@ export class MilvusLiteServer implements AsyncDisposable {
       ...(signal ? { signal } : {}),
       startTimeoutMs: this.#options.startTimeoutMs ?? 60_000,
       stopTimeoutMs: this.#options.stopTimeoutMs ?? 10_000,
+      ...(this.#options.port === undefined ? {} : { port: this.#options.port }),
     });
     return this;
   }

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -143,5 +144,33 @@ describe.skipIf(installation === undefined)('MilvusLiteServer, ServerManager and
     expect(pool.stats().leases).toBe(0);
     expect(isAlive(pid)).toBe(false);
     await pool.close();
+  });
+});
+
+describe.skipIf(installationOf('python') === undefined)('the python engine on a chosen port', () => {
+  const python = installationOf('python');
+
+  it('a busy port is a ServerStartError that says so and what to do; a free one is used', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const busy = (blocker.address() as AddressInfo).port;
+    try {
+      const error = await new MilvusLiteServer(join(freshDir(), 'busy'), { installation: python!, port: busy }).start().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ServerStartError);
+      expect((error as Error).message).toContain(`127.0.0.1:${busy}, which is in use; choose another port, or leave port unset`);
+    } finally {
+      blocker.close();
+    }
+    await new Promise<void>((resolve) => blocker.once('close', resolve));
+    await using server = await new MilvusLiteServer(join(freshDir(), 'free'), { installation: python!, port: busy }).start();
+    expect(server.uri).toBe(`http://127.0.0.1:${busy}`);
+  });
+
+  it('port is refused for the native engine and out of range', async () => {
+    expect(() => new MilvusLiteServer('x.db', { port: 70000 })).toThrow(/port must be an integer from 1 to 65535, got 70000/);
+    if (installation !== undefined) {
+      const error = await new MilvusLiteServer(join(freshDir(), 'n.db'), { installation, port: 19530 }).start().catch((e: unknown) => e);
+      expect((error as Error).message).toMatch(/port applies to the python engine/);
+    }
   });
 });

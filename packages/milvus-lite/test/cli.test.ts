@@ -29,6 +29,7 @@ describe('leasehold-milvus: usage', () => {
     [['dump', '-d', 'x.db'], /dump needs -d <db>, -c <collection> and -p <dir>/],
     [['serve', 'a.db', 'b.db'], /unexpected argument "b.db"/],
     [['install', '--version', 'latest!'], /version must look like 2\.5\.1/],
+    [['serve', 'x.db', '--port', 'http'], /--port must be an integer from 1 to 65535, got "http"/],
   ])('%j is bad usage: exit 2 and one line on stderr', async (args, message) => {
     const result = await run(args);
     expect(result.exitCode).toBe(2);

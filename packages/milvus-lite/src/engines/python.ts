@@ -11,7 +11,8 @@ import { waitUntilReady } from './ready.js';
 
 /**
  * Runs milvus-lite ≥ 3.0's gRPC server in a small wrapper. It binds 127.0.0.1 only, on a port the
- * kernel picks (port 0, so no conflicts to retry), and prints it. It shuts the server down
+ * kernel picks (port 0: the bind itself chooses a free port, so there is no race to retry) or the
+ * one asked for, and prints it. It shuts the server down
  * gracefully on SIGINT or when its stdin closes: the owning Node process dying, even by SIGKILL,
  * closes that pipe, so the server never outlives its owner. On Linux it also asks for SIGKILL at
  * parent death. Exit code 3 means the data directory is locked by another process.
@@ -34,10 +35,11 @@ def watch_stdin():
 threading.Thread(target=watch_stdin, daemon=True).start()
 try:
     from milvus_lite.adapter.grpc.server import start_server_in_thread
-    server, db, port = start_server_in_thread(sys.argv[1], host="127.0.0.1", port=0)
+    server, db, port = start_server_in_thread(sys.argv[1], host="127.0.0.1", port=int(sys.argv[2]))
 except Exception as e:
     sys.stderr.write("%s: %s\n" % (type(e).__name__, e)); sys.stderr.flush()
-    os._exit(3 if type(e).__name__ == "DataDirLockedError" else 1)
+    busy = "bind" in str(e).lower() or "address already in use" in str(e).lower()
+    os._exit(3 if type(e).__name__ == "DataDirLockedError" else 4 if busy else 1)
 sys.stdout.write(json.dumps({"port": port}) + "\n"); sys.stdout.flush()
 while not stop.wait(3600):
     pass
@@ -61,7 +63,8 @@ export const pythonEngine: Engine = {
     await checkDataDir(dbPath);
     options.signal?.throwIfAborted();
     const tail = new OutputTail();
-    const child = execa(installation.python, ['-c', kWrapper, dbPath], {
+    const requestedPort = options.port ?? 0;
+    const child = execa(installation.python, ['-c', kWrapper, dbPath, String(requestedPort)], {
       cwd: dirname(dbPath),
       env: { ...options.env, PYTHONUNBUFFERED: '1' },
       stdin: 'pipe',
@@ -97,6 +100,7 @@ export const pythonEngine: Engine = {
         });
         void exited.then(async (exit) => {
           if (exit.code === 3) reject(new KeyLockedError(dbPath, 'another milvus-lite 3.x server has its data directory open (DataDirLockedError)'));
+          else if (exit.code === 4) reject(new ServerStartError(dbPath, `could not listen on 127.0.0.1:${requestedPort}, which is in use; choose another port, or leave port unset and a free one is picked`, exit));
           else reject(new ServerStartError(dbPath, 'exited while starting', exit));
         });
         const onAbort = (): void => reject(options.signal!.reason);
