@@ -174,3 +174,18 @@ describe.skipIf(installationOf('python') === undefined)('the python engine on a 
     }
   });
 });
+
+describe.skipIf(installationOf('python') === undefined || installation === undefined)('the python engine, a server that exits during start', () => {
+  it("gets a ServerStartError with the exit code and the tail of the server's stderr", async () => {
+    // A real interpreter whose milvus-lite (2.5) has no 3.x server module: the server process
+    // starts, fails, and exits, as a broken install would.
+    const broken = { ...installationOf('python')!, python: installation!.python, binary: installation!.python };
+    const dir = freshDir();
+    const error = await new MilvusLiteServer(join(dir, 'data'), { installation: broken }).start().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServerStartError);
+    expect((error as ServerStartError).exit?.code).toBe(1);
+    expect((error as Error).message).toMatch(/exited while starting \(exit code 1\)/);
+    expect((error as Error).message).toMatch(/server output \(tail\)[\s\S]*ModuleNotFoundError/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
