@@ -91,6 +91,8 @@ async function serve(args: string[]): Promise<number> {
   const info = { uri: server.uri, pid: server.pid, dbPath: server.dbPath, engine: server.engine, version: installation.version };
   process.stdout.write(values['json'] ? `${JSON.stringify(info)}\n` : `${server.uri}\n`);
   if (!values['json']) process.stderr.write(`serving ${server.dbPath} (milvus-lite ${installation.version}, pid ${String(server.pid)}); Ctrl-C stops it\n`);
+  // Servers do not hold Node's event loop open (see unrefProcess); serving is this command's job.
+  const keepAlive = setInterval(() => {}, 1 << 30);
   const code = await new Promise<number>((done) => {
     const stop = (): void => done(kExit.ok);
     process.once('SIGINT', stop);
@@ -101,6 +103,7 @@ async function serve(args: string[]): Promise<number> {
       done(kExit.failed);
     });
   });
+  clearInterval(keepAlive);
   await lease.release();
   await pool.close();
   return code;

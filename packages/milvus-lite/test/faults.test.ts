@@ -29,9 +29,13 @@ function processesMentioning(text: string): number[] {
 
 /** The invariants every fault must leave behind. */
 async function expectClean(dir: string, sockets: string[], dbFiles: string[]): Promise<void> {
-  await expect.poll(() => processesMentioning(dir), { timeout: 10_000, interval: 20 }).toEqual([]);
-  for (const socket of sockets) await expect.poll(() => existsSync(dirname(socket)), { timeout: 10_000, interval: 20 }).toBe(false);
-  await expect.poll(() => readdirSync(dir).filter((f) => !dbFiles.includes(f)), { timeout: 10_000, interval: 20 }).toEqual([]);
+  const leftovers = () => ({
+    processes: processesMentioning(dir).map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')),
+    socketDirs: sockets.filter((socket) => existsSync(dirname(socket))),
+    // SQLite's -journal/-wal/-shm files belong to the database: they must be kept, never removed.
+    files: readdirSync(dir).filter((f) => !dbFiles.includes(f.replace(/-(journal|wal|shm)$/, ''))),
+  });
+  await expect.poll(leftovers, { timeout: 10_000, interval: 20 }).toEqual({ processes: [], socketDirs: [], files: [] });
 }
 
 const socketOf = (server: MilvusLiteServer): string => server.uri.slice('unix:'.length);

@@ -8,24 +8,19 @@ import { ServerStartError } from '../errors.js';
 import { LockBroker, LockBusyError } from '../lock-broker.js';
 import { OutputTail } from '../output-tail.js';
 import { makeSocketDir, removeSocketDir } from '../socket-dir.js';
-import { waitUntilReady } from './ready.js';
+import { unrefProcess, waitUntilReady } from './ready.js';
 
-// Servers still running at exit: killed and cleaned synchronously (an 'exit' listener cannot await).
-const live = new Set<{ pid: number; socketDir: string }>();
+// Servers still running at exit. They stop by themselves, gracefully: the lock broker dies with
+// this process, the server takes its lock and shuts down. Only their socket directories are left
+// to remove, synchronously (an 'exit' listener cannot await).
+const live = new Set<{ socketDir: string }>();
 let exitHookInstalled = false;
 
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.once('exit', () => {
-    for (const server of live) {
-      try {
-        process.kill(server.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-      rmSync(server.socketDir, { recursive: true, force: true });
-    }
+    for (const server of live) rmSync(server.socketDir, { recursive: true, force: true });
   });
 }
 
@@ -86,6 +81,8 @@ export const nativeEngine: Engine = {
       stderr: 'pipe',
       buffer: false,
       reject: false,
+      // Not SIGTERM at exit (the binary dies on it without shutting down): the lock is its stop.
+      cleanup: false,
     });
     tail.follow(child.stdout);
     tail.follow(child.stderr);
@@ -94,8 +91,8 @@ export const nativeEngine: Engine = {
       signal: result.signal ?? null,
       stderrTail: tail.toString() || (result.failed && result.exitCode === undefined ? (result.shortMessage ?? '') : ''),
     }));
-    const entry = { pid: child.pid ?? -1, socketDir };
-    if (child.pid !== undefined) live.add(entry);
+    const entry = { socketDir };
+    live.add(entry);
     installExitHook();
 
     let stopping: Promise<ExitInfo> | undefined;
@@ -114,12 +111,14 @@ export const nativeEngine: Engine = {
     try {
       await waitUntilReady({ socketPath }, exited, options);
     } catch (error) {
-      await stop(0);
+      await stop(options.stopTimeoutMs);
       if (error instanceof Error && error.name === 'ReadyError') {
         throw new ServerStartError(dbPath, error.message, await exited);
       }
       throw error;
     }
+    // Only once it is up: while starting, nothing else may be keeping Node alive.
+    unrefProcess(child);
     watchSocket(socketDir, socketPath, exited, tail, () => void stop(options.stopTimeoutMs));
     return {
       uri: `unix:${socketPath}`,

@@ -7,7 +7,7 @@ import type { Engine, EngineProcess, EngineStartOptions, ExitInfo } from '../eng
 import { checkWritableDir } from '../database-path.js';
 import { InvalidDatabaseError, ServerStartError } from '../errors.js';
 import { OutputTail } from '../output-tail.js';
-import { waitUntilReady } from './ready.js';
+import { unrefProcess, waitUntilReady } from './ready.js';
 
 /**
  * Runs milvus-lite ≥ 3.0's gRPC server in a small wrapper. It binds 127.0.0.1 only, on a port the
@@ -108,6 +108,8 @@ export const pythonEngine: Engine = {
       });
       child.stdout.resume();
       await waitUntilReady({ host: '127.0.0.1', port }, exited, options);
+      // Only once it is up: while starting, nothing else may be keeping Node alive.
+      unrefProcess(child);
       return { uri: `http://127.0.0.1:${port}`, pid: child.pid!, exited, stop: () => stop(options.stopTimeoutMs) };
     } catch (error) {
       await stop(options.stopTimeoutMs);

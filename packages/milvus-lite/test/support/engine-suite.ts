@@ -153,6 +153,18 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
       expect(lease.resource.pid).toBeGreaterThan(0);
     });
 
+    it('a script that ends while holding a lease exits by itself, and its server stops gracefully', async () => {
+      const dir = freshDir();
+      const dbPath = join(dir, 'forgot.db');
+      const { child, report } = await startOwner(dbPath, installation!, 'forget');
+      expect(report.pid).toBeGreaterThan(0);
+      expect((await child).exitCode).toBe(0);
+      await expect.poll(() => isAlive(report.pid!), { timeout: 15_000, interval: 20 }).toBe(false);
+      const pool = newPool();
+      await using lease = await pool.acquire(dbPath);
+      expect(lease.resource.pid).not.toBe(report.pid);
+    });
+
     it('a second pool gets a clear "in use" error, and the running server is not disturbed', async () => {
       const dbPath = join(freshDir(), 'busy.db');
       const first = newPool();
