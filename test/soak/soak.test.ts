@@ -1,6 +1,6 @@
 // Bounded soak against the real milvus-lite server: random acquires, releases, evictions and server
 // kills over eight database files, then every row accounted for and nothing leaked.
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
@@ -8,6 +8,7 @@ import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import type { Lease } from '@leasehold/pool';
 import { createMilvusLitePool, type MilvusLiteServer } from '../../packages/milvus-lite/src/index.js';
 import { countRows, createDocs, insertRows } from '../../packages/milvus-lite/test/support/milvus-data.js';
+import { processesMentioning } from '../../packages/milvus-lite/test/support/processes.js';
 
 const SECONDS = Number(process.env['SOAK_SECONDS'] ?? 120);
 const DBS = 8;
@@ -27,16 +28,6 @@ const random = (): number => {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 };
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
-
-async function milvusPidsUnder(dir: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(dir)) pids.push(Number(entry));
-  }
-  return pids;
-}
 
 const fdCount = async (): Promise<number> => (await readdir('/proc/self/fd')).length;
 
@@ -128,7 +119,7 @@ test(`soak: ${DBS} databases, random leases, evictions and kills for ${SECONDS}s
   }
   await pool.close();
 
-  expect(await milvusPidsUnder(dir)).toEqual([]);
+  expect(processesMentioning(dir)).toEqual([]);
   expect(pool.stats().resources).toBe(0);
   const fdsAfter = await fdCount();
   expect(fdsAfter).toBeLessThanOrEqual(fdsBefore + FD_SLACK);

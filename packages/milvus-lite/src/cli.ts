@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // leasehold-milvus: serve, dump, doctor and install, for people at a shell.
-import { stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -178,7 +178,6 @@ async function doctor(args: string[]): Promise<number> {
     bad(`cannot create a socket directory under ${tmp}: ${(error as Error).message}`, `make ${tmp} writable, or set TMPDIR to a short writable directory`);
   }
   if (found > 0) {
-    const { mkdtemp, rm } = await import('node:fs/promises');
     const scratch = await mkdtemp(`${tmp}/leasehold-doctor-`);
     try {
       const installation = await findMilvusLite();

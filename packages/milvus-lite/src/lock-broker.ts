@@ -93,8 +93,6 @@ export class LockBroker {
   #stderr = '';
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
-  /** Called with the broker's exit when it dies while holding locks. */
-  onExit: ((detail: string) => void) | undefined;
 
   private constructor(python: string) {
     this.#python = python;
@@ -156,7 +154,6 @@ export class LockBroker {
       const detail = `the lock helper (${this.#python}) exited: ${result.signal ?? `code ${String(result.exitCode)}`}${this.#stderr ? `: ${this.#stderr.trim()}` : ''}`;
       for (const pending of this.#pending.values()) pending.reject(new Error(detail));
       this.#pending.clear();
-      this.onExit?.(detail);
     });
     this.#ref(true);
     return child;

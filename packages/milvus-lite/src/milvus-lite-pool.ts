@@ -1,9 +1,9 @@
 import { basename, dirname, join } from 'node:path';
-import { LeasePool, normalizePathKey, type LeasePoolOptions, type LockOptions } from '@leasehold/pool';
+import { LeasePool, type LeasePoolOptions, type LockOptions } from '@leasehold/pool';
 import { ServerExitedError } from './errors.js';
 import { findMilvusLite } from './find-milvus-lite.js';
 import { MilvusLiteServer, type MilvusLiteServerOptions } from './milvus-lite-server.js';
-import { isRemoteUri } from './remote-uri.js';
+import { isRemoteUri, normalizeTarget } from './remote-uri.js';
 
 /** Options of `createMilvusLitePool`: where milvus-lite is, timeouts, and the pool's own knobs. */
 export interface MilvusLitePoolOptions
@@ -41,7 +41,7 @@ export function createMilvusLitePool(options: MilvusLitePoolOptions = {}): Lease
     ...(onError === undefined ? {} : { onError }),
     // The server's own SIGKILL fallback comes first; the pool only gives up after it.
     stopTimeoutMs: stopTimeoutMs + 5000,
-    normalizeKey: (key) => (typeof key === 'string' && isRemoteUri(key) ? key : normalizePathKey(key)),
+    normalizeKey: normalizeTarget,
     ...(lock
       ? {
           lock: {

@@ -1,8 +1,7 @@
 import type { Lease, LeasePool } from '@leasehold/pool';
-import { normalizePathKey } from '@leasehold/pool';
 import { createMilvusLitePool, type MilvusLitePoolOptions } from './milvus-lite-pool.js';
 import type { MilvusLiteServer } from './milvus-lite-server.js';
-import { isRemoteUri } from './remote-uri.js';
+import { normalizeTarget } from './remote-uri.js';
 
 /** Options of `ServerManager`: those of `createMilvusLitePool`, plus where failures are logged. */
 export interface ServerManagerOptions extends MilvusLitePoolOptions {
@@ -49,7 +48,7 @@ export class ServerManager implements AsyncDisposable {
     if (ready !== undefined && !ready.signal.aborted) return ready.resource.uri;
     let key: string;
     try {
-      key = typeof path === 'string' && isRemoteUri(path) ? path : await normalizePathKey(path);
+      key = await normalizeTarget(path);
     } catch (error) {
       this.#log(`leasehold: cannot start milvus-lite for ${String(path)}: ${(error as Error).message}`);
       return null;
@@ -85,7 +84,7 @@ export class ServerManager implements AsyncDisposable {
 
   /** Stops the server of `path`; logs a warning if there is none. */
   async releaseServer(path: string): Promise<void> {
-    const key = typeof path === 'string' && isRemoteUri(path) ? path : await normalizePathKey(path).catch(() => String(path));
+    const key = await normalizeTarget(path).catch(() => String(path));
     const pending = this.#leases.get(key);
     if (pending === undefined) {
       this.#log(`leasehold: no local milvus for ${key}`);

@@ -13,7 +13,7 @@ import {
 } from '../src/index.js';
 import { installationOf } from './support/installations.js';
 import { freshDirs } from './support/scratch-dirs.js';
-import { isAlive } from './support/processes.js';
+import { isAlive, processesMentioning } from './support/processes.js';
 
 const installation = installationOf('native');
 const freshDir = freshDirs('lh-api-');
@@ -104,15 +104,7 @@ describe.skipIf(installation === undefined)('MilvusLiteServer, ServerManager and
     const uri = (await manager.startAndGetUri(dbPath))!;
     expect(await manager.startAndGetUri(dbPath)).toBe(uri);
     const socket = uri.slice('unix:'.length);
-    const pid = readdirSync('/proc')
-      .filter((entry) => /^\d+$/.test(entry))
-      .find((entry) => {
-        try {
-          return readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(socket);
-        } catch {
-          return false;
-        }
-      });
+    const [pid] = processesMentioning(socket);
     expect(pid).toBeDefined();
     process.kill(Number(pid), 'SIGKILL');
     await expect.poll(() => manager.startAndGetUri(dbPath), { timeout: 10_000, interval: 20 }).not.toBe(uri);

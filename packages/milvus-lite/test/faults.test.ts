@@ -8,24 +8,10 @@ import { LockBroker } from '../src/lock-broker.js';
 import { installationOf } from './support/installations.js';
 import { freshDirs, poolsClosedAfterEach } from './support/scratch-dirs.js';
 import { connect, countRows, createDocs, insertRows } from './support/milvus-data.js';
-import { isAlive, startOwner } from './support/processes.js';
+import { isAlive, processesMentioning, startOwner } from './support/processes.js';
 
 const installation = installationOf('native');
 const freshDir = freshDirs('lh-faults-');
-
-/** Processes whose command line mentions `text` (the server's database or socket path). */
-function processesMentioning(text: string): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((entry) => {
-      try {
-        return readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 /** The invariants every fault must leave behind. */
 async function expectClean(dir: string, sockets: string[], dbFiles: string[]): Promise<void> {

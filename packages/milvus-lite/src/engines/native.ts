@@ -8,7 +8,8 @@ import { ServerStartError } from '../errors.js';
 import { LockBroker, LockBusyError } from '../lock-broker.js';
 import { OutputTail } from '../output-tail.js';
 import { makeSocketDir, removeSocketDir } from '../socket-dir.js';
-import { unrefProcess, waitUntilReady } from './ready.js';
+import { waitUntilReady } from './ready.js';
+import { exitInfoOf, exitWithin, startFailure, unrefProcess } from './server-process.js';
 
 // Servers still running at exit. They stop by themselves, gracefully: the lock broker dies with
 // this process, the server takes its lock and shuts down. Only their socket directories are left
@@ -86,11 +87,7 @@ export const nativeEngine: Engine = {
     });
     tail.follow(child.stdout);
     tail.follow(child.stderr);
-    const exited: Promise<ExitInfo> = child.then((result) => ({
-      code: result.exitCode ?? null,
-      signal: result.signal ?? null,
-      stderrTail: tail.toString() || (result.failed && result.exitCode === undefined ? (result.shortMessage ?? '') : ''),
-    }));
+    const exited = exitInfoOf(child, tail);
     const entry = { socketDir };
     live.add(entry);
     installExitHook();
@@ -100,9 +97,7 @@ export const nativeEngine: Engine = {
       (stopping ??= (async () => {
         // Releasing the lock is the graceful stop: the server takes it and exits.
         await broker.unlock(lockRef);
-        const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-        const exit = await exited;
-        clearTimeout(timer);
+        const exit = await exitWithin(child, exited, timeoutMs);
         live.delete(entry);
         await Promise.all([removeSocketDir(socketDir), broker.clean(lockPath)]);
         return exit;
@@ -112,10 +107,7 @@ export const nativeEngine: Engine = {
       await waitUntilReady({ socketPath }, exited, options);
     } catch (error) {
       await stop(options.stopTimeoutMs);
-      if (error instanceof Error && error.name === 'ReadyError') {
-        throw new ServerStartError(dbPath, error.message, await exited);
-      }
-      throw error;
+      throw await startFailure(error, dbPath, exited);
     }
     // Only once it is up: while starting, nothing else may be keeping Node alive.
     unrefProcess(child);

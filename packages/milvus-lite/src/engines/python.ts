@@ -7,7 +7,8 @@ import type { Engine, EngineProcess, EngineStartOptions, ExitInfo } from '../eng
 import { checkWritableDir } from '../database-path.js';
 import { InvalidDatabaseError, ServerStartError } from '../errors.js';
 import { OutputTail } from '../output-tail.js';
-import { unrefProcess, waitUntilReady } from './ready.js';
+import { waitUntilReady } from './ready.js';
+import { exitInfoOf, exitWithin, startFailure, unrefProcess } from './server-process.js';
 
 /**
  * Runs milvus-lite ≥ 3.0's gRPC server in a small wrapper. It binds 127.0.0.1 only, on a port the
@@ -74,19 +75,12 @@ export const pythonEngine: Engine = {
       reject: false,
     });
     tail.follow(child.stderr);
-    const exited: Promise<ExitInfo> = child.then((result) => ({
-      code: result.exitCode ?? null,
-      signal: result.signal ?? null,
-      stderrTail: tail.toString() || (result.exitCode === undefined ? (result.shortMessage ?? '') : ''),
-    }));
+    const exited = exitInfoOf(child, tail);
     let stopping: Promise<ExitInfo> | undefined;
     const stop = (timeoutMs: number): Promise<ExitInfo> =>
       (stopping ??= (async () => {
         child.kill('SIGINT');
-        const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-        const exit = await exited;
-        clearTimeout(timer);
-        return exit;
+        return exitWithin(child, exited, timeoutMs);
       })());
     try {
       const port = await new Promise<number>((resolve, reject) => {
@@ -113,8 +107,7 @@ export const pythonEngine: Engine = {
       return { uri: `http://127.0.0.1:${port}`, pid: child.pid!, exited, stop: () => stop(options.stopTimeoutMs) };
     } catch (error) {
       await stop(options.stopTimeoutMs);
-      if (error instanceof Error && error.name === 'ReadyError') throw new ServerStartError(dbPath, error.message, await exited);
-      throw error;
+      throw await startFailure(error, dbPath, exited);
     }
   },
 };

@@ -31,12 +31,3 @@ export async function waitUntilReady(
     delay = Math.min(delay * 2, 25);
   }
 }
-
-/**
- * A running server does not keep Node alive by itself, as with Python's ServerManager: a script
- * that is done exits, and its servers stop gracefully on their own (their lock or stdin goes).
- */
-export function unrefProcess(child: { unref(): void; readonly stdin?: unknown; readonly stdout?: unknown; readonly stderr?: unknown }): void {
-  child.unref();
-  for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as { unref?: () => void } | null | undefined)?.unref?.();
-}

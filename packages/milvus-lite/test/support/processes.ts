@@ -1,8 +1,23 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import type { Installation } from '../../src/index.js';
 
 const ownerScript = fileURLToPath(new URL('../fixtures/owner.mjs', import.meta.url));
+
+/** Processes whose command line mentions `text` (a server's database or socket path). */
+export function processesMentioning(text: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        return readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
 
 export function isAlive(pid: number): boolean {
   try {

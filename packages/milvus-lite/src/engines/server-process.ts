@@ -1,0 +1,44 @@
+import type { ExitInfo } from '../engine.js';
+import { ServerStartError } from '../errors.js';
+import type { OutputTail } from '../output-tail.js';
+
+/** What both engines need of an execa child: its result, a way to kill it, and handles to unref. */
+interface ServerChild extends PromiseLike<{ exitCode?: number | undefined; signal?: string | undefined; failed: boolean; shortMessage?: string | undefined }> {
+  kill(signal: 'SIGKILL'): unknown;
+  unref(): void;
+  readonly stdin?: unknown;
+  readonly stdout?: unknown;
+  readonly stderr?: unknown;
+}
+
+/** Settles once with how the server ended: exit code, signal, and the tail of its output. */
+export function exitInfoOf(child: ServerChild, tail: OutputTail): Promise<ExitInfo> {
+  return Promise.resolve(child).then((result) => ({
+    code: result.exitCode ?? null,
+    signal: result.signal ?? null,
+    // With no output at all (e.g. the binary could not be spawned), execa's own message says why.
+    stderrTail: tail.toString() || (result.failed && result.exitCode === undefined ? (result.shortMessage ?? '') : ''),
+  }));
+}
+
+/** After a graceful stop was asked for: waits for the exit, SIGKILLing the server after `timeoutMs`. */
+export async function exitWithin(child: ServerChild, exited: Promise<ExitInfo>, timeoutMs: number): Promise<ExitInfo> {
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const exit = await exited;
+  clearTimeout(timer);
+  return exit;
+}
+
+/** A start that failed readiness becomes a ServerStartError with the exit info; others pass as they are. */
+export async function startFailure(error: unknown, dbPath: string, exited: Promise<ExitInfo>): Promise<unknown> {
+  return error instanceof Error && error.name === 'ReadyError' ? new ServerStartError(dbPath, error.message, await exited) : error;
+}
+
+/**
+ * A running server does not keep Node alive by itself, as with Python's ServerManager: a script
+ * that is done exits, and its servers stop gracefully on their own (their lock or stdin goes).
+ */
+export function unrefProcess(child: ServerChild): void {
+  child.unref();
+  for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as { unref?: () => void } | null | undefined)?.unref?.();
+}
