@@ -22,7 +22,8 @@ export interface ServerManagerOptions extends MilvusLitePoolOptions {
  * await manager.releaseServer('./app.db');
  */
 export class ServerManager implements AsyncDisposable {
-  readonly #pool: LeasePool<MilvusLiteServer>;
+  readonly #poolOptions: MilvusLitePoolOptions;
+  #poolInstance: LeasePool<MilvusLiteServer> | undefined;
   readonly #leases = new Map<string, Promise<Lease<MilvusLiteServer> | null>>();
   // Paths as callers spelled them → servers already running: a warm call resolves no path.
   readonly #ready = new Map<string, Lease<MilvusLiteServer>>();
@@ -30,7 +31,7 @@ export class ServerManager implements AsyncDisposable {
 
   constructor(options: ServerManagerOptions = {}) {
     const { log, ...poolOptions } = options;
-    this.#pool = createMilvusLitePool(poolOptions);
+    this.#poolOptions = poolOptions;
     this.#log = log ?? ((message) => console.error(message));
   }
 
@@ -39,6 +40,11 @@ export class ServerManager implements AsyncDisposable {
    * `args` is the Python API's server address; leasehold always serves on a private unix socket
    * (or 127.0.0.1 for milvus-lite 3.x), so a given address is refused with a logged reason.
    */
+  // Created on first use, so constructing a manager (or importing the instance) starts nothing.
+  get #pool(): LeasePool<MilvusLiteServer> {
+    return (this.#poolInstance ??= createMilvusLitePool(this.#poolOptions));
+  }
+
   async startAndGetUri(path: string, args?: string): Promise<string | null> {
     if (args !== undefined) {
       this.#log(`leasehold: startAndGetUri(${JSON.stringify(path)}): a server address (${String(args)}) is not supported; leasehold serves on a private socket`);
@@ -107,13 +113,13 @@ export class ServerManager implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.releaseAll();
-    await this.#pool.close();
+    await this.#poolInstance?.close();
   }
 }
 
-let instance: ServerManager | undefined;
-
-/** The process-wide `ServerManager`, like Python's `server_manager_instance`; created on first use. */
-export function serverManagerInstance(): ServerManager {
-  return (instance ??= new ServerManager());
-}
+/**
+ * The process-wide `ServerManager`, like Python's `server_manager_instance`: an instance, so
+ * `serverManagerInstance.startAndGetUri(path)` reads as the Python does. Importing it starts
+ * nothing (no process, no timer); its pool is made on first use.
+ */
+export const serverManagerInstance: ServerManager = new ServerManager();
