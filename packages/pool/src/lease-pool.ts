@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import {
   AcquireTimeoutError,
   KeyLockedError,
@@ -40,29 +39,56 @@ export interface LeasePoolStats {
   readonly leaked: number;
 }
 
+// One cold acquire: a plain object, no AbortController and no listener on any shared signal.
+// It is an EventListener object (`handleEvent`) on its caller's own signal, so it needs no closure.
 interface Waiter {
+  readonly pool: { abandon(waiter: Waiter, reason: unknown): void };
   readonly raw: unknown;
   readonly trace: Error | undefined;
-  readonly resolve: (lease: Lease<never>) => void;
-  readonly reject: (error: unknown) => void;
+  resolve: (lease: Lease<never>) => void;
+  reject: (error: unknown) => void;
+  readonly signal: AbortSignal | undefined;
+  timer: NodeJS.Timeout | undefined;
+  /** The normalized key, once known. */
+  key: string | undefined;
+  /** The entry whose start it waits for. */
+  at: object | undefined;
+  done: boolean;
+  handleEvent(): void;
+}
+
+function handleAbort(this: Waiter): void {
+  this.pool.abandon(this, this.signal!.reason);
+}
+
+function onAcquireTimeout(waiter: Waiter, timeoutMs: number): void {
+  waiter.pool.abandon(waiter, new AcquireTimeoutError(waiter.raw, timeoutMs));
 }
 
 // Per-key state. A 'starting' entry with `doom` set will stop its resource as soon as it arrives.
+// What only some entries need is made on first use, so an idle entry is a handful of fields.
 interface Entry<R> {
   readonly key: string;
   state: 'starting' | 'ready' | 'stopping';
   resource: R | undefined;
   leases: number;
   lastUsed: number;
-  readonly controller: AbortController;
-  readonly waiters: Set<Waiter>;
-  readonly aliases: Set<unknown>;
+  /** Made when a lease's or the start's signal is first read. */
+  controller: AbortController | undefined;
+  /** Set once the entry's signal must be aborted, with the reason, whether or not it exists yet. */
+  revoked: { readonly reason: unknown } | undefined;
+  /** Waiters of the start. */
+  waiters: Set<Waiter> | undefined;
+  /** Waiters that arrived while it was stopping or doomed; they go again once it has gone. */
+  after: Waiter[] | undefined;
+  /** Raw keys that reach it on the hot path: the first one inline, any others in a set. */
+  alias: unknown;
+  aliases: Set<unknown> | undefined;
   idleTimer: NodeJS.Timeout | undefined;
   doom: { reason: StopReason; cause?: unknown } | undefined;
   unlock: Unlock | undefined;
   stopping: Promise<void> | undefined;
-  readonly settled: Promise<void>;
-  resolveSettled: () => void;
+  settled: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined;
 }
 
 const RESOLVED = Promise.resolve();
@@ -99,14 +125,20 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
   readonly #entries = new Map<string, Entry<R>>();
   // Raw key -> ready entry: the hot path, filled only once a key has been normalized.
   readonly #hot = new Map<unknown, Entry<R>>();
-  readonly #capacityQueue: Array<() => void> = [];
-  readonly #closeController = new AbortController();
+  // Cold acquires that need a slot while the pool is at maxResources, FIFO; settled ones are skipped.
+  #queue: Waiter[] = [];
+  // Every unsettled cold acquire, so close() reaches each without a listener per waiter.
+  readonly #pending = new Set<Waiter>();
   // Concurrent cold acquires of one raw key share one normalization (realpath) instead of a herd of them.
-  readonly #normalizing = new Map<unknown, Promise<string>>();
+  readonly #normalizing = new Map<unknown, Waiter[]>();
   readonly #captureStacks: boolean;
+  readonly #abandon = (waiter: Waiter, reason: unknown): void => this.#leave(waiter, reason);
+  readonly #waiterOwner = { abandon: this.#abandon };
   #closing: Promise<void> | undefined;
+  #pumping = false;
+  #pumpAgain = false;
+  #stoppingCount = 0;
   #tick = 0;
-  #waiting = 0;
   #started = 0;
   #stopped = 0;
   #failedStarts = 0;
@@ -115,8 +147,6 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
 
   constructor(options: LeasePoolOptions<R>) {
     this.#options = fillOptions(options);
-    // Every cold acquire listens for close; a herd of them is not a listener leak.
-    setMaxListeners(0, this.#closeController.signal);
     // Off by default: a captured stack costs ~3-10 µs, many times the rest of a hot acquire.
     this.#captureStacks = options.captureStacks ?? process.env['LEASEHOLD_TRACE_LEASES'] === '1';
   }
@@ -138,7 +168,7 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
     if (entry === undefined) return;
     if (entry.state === 'ready') return this.#stop(entry, 'evict');
     if (entry.state === 'starting') this.#doom(entry, 'evict', undefined);
-    return entry.settled;
+    return this.#settled(entry);
   }
 
   /**
@@ -178,7 +208,7 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
       starting,
       leases,
       idle,
-      waiting: this.#waiting,
+      waiting: this.#pending.size,
       started: this.#started,
       stopped: this.#stopped,
       failedStarts: this.#failedStarts,
@@ -190,6 +220,11 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
   /** @internal */
   releaseLease(slot: object): Promise<void> {
     return this.#drop(slot as Entry<R>);
+  }
+
+  /** @internal the signal of a lease on this slot, made on first read */
+  leaseSignal(slot: object): AbortSignal {
+    return this.#signalOf(slot as Entry<R>);
   }
 
   /** @internal called when a lease was garbage-collected unreleased */
@@ -217,6 +252,8 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
       }, idleTimeoutMs);
       entry.idleTimer.unref();
     }
+    // An idle resource is evictable: a cold acquire waiting for capacity takes its slot now.
+    this.#pump();
     return RESOLVED;
   }
 
@@ -233,95 +270,226 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
       clearTimeout(entry.idleTimer);
       entry.idleTimer = undefined;
     }
-    return new Lease<R>(this, entry, entry.key, entry.resource as R, entry.controller.signal, trace);
+    return new Lease<R>(this, entry, entry.key, entry.resource as R, trace);
   }
 
-  async #acquireCold(raw: unknown, options: AcquireOptions | undefined, trace: Error | undefined): Promise<Lease<R>> {
-    if (this.#closing !== undefined) throw new PoolClosedError();
+  #signalOf(entry: Entry<R>): AbortSignal {
+    let controller = entry.controller;
+    if (controller === undefined) {
+      controller = entry.controller = new AbortController();
+      if (entry.revoked !== undefined) controller.abort(entry.revoked.reason);
+    }
+    return controller.signal;
+  }
+
+  /** Aborts the entry's signal (now, or when it is first made). */
+  #revoke(entry: Entry<R>, reason: unknown): void {
+    if (entry.revoked !== undefined) return;
+    entry.revoked = { reason };
+    entry.controller?.abort(reason);
+  }
+
+  #settled(entry: Entry<R>): Promise<void> {
+    if (entry.settled === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      entry.settled = { promise, resolve };
+    }
+    return entry.settled.promise;
+  }
+
+  #acquireCold(raw: unknown, options: AcquireOptions | undefined, trace: Error | undefined): Promise<Lease<R>> {
+    if (this.#closing !== undefined) return Promise.reject(new PoolClosedError());
     const timeoutMs = options?.timeoutMs;
-    if (timeoutMs !== undefined && !(timeoutMs >= 0)) throw new RangeError(`timeoutMs must be ≥ 0, got ${String(timeoutMs)}`);
-    const userSignal = options?.signal;
-    userSignal?.throwIfAborted();
-    // One signal for everything this acquire may wait on: the caller's, its timeout, the pool closing.
-    const controller = new AbortController();
-    const abort = (reason: unknown): void => controller.abort(reason);
-    const onUserAbort = (): void => abort(userSignal?.reason);
-    const onClose = (): void => abort(new PoolClosedError());
-    userSignal?.addEventListener('abort', onUserAbort, { once: true });
-    this.#closeController.signal.addEventListener('abort', onClose, { once: true });
-    const timer = timeoutMs === undefined ? undefined : setTimeout(() => abort(new AcquireTimeoutError(raw, timeoutMs)), timeoutMs);
+    if (timeoutMs !== undefined && !(timeoutMs >= 0)) return Promise.reject(new RangeError(`timeoutMs must be ≥ 0, got ${String(timeoutMs)}`));
+    const signal = options?.signal;
+    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    const waiter: Waiter = {
+      pool: this.#waiterOwner,
+      raw,
+      trace,
+      resolve: undefined as never,
+      reject: undefined as never,
+      signal,
+      timer: undefined,
+      key: undefined,
+      at: undefined,
+      done: false,
+      handleEvent: handleAbort,
+    };
+    const promise = new Promise<Lease<R>>((resolve, reject) => {
+      waiter.resolve = resolve as (lease: Lease<never>) => void;
+      waiter.reject = reject;
+    });
+    this.#pending.add(waiter);
+    signal?.addEventListener('abort', waiter, { once: true });
+    if (timeoutMs !== undefined) waiter.timer = setTimeout(onAcquireTimeout, timeoutMs, waiter, timeoutMs);
+    this.#normalize(waiter);
+    return promise;
+  }
+
+  #normalize(waiter: Waiter): void {
+    const { raw } = waiter;
+    const herd = this.#normalizing.get(raw);
+    if (herd !== undefined) {
+      herd.push(waiter);
+      return;
+    }
+    const waiters = [waiter];
+    this.#normalizing.set(raw, waiters);
+    Promise.resolve()
+      .then(() => this.#options.normalizeKey(raw))
+      .then(
+        (key) => {
+          this.#normalizing.delete(raw);
+          for (const w of waiters) if (!w.done) this.#route(w, key);
+        },
+        (error: unknown) => {
+          this.#normalizing.delete(raw);
+          for (const w of waiters) this.#settle(w, undefined, error);
+        },
+      );
+  }
+
+  /** Sends a waiter whose key is known where it belongs: a lease, a start, the wait for a stop, or the capacity queue. */
+  #route(waiter: Waiter, key: string): void {
+    waiter.key = key;
+    const entry = this.#entries.get(key);
+    if (entry === undefined) {
+      if (this.#entries.size < this.#options.maxResources) this.#startEntry(key, waiter);
+      else {
+        this.#queue.push(waiter);
+        this.#pump();
+      }
+    } else if (entry.state === 'ready') this.#grant(entry, waiter);
+    else if (entry.state === 'starting' && entry.doom === undefined) this.#join(entry, waiter);
+    // Stopping, or a start that will be stopped: never two resources for one key, so wait it out.
+    else (entry.after ??= []).push(waiter);
+  }
+
+  #grant(entry: Entry<R>, waiter: Waiter): void {
+    this.#alias(entry, waiter.raw);
+    this.#settle(waiter, this.#lease(entry, waiter.trace), undefined);
+  }
+
+  #alias(entry: Entry<R>, raw: unknown): void {
+    this.#hot.set(raw, entry);
+    if (entry.alias === undefined) entry.alias = raw;
+    else if (entry.alias !== raw) (entry.aliases ??= new Set()).add(raw);
+  }
+
+  #join(entry: Entry<R>, waiter: Waiter): void {
+    waiter.at = entry;
+    (entry.waiters ??= new Set()).add(waiter);
+  }
+
+  /** Settles a waiter once: a lease, or an error. */
+  #settle(waiter: Waiter, lease: Lease<R> | undefined, error: unknown): void {
+    if (waiter.done) return;
+    waiter.done = true;
+    waiter.at = undefined;
+    this.#pending.delete(waiter);
+    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+    waiter.signal?.removeEventListener('abort', waiter);
+    if (lease !== undefined) waiter.resolve(lease as Lease<never>);
+    else waiter.reject(error);
+  }
+
+  /** A waiter leaves on its own (its signal or its timeout): it rejects at once, wherever it waits. */
+  #leave(waiter: Waiter, reason: unknown): void {
+    if (waiter.done) return;
+    const entry = waiter.at as Entry<R> | undefined;
+    this.#settle(waiter, undefined, reason);
+    if (entry?.waiters === undefined) return;
+    entry.waiters.delete(waiter);
+    // When every waiter has left, nobody wants this start any more.
+    if (entry.waiters.size === 0 && entry.state === 'starting' && entry.doom === undefined) this.#doom(entry, 'abandoned', undefined);
+  }
+
+  /**
+   * Lets the capacity queue move, head first: a waiter whose key has started (or is up) since it
+   * queued joins it; one that needs a slot takes a free one, or counts on a stop under way, or has
+   * the least recently used idle resource stopped for it. Called on every transition that frees a
+   * slot or leaves a resource idle.
+   */
+  #pump(): void {
+    if (this.#queue.length === 0) return;
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = true;
     try {
-      const key = await this.#wait(this.#normalize(raw), controller.signal);
-      controller.signal.throwIfAborted();
-      return await this.#acquireKey(raw, key, controller.signal, trace);
+      do {
+        this.#pumpAgain = false;
+        this.#pumpOnce();
+      } while (this.#pumpAgain);
     } finally {
-      if (timer !== undefined) clearTimeout(timer);
-      userSignal?.removeEventListener('abort', onUserAbort);
-      this.#closeController.signal.removeEventListener('abort', onClose);
+      this.#pumping = false;
     }
   }
 
-  #normalize(raw: unknown): Promise<string> {
-    let pending = this.#normalizing.get(raw);
-    if (pending === undefined) {
-      pending = Promise.resolve()
-        .then(() => this.#options.normalizeKey(raw))
-        .finally(() => this.#normalizing.delete(raw));
-      this.#normalizing.set(raw, pending);
-    }
-    return pending;
-  }
-
-  async #acquireKey(raw: unknown, key: string, signal: AbortSignal, trace: Error | undefined): Promise<Lease<R>> {
-    let queued = false;
-    for (;;) {
-      signal.throwIfAborted();
+  #pumpOnce(): void {
+    const queue = this.#queue;
+    this.#queue = [];
+    const kept: Waiter[] = [];
+    // Slots that stops under way will free, each already promised to one waiter further up.
+    let coming = this.#stoppingCount;
+    let claimed: Set<string> | undefined;
+    let victims = true;
+    for (const waiter of queue) {
+      if (waiter.done) continue;
+      const key = waiter.key!;
       const entry = this.#entries.get(key);
-      if (entry === undefined) {
-        if (this.#entries.size >= this.#options.maxResources) {
-          const victim = this.#leastRecentlyUsedIdle();
-          if (victim !== undefined) await this.#wait(this.#stop(victim, 'capacity'), signal);
-          else {
-            // A waiter that was woken but lost the race keeps its place at the head of the queue.
-            await this.#waitForCapacity(signal, queued);
-            queued = true;
-          }
-          continue;
-        }
-        const fresh = this.#startEntry(key);
-        return this.#waitForStart(fresh, raw, signal, trace);
+      if (entry !== undefined) {
+        if (entry.state === 'ready') this.#grant(entry, waiter);
+        else if (entry.state === 'starting' && entry.doom === undefined) this.#join(entry, waiter);
+        else kept.push(waiter); // its own key is going; the stop's end pumps again
+        continue;
       }
-      if (entry.state === 'ready') {
-        this.#hot.set(raw, entry);
-        entry.aliases.add(raw);
-        return this.#lease(entry, trace);
+      // A waiter of the same key further up already holds the slot this one will share.
+      if (claimed?.has(key) === true) {
+        kept.push(waiter);
+        continue;
       }
-      if (entry.state === 'starting' && entry.doom === undefined) return this.#waitForStart(entry, raw, signal, trace);
-      // Stopping, or a start that will be stopped: never two resources for one key, so wait it out.
-      await this.#wait(entry.settled, signal);
+      if (this.#entries.size < this.#options.maxResources) {
+        this.#startEntry(key, waiter);
+        continue;
+      }
+      (claimed ??= new Set()).add(key);
+      kept.push(waiter);
+      if (coming > 0) coming--;
+      else if (victims) {
+        const victim = this.#leastRecentlyUsedIdle();
+        if (victim === undefined) victims = false;
+        else void this.#stop(victim, 'capacity');
+      }
     }
+    this.#queue = kept.length === 0 ? this.#queue : kept.concat(this.#queue);
   }
 
-  #startEntry(key: string): Entry<R> {
-    let resolveSettled!: () => void;
-    const settled = new Promise<void>((resolve) => (resolveSettled = resolve));
+  #startEntry(key: string, first: Waiter): Entry<R> {
     const entry: Entry<R> = {
       key,
       state: 'starting',
       resource: undefined,
       leases: 0,
       lastUsed: ++this.#tick,
-      controller: new AbortController(),
-      waiters: new Set(),
-      aliases: new Set(),
+      controller: undefined,
+      revoked: undefined,
+      waiters: undefined,
+      after: undefined,
+      alias: undefined,
+      aliases: undefined,
       idleTimer: undefined,
       doom: undefined,
       unlock: undefined,
       stopping: undefined,
-      settled,
-      resolveSettled,
+      settled: undefined,
     };
     this.#entries.set(key, entry);
+    // Joined before `start` runs: a synchronous start may call `lost` or settle at once.
+    this.#join(entry, first);
     void this.#runStart(entry);
     return entry;
   }
@@ -333,25 +501,23 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
       if (this.#options.lock !== undefined && (this.#options.lock.appliesTo?.(key) ?? true)) {
         entry.unlock = await lockKey(key, this.#options.lock, (error) => this.#onLost(entry, error));
       }
-      entry.controller.signal.throwIfAborted();
-      // Called now, but a synchronous throw becomes a rejection: handling it here synchronously would
-      // run before the acquire that created this entry has registered as a waiter, leaving it hanging.
-      resource = await new Promise<R>((resolve) =>
-        resolve(
-          this.#options.start(key, {
-            signal: entry.controller.signal,
-            lost: (reason?: unknown) => this.#onLost(entry, reason),
-          }),
-        ),
-      );
+      if (entry.revoked !== undefined) throw entry.revoked.reason;
+      const pool = this;
+      const context = {
+        get signal(): AbortSignal {
+          return pool.#signalOf(entry);
+        },
+        lost: (reason?: unknown) => this.#onLost(entry, reason),
+      };
+      // Called now, but a synchronous throw becomes a rejection, handled like any failed start.
+      resource = await new Promise<R>((resolve) => resolve(this.#options.start(key, context)));
     } catch (error) {
       this.#failedStarts++;
       const failure = entry.doom !== undefined ? this.#doomError(entry) : error instanceof KeyLockedError ? error : new StartError(key, error);
       // Until #remove (after the unlock) the entry stays 'starting': doomed, a late acquire waits for it
       // to settle and starts afresh instead of joining a start that has already failed.
       entry.doom ??= { reason: 'abandoned', cause: error };
-      for (const waiter of entry.waiters) waiter.reject(failure);
-      entry.waiters.clear();
+      this.#rejectWaiters(entry, failure);
       await this.#unlock(entry, 'abandoned');
       this.#remove(entry);
       return;
@@ -359,103 +525,28 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
     entry.resource = resource;
     this.#started++;
     if (entry.doom !== undefined) {
-      const failure = this.#doomError(entry);
-      for (const waiter of entry.waiters) waiter.reject(failure);
-      entry.waiters.clear();
+      this.#rejectWaiters(entry, this.#doomError(entry));
       entry.state = 'ready';
       if (entry.doom.reason === 'lost') this.#lost++;
       await this.#stop(entry, entry.doom.reason);
       return;
     }
     entry.state = 'ready';
-    for (const waiter of entry.waiters) {
-      this.#hot.set(waiter.raw, entry);
-      entry.aliases.add(waiter.raw);
-      waiter.resolve(this.#lease(entry, waiter.trace) as Lease<never>);
-    }
-    entry.waiters.clear();
+    const waiters = entry.waiters;
+    entry.waiters = undefined;
+    if (waiters !== undefined) for (const waiter of waiters) this.#grant(entry, waiter);
+  }
+
+  #rejectWaiters(entry: Entry<R>, failure: unknown): void {
+    const waiters = entry.waiters;
+    entry.waiters = undefined;
+    if (waiters !== undefined) for (const waiter of waiters) this.#settle(waiter, undefined, failure);
   }
 
   #doomError(entry: Entry<R>): Error {
     const doom = entry.doom!;
     if (doom.reason === 'close') return new PoolClosedError();
     return new StartError(entry.key, doom.cause ?? new Error(`the start was ${doom.reason === 'evict' ? 'evicted' : doom.reason}`));
-  }
-
-  #waitForStart(entry: Entry<R>, raw: unknown, signal: AbortSignal, trace: Error | undefined): Promise<Lease<R>> {
-    return new Promise<Lease<R>>((resolve, reject) => {
-      const onAbort = (): void => {
-        entry.waiters.delete(waiter);
-        this.#waiting--;
-        reject(signal.reason);
-        // When every waiter has left, nobody wants this start any more.
-        if (entry.waiters.size === 0 && entry.state === 'starting' && entry.doom === undefined) this.#doom(entry, 'abandoned', undefined);
-      };
-      const settle = (): void => {
-        signal.removeEventListener('abort', onAbort);
-        this.#waiting--;
-      };
-      const waiter: Waiter = {
-        raw,
-        trace,
-        resolve: (lease) => {
-          settle();
-          resolve(lease);
-        },
-        reject: (error) => {
-          settle();
-          reject(error);
-        },
-      };
-      this.#waiting++;
-      entry.waiters.add(waiter);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-
-  #wait<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = (): void => {
-        this.#waiting--;
-        reject(signal.reason);
-      };
-      this.#waiting++;
-      signal.addEventListener('abort', onAbort, { once: true });
-      promise.then(
-        (value) => {
-          if (signal.aborted) return;
-          signal.removeEventListener('abort', onAbort);
-          this.#waiting--;
-          resolve(value);
-        },
-        (error: unknown) => {
-          if (signal.aborted) return;
-          signal.removeEventListener('abort', onAbort);
-          this.#waiting--;
-          reject(error);
-        },
-      );
-    });
-  }
-
-  #waitForCapacity(signal: AbortSignal, atFront: boolean): Promise<void> {
-    let wake!: () => void;
-    const woken = new Promise<void>((resolve) => (wake = resolve));
-    if (atFront) this.#capacityQueue.unshift(wake);
-    else this.#capacityQueue.push(wake);
-    signal.addEventListener(
-      'abort',
-      () => {
-        const at = this.#capacityQueue.indexOf(wake);
-        if (at !== -1) this.#capacityQueue.splice(at, 1);
-      },
-      { once: true },
-    );
-    return this.#wait(woken, signal);
-  }
-
-  #wakeNextForCapacity(): void {
-    if (this.#entries.size < this.#options.maxResources) this.#capacityQueue.shift()?.();
   }
 
   #leastRecentlyUsedIdle(): Entry<R> | undefined {
@@ -468,12 +559,8 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
 
   #doom(entry: Entry<R>, reason: StopReason, cause: unknown): void {
     entry.doom ??= { reason, cause };
-    if (reason === 'close') {
-      const failure = new PoolClosedError();
-      for (const waiter of entry.waiters) waiter.reject(failure);
-      entry.waiters.clear();
-    }
-    if (!entry.controller.signal.aborted) entry.controller.abort(cause ?? new LeaseRevokedError(entry.key, reason === 'abandoned' || reason === 'idle' || reason === 'capacity' ? 'evict' : reason));
+    if (reason === 'close') this.#rejectWaiters(entry, new PoolClosedError());
+    this.#revoke(entry, cause ?? new LeaseRevokedError(entry.key, reason === 'abandoned' ? 'evict' : (reason as 'evict' | 'close' | 'lost')));
   }
 
   #onLost(entry: Entry<R>, reason: unknown): void {
@@ -490,13 +577,17 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
   #stop(entry: Entry<R>, reason: StopReason, cause?: unknown): Promise<void> {
     if (entry.stopping !== undefined) return entry.stopping;
     entry.state = 'stopping';
+    this.#stoppingCount++;
     if (entry.idleTimer !== undefined) clearTimeout(entry.idleTimer);
-    for (const raw of entry.aliases) if (this.#hot.get(raw) === entry) this.#hot.delete(raw);
-    if (!entry.controller.signal.aborted && (reason === 'evict' || reason === 'close' || reason === 'lost')) {
-      entry.controller.abort(new LeaseRevokedError(entry.key, reason, cause));
-    }
+    this.#unalias(entry);
+    if (reason === 'evict' || reason === 'close' || reason === 'lost') this.#revoke(entry, new LeaseRevokedError(entry.key, reason, cause));
     entry.stopping = this.#runStop(entry, reason);
     return entry.stopping;
+  }
+
+  #unalias(entry: Entry<R>): void {
+    if (entry.alias !== undefined && this.#hot.get(entry.alias) === entry) this.#hot.delete(entry.alias);
+    if (entry.aliases !== undefined) for (const raw of entry.aliases) if (this.#hot.get(raw) === entry) this.#hot.delete(raw);
   }
 
   async #runStop(entry: Entry<R>, reason: StopReason): Promise<void> {
@@ -545,11 +636,17 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
     }
   }
 
+  /** The entry is gone (stopped, or its start failed): its slot is free, and whoever waited for it goes again. */
   #remove(entry: Entry<R>): void {
     if (this.#entries.get(entry.key) === entry) this.#entries.delete(entry.key);
-    for (const raw of entry.aliases) if (this.#hot.get(raw) === entry) this.#hot.delete(raw);
-    entry.resolveSettled();
-    this.#wakeNextForCapacity();
+    if (entry.state === 'stopping') this.#stoppingCount--;
+    this.#unalias(entry);
+    entry.settled?.resolve();
+    // The queue first (FIFO), then the acquires that waited for this very entry to go.
+    this.#pump();
+    const after = entry.after;
+    entry.after = undefined;
+    if (after !== undefined) for (const waiter of after) if (!waiter.done) this.#route(waiter, waiter.key!);
   }
 
   async #close(): Promise<void> {
@@ -558,9 +655,10 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
     for (const entry of this.#entries.values()) {
       if (entry.state === 'starting') this.#doom(entry, 'close', undefined);
       else if (entry.state === 'ready') void this.#stop(entry, 'close');
-      settled.push(entry.settled);
+      settled.push(this.#settled(entry));
     }
-    this.#closeController.abort(new PoolClosedError());
+    for (const waiter of this.#pending) this.#settle(waiter, undefined, new PoolClosedError());
+    this.#queue = [];
     await Promise.all(settled);
   }
 }

@@ -1,6 +1,7 @@
 /** What a lease needs from its pool; internal. */
 export interface LeaseOwner {
   releaseLease(slot: object): Promise<void>;
+  leaseSignal(slot: object): AbortSignal;
   leaseLeaked(slot: object, key: string, trace: Error | undefined): void;
 }
 
@@ -37,8 +38,6 @@ export class Lease<R> implements AsyncDisposable {
   readonly key: string;
   /** What `start` returned; shared by every lease on this key. */
   readonly resource: R;
-  /** Aborted (with a `LeaseRevokedError`) when the resource is lost, evicted, or the pool closes. */
-  readonly signal: AbortSignal;
   #owner: LeaseOwner;
   #slot: object;
   #trace: Error | undefined;
@@ -46,15 +45,19 @@ export class Lease<R> implements AsyncDisposable {
   #released: Promise<void> | undefined;
 
   /** @internal leases come from `LeasePool.acquire` */
-  constructor(owner: LeaseOwner, slot: object, key: string, resource: R, signal: AbortSignal, trace: Error | undefined) {
+  constructor(owner: LeaseOwner, slot: object, key: string, resource: R, trace: Error | undefined) {
     this.#owner = owner;
     this.#slot = slot;
     this.key = key;
     this.resource = resource;
-    this.signal = signal;
     this.#trace = trace;
     if (pending.push(this as Lease<unknown>) === 1) setImmediate(flushPending).unref();
     else if (pending.length >= kFlushAt) flushPending();
+  }
+
+  /** Aborted (with a `LeaseRevokedError`) when the resource is lost, evicted, or the pool closes. Made on first read. */
+  get signal(): AbortSignal {
+    return this.#owner.leaseSignal(this.#slot);
   }
 
   /** Whether `release()` has been called. */

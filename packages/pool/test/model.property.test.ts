@@ -469,7 +469,7 @@ describe('LeasePool against a reference model', () => {
       fc.asyncProperty(scenarioArb, async (scenario) => {
         await run(scenario);
       }),
-      { numRuns: 200 },
+      { numRuns: 200, ...(process.env['FC_SEED'] ? { seed: Number(process.env['FC_SEED']), ...(process.env['FC_PATH'] ? { path: process.env['FC_PATH'] } : {}) } : {}) },
     );
   }, 120_000);
 });
