@@ -12,5 +12,11 @@ export default defineConfig({
     minWorkers: 1,
     pool: 'forks',
     globalSetup: ['test/global-setup.ts'],
+    // The type-level tests (expectTypeOf) run through tsc as part of `pnpm test`: a wrong type fails the run.
+    typecheck: {
+      enabled: true,
+      include: ['packages/pool/test/types.test.ts'],
+      tsconfig: 'packages/pool/tsconfig.test.json',
+    },
   },
 });

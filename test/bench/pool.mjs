@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import genericPool from 'generic-pool';
-import { Effect, RcMap, Scope, Exit } from 'effect';
+import { Duration, Effect, RcMap, Scope, Exit } from 'effect';
 import { LeasePool } from '../../packages/pool/dist/index.js';
 
 const HOT_OPS = 200_000;
@@ -53,6 +53,11 @@ export async function bench({ runs, log }) {
     }
   };
   const hot = { ours: [], withStacks: [], gp: [], rc: [], oursForRc: [] };
+  // One untimed round each first, so no side is measured while the JIT is still warming up.
+  await oursOp(HOT_OPS);
+  await oursStacksOp(HOT_OPS / 10);
+  await gpOp(HOT_OPS);
+  await rcOp(RC_OPS / 10);
   for (let run = 0; run < runs; run++) {
     hot.ours.push(await timeNs(HOT_OPS, oursOp));
     hot.withStacks.push(await timeNs(HOT_OPS, oursStacksOp));
@@ -67,39 +72,103 @@ export async function bench({ runs, log }) {
   await oursStacks.close();
   await Effect.runPromise(Scope.close(scope, Exit.void));
 
-  // 1,000 concurrent acquires of one cold key: one start, and the time until every lease is held.
-  const herd = { ms: [], starts: [] };
-  for (let run = 0; run < runs; run++) {
+  // 1,000 concurrent acquires of one cold key whose start costs one setImmediate: one start, and
+  // the time until every lease is held. Peers: Effect's RcMap (all 1,000 `get`s in one scope) and
+  // the floor, a Map of shared promises with a reference count.
+  const startOnce = () => new Promise((r) => setImmediate(() => r(resource)));
+  const herdOurs = async (run, withSignals) => {
     let starts = 0;
-    const pool = new LeasePool({ start: async () => { starts++; await new Promise((r) => setImmediate(r)); return resource; } });
-    const herdKey = join(dir, `herd-${run}.db`);
+    const pool = new LeasePool({ start: () => (starts++, startOnce()) });
+    const herdKey = join(dir, `herd-${run}-${withSignals ? 's' : 'p'}.db`);
+    const controllers = withSignals ? Array.from({ length: HERD }, () => new AbortController()) : [];
     const t0 = performance.now();
-    const leases = await Promise.all(Array.from({ length: HERD }, () => pool.acquire(herdKey)));
-    herd.ms.push(performance.now() - t0);
-    herd.starts.push(starts);
+    const leases = await Promise.all(Array.from({ length: HERD }, (_, i) => pool.acquire(herdKey, withSignals ? { signal: controllers[i].signal } : undefined)));
+    const ms = performance.now() - t0;
     if (starts !== 1 || leases.length !== HERD) throw new Error(`herd: ${starts} starts for ${leases.length} leases`);
     await Promise.all(leases.map((l) => l.release()));
     await pool.close();
+    return ms;
+  };
+  const herdRcMap = async (run) => {
+    let starts = 0;
+    const herdScope = Effect.runSync(Scope.make());
+    const map = await Effect.runPromise(Scope.extend(RcMap.make({ lookup: () => Effect.promise(() => (starts++, startOnce())) }), herdScope));
+    const herdKey = join(dir, `herd-rc-${run}.db`);
+    const getScope = Effect.runSync(Scope.make());
+    const t0 = performance.now();
+    const got = await Effect.runPromise(Scope.extend(Effect.all(Array.from({ length: HERD }, () => RcMap.get(map, herdKey)), { concurrency: 'unbounded' }), getScope));
+    const ms = performance.now() - t0;
+    if (starts !== 1 || got.length !== HERD) throw new Error(`RcMap herd: ${starts} starts for ${got.length} gets`);
+    await Effect.runPromise(Scope.close(getScope, Exit.void));
+    await Effect.runPromise(Scope.close(herdScope, Exit.void));
+    return ms;
+  };
+  const herdFloor = async (run) => {
+    let starts = 0;
+    const map = new Map();
+    const acquire = (k) => {
+      let e = map.get(k);
+      if (e === undefined) map.set(k, (e = { refs: 0, promise: (starts++, startOnce()) }));
+      e.refs++;
+      return e.promise;
+    };
+    const herdKey = join(dir, `herd-floor-${run}.db`);
+    const t0 = performance.now();
+    const got = await Promise.all(Array.from({ length: HERD }, () => acquire(herdKey)));
+    const ms = performance.now() - t0;
+    if (starts !== 1 || got.length !== HERD) throw new Error(`floor herd: ${starts} starts`);
+    return ms;
+  };
+  const herd = { ours: [], signals: [], rc: [], floor: [] };
+  await herdOurs(-1, false);
+  await herdOurs(-1, true);
+  await herdRcMap(-1);
+  await herdFloor(-1);
+  for (let run = 0; run < runs; run++) {
+    herd.ours.push(await herdOurs(run, false));
+    herd.signals.push(await herdOurs(run, true));
+    herd.rc.push(await herdRcMap(run));
+    herd.floor.push(await herdFloor(run));
+    log(`herd run ${run + 1}: ours ${herd.ours.at(-1).toFixed(2)} ms, with signals ${herd.signals.at(-1).toFixed(2)} ms, RcMap ${herd.rc.at(-1).toFixed(2)} ms, Map+promise ${herd.floor.at(-1).toFixed(2)} ms`);
   }
 
-  // Memory of 10,000 idle keys (idleTimeoutMs Infinity), measured as heap growth after gc.
+  // Memory of 10,000 idle keys (idleTimeoutMs Infinity; RcMap with an infinite idleTimeToLive),
+  // measured as heap growth after gc.
   const perKey = [];
-  for (let run = 0; run < runs && globalThis.gc; run++) {
-    globalThis.gc();
-    const before = process.memoryUsage().heapUsed;
-    const pool = new LeasePool({ start: async (k) => ({ k }), idleTimeoutMs: Infinity });
-    for (let i = 0; i < IDLE_KEYS; i++) await (await pool.acquire(join(dir, `idle-${i}.db`))).release();
+  const perKeyRc = [];
+  const settle = async () => {
     await new Promise((r) => setImmediate(r));
     globalThis.gc();
+  };
+  for (let run = 0; run < runs && globalThis.gc; run++) {
+    await settle();
+    let before = process.memoryUsage().heapUsed;
+    const pool = new LeasePool({ start: async (k) => ({ k }), idleTimeoutMs: Infinity });
+    for (let i = 0; i < IDLE_KEYS; i++) await (await pool.acquire(join(dir, `idle-${i}.db`))).release();
+    await settle();
     perKey.push((process.memoryUsage().heapUsed - before) / IDLE_KEYS);
     if (pool.stats().idle !== IDLE_KEYS) throw new Error(`expected ${IDLE_KEYS} idle keys, got ${pool.stats().idle}`);
     await pool.close();
+
+    await settle();
+    before = process.memoryUsage().heapUsed;
+    const rcScope = Effect.runSync(Scope.make());
+    const map = await Effect.runPromise(Scope.extend(RcMap.make({ lookup: (k) => Effect.succeed({ k }), idleTimeToLive: Duration.infinity }), rcScope));
+    for (let i = 0; i < IDLE_KEYS; i++) await Effect.runPromise(Effect.scoped(RcMap.get(map, join(dir, `idle-${i}.db`))));
+    await settle();
+    perKeyRc.push((process.memoryUsage().heapUsed - before) / IDLE_KEYS);
+    const rcKeys = await Effect.runPromise(RcMap.keys(map));
+    if (rcKeys.length !== IDLE_KEYS) throw new Error(`expected ${IDLE_KEYS} RcMap keys, got ${rcKeys.length}`);
+    await Effect.runPromise(Scope.close(rcScope, Exit.void));
+    log(`memory run ${run + 1}: ours ${perKey.at(-1).toFixed(0)} B/key, RcMap ${perKeyRc.at(-1).toFixed(0)} B/key`);
   }
   return [
     { section: 'Hot path', metric: 'acquire+release of a running key (defaults)', unit: 'ns', ours: hot.ours, peerName: 'generic-pool', peer: hot.gp },
     { section: 'Hot path', metric: 'acquire+release, captureStacks: true', unit: 'ns', ours: hot.withStacks, peerName: 'generic-pool', peer: hot.gp },
     { section: 'Hot path', metric: 'acquire+release of a running key', unit: 'ns', ours: hot.oursForRc, peerName: 'Effect RcMap.get in Effect.scoped (runPromise)', peer: hot.rc },
-    { section: 'Cold herd', metric: `${HERD} concurrent acquires of one cold key, until all held`, unit: 'ms', ours: herd.ms, note: `starts per run: ${herd.starts.join(', ')}` },
-    { section: 'Memory', metric: `heap per idle key (${IDLE_KEYS} keys)`, unit: 'B', ours: perKey },
+    { section: 'Cold herd', metric: `${HERD} concurrent acquires of one cold key (start: one setImmediate), until all held`, unit: 'ms', ours: herd.ours, peerName: 'Effect RcMap.get ×1000 in one scope', peer: herd.rc },
+    { section: 'Cold herd', metric: `${HERD} concurrent acquires, until all held`, unit: 'ms', ours: herd.ours, peerName: 'Map + one shared promise (the floor)', peer: herd.floor },
+    { section: 'Cold herd', metric: `${HERD} concurrent acquires, each with its own AbortSignal`, unit: 'ms', ours: herd.signals, peerName: 'Effect RcMap.get ×1000 in one scope', peer: herd.rc },
+    { section: 'Memory', metric: `heap per idle key (${IDLE_KEYS} keys)`, unit: 'B', ours: perKey, peerName: 'Effect RcMap (idleTimeToLive: infinity)', peer: perKeyRc },
   ];
 }

@@ -502,10 +502,11 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
         entry.unlock = await lockKey(key, this.#options.lock, (error) => this.#onLost(entry, error));
       }
       if (entry.revoked !== undefined) throw entry.revoked.reason;
-      const pool = this;
+      const signalOf = (): AbortSignal => this.#signalOf(entry);
+      // The start's signal (and its AbortController) is made only if `start` reads it.
       const context = {
         get signal(): AbortSignal {
-          return pool.#signalOf(entry);
+          return signalOf();
         },
         lost: (reason?: unknown) => this.#onLost(entry, reason),
       };

@@ -24,18 +24,21 @@ function settledFlags(promises: Promise<unknown>[]): () => boolean[] {
   return () => flags;
 }
 
-/** The invariants after a fault and a close. */
-async function expectQuiescent(pool: LeasePool<FakeResource>, log: string[], promises: Promise<unknown>[]): Promise<void> {
+/** The invariants after a fault and a close: every resource that came up was stopped, exactly once. */
+async function expectQuiescent(pool: LeasePool<FakeResource>, f: ReturnType<typeof fakeFactory>, promises: Promise<unknown>[]): Promise<void> {
   const flags = settledFlags(promises);
   await pool.close();
   await flush();
   expect(flags().every(Boolean)).toBe(true);
   expect(pool.stats()).toMatchObject({ resources: 0, starting: 0, leases: 0, waiting: 0 });
-  const started = log.filter((l) => l.startsWith('start')).map((l) => l.slice(6));
-  const stopped = log.filter((l) => l.startsWith('stop')).map((l) => l.split(' ')[1]);
-  // Every resource that came up was stopped exactly once (a failed start has nothing to stop).
-  for (const name of stopped) expect(stopped.filter((s) => s === name)).toHaveLength(1);
-  for (const name of stopped) expect(started).toContain(name);
+  const stopped = f.log.filter((l) => l.startsWith('stop')).map((l) => l.split(' ')[1]);
+  // Seen from the resources that came up, so one that was never stopped fails too.
+  for (const resource of f.resources) {
+    const name = `${resource.key.slice(resource.key.lastIndexOf('/') + 1)}#${resource.generation}`;
+    expect({ name, stopped: resource.stopped, stops: stopped.filter((s) => s === name).length }).toEqual({ name, stopped: true, stops: 1 });
+  }
+  // And nothing was stopped that never came up (a failed start has nothing to stop).
+  expect(stopped).toHaveLength(f.resources.length);
 }
 
 describe('faults in start', () => {
@@ -50,7 +53,7 @@ describe('faults in start', () => {
     const next = pool.acquire(a);
     await f.resolveNext();
     await (await next).release();
-    await expectQuiescent(pool, f.log, [...waiters, next]);
+    await expectQuiescent(pool, f, [...waiters, next]);
     expect(f.log).toEqual(['start a.db#1', 'start a.db#2', 'stop a.db#2 idle']);
   });
 
@@ -66,7 +69,7 @@ describe('faults in start', () => {
     await f.resolveNext();
     await flush();
     expect(f.log).toEqual(['start a.db#1', 'stop a.db#1 abandoned']);
-    await expectQuiescent(pool, f.log, [acquire]);
+    await expectQuiescent(pool, f, [acquire]);
   });
 
   it('start resolves after an abort: the acquire rejected at once; the late resource is stopped', async () => {
@@ -80,7 +83,7 @@ describe('faults in start', () => {
     await f.resolveNext();
     await flush();
     expect(f.log).toEqual(['start a.db#1', 'stop a.db#1 abandoned']);
-    await expectQuiescent(pool, f.log, [acquire]);
+    await expectQuiescent(pool, f, [acquire]);
   });
 
   it('lost during start: the waiters get a StartError and the resource is stopped when it arrives', async () => {
@@ -93,7 +96,7 @@ describe('faults in start', () => {
     await expect(acquire).rejects.toBeInstanceOf(StartError);
     await flush();
     expect(f.log).toEqual(['start a.db#1', 'stop a.db#1 lost']);
-    await expectQuiescent(pool, f.log, [acquire]);
+    await expectQuiescent(pool, f, [acquire]);
   });
 });
 
@@ -107,7 +110,7 @@ describe('faults in stop', () => {
     expect(errors).toEqual([new Error('stop failed')]);
     const again = await pool.acquire(a);
     expect(again.resource.generation).toBe(2);
-    await expectQuiescent(pool, f.log, [release, again.release()]);
+    await expectQuiescent(pool, f, [release, again.release()]);
   });
 
   it('stop hangs: it is given up after stopTimeoutMs with a StopTimeoutError, and release() resolves', async () => {
@@ -119,7 +122,7 @@ describe('faults in stop', () => {
     vi.advanceTimersByTime(500);
     await expect(release).resolves.toBeUndefined();
     expect(errors[0]).toBeInstanceOf(StopTimeoutError);
-    await expectQuiescent(pool, f.log, [release]);
+    await expectQuiescent(pool, f, [release]);
   });
 
   it('lost during stop is ignored: one stop, no second cleanup, no lost count', async () => {
@@ -133,7 +136,7 @@ describe('faults in stop', () => {
     await release;
     expect(f.log).toEqual(['start a.db#1', 'stop a.db#1 idle']);
     expect(pool.stats().lost).toBe(0);
-    await expectQuiescent(pool, f.log, [release]);
+    await expectQuiescent(pool, f, [release]);
   });
 });
 
@@ -149,6 +152,6 @@ describe('close during a herd', () => {
     await f.resolveNext();
     await closed;
     expect(f.log).toEqual(['start a.db#1', 'stop a.db#1 close']);
-    await expectQuiescent(pool, f.log, herd);
+    await expectQuiescent(pool, f, herd);
   });
 });

@@ -1,0 +1,18 @@
+// Mutation testing of the pool's core (`pnpm mutate`): StrykerJS 9 (Node 20) with the vitest runner
+// and per-test coverage, over packages/pool/src only. The CI gate (.ci/run) reads the score from
+// reports/mutation/pool.json; equivalent mutants are listed in stryker-equivalent.md.
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  vitest: { configFile: 'packages/pool/vitest.stryker.config.ts', related: false },
+  plugins: ['@stryker-mutator/vitest-runner'],
+  coverageAnalysis: 'perTest',
+  mutate: ['packages/pool/src/**/*.ts'],
+  reporters: ['clear-text', 'progress', 'json'],
+  jsonReporter: { fileName: 'reports/mutation/pool.json' },
+  tempDirName: '.stryker-tmp',
+  concurrency: 2,
+  timeoutMS: 10_000,
+  thresholds: { high: 95, low: 90, break: null },
+  ignoreStatic: true,
+};
