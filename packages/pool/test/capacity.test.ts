@@ -309,3 +309,22 @@ describe('capacity: a queued waiter whose key started since it queued joins that
     await closing;
   });
 });
+
+describe('the idle timer (semantic 4) runs from the last release only', () => {
+  it('a lease taken while the timer runs cancels it: the resource stops idleTimeoutMs after the later release, not at the first timer', async () => {
+    const f = fakeFactory({ auto: true });
+    const pool = new LeasePool({ start: f.start, stop: f.stop, idleTimeoutMs: 1000 });
+    await (await pool.acquire(a)).release(); // t=0: timer for t=1000
+    vi.advanceTimersByTime(500);
+    const lease = await pool.acquire(a); // t=500: cancels it
+    vi.advanceTimersByTime(100);
+    await lease.release(); // t=600: timer for t=1600
+    vi.advanceTimersByTime(999); // t=1599: past the first timer
+    await flush();
+    expect(f.resources[0]!.stopped).toBe(false);
+    vi.advanceTimersByTime(1); // t=1600
+    await flush();
+    expect(f.log).toEqual(['start a.db#1', 'stop a.db#1 idle']);
+    await pool.close();
+  });
+});

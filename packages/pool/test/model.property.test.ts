@@ -1,38 +1,41 @@
-import { mkdtempSync, realpathSync } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   AcquireTimeoutError,
   LeasePool,
-  normalizePathKey,
   PoolClosedError,
   StartError,
+  StopTimeoutError,
   type Lease,
   type StartContext,
   type StopReason,
 } from '../src/index.js';
 
 // Model-based property test: random interleavings of acquire (plain, with a signal, with a timeout,
-// with an already-aborted signal), release, abort, timeouts, `lost`, evict and close, against a
-// factory whose starts and stops are sometimes synchronous, sometimes a few microtasks late,
-// sometimes held until the test settles them, and sometimes failing. Real timers throughout.
+// with both, with an already-aborted signal), release, abort, timeouts, `lost`, evict and close,
+// against a factory whose starts and stops are sometimes synchronous, sometimes a few microtasks
+// late, sometimes held until the test settles them, sometimes failing, and stops that hang until
+// stopTimeoutMs. Fake time (setTimeout, Date): idle timers of 0 ms to Infinity, and long sleeps.
+// CI runs a fixed list of seeds plus one random seed, printed on failure; FC_SEED (and FC_PATH)
+// replay one.
 
-const dir = realpathSync(mkdtempSync(join(tmpdir(), 'leasehold-model-')));
-const KEYS = [join(dir, 'a.db'), join(dir, 'b.db'), join(dir, 'c.db')];
-// The default normalization (realpath on the thread pool) would let nearly every acquire still be
-// normalizing when the sequence ends; its results are computed once and handed out from a cache.
-const normalized = new Map<unknown, string>();
-const normalizeKey = (key: unknown): string | Promise<string> => normalized.get(key) ?? normalizePathKey(key);
+// Three keys, each with three spellings, normalized asynchronously (a different number of
+// microtasks per spelling), so one key arrives under several raw keys at several times.
+const KEYS = ['k0', 'k1', 'k2'];
+const SPELLINGS = KEYS.map((key) => [key, key.toUpperCase(), ` ${key} `]);
+const normalizeKey = async (raw: unknown): Promise<string> => {
+  const spelling = String(raw);
+  for (let i = 0; i < spelling.length % 3; i++) await Promise.resolve();
+  return spelling.trim().toLowerCase();
+};
 
 type StartBehavior = 'sync' | 'syncThrow' | 'micro' | 'microThrow' | 'manual' | 'abortable';
-type StopBehavior = 'sync' | 'syncThrow' | 'micro' | 'microThrow' | 'manual';
-type Mode = 'plain' | 'signal' | 'timeout' | 'preaborted';
+type StopBehavior = 'sync' | 'syncThrow' | 'micro' | 'microThrow' | 'manual' | 'hang';
+type Mode = 'plain' | 'signal' | 'timeout' | 'both' | 'preaborted';
 
 type Op =
-  | { readonly t: 'acquire'; readonly key: number; readonly mode: Mode; readonly timeoutMs: number }
+  | { readonly t: 'acquire'; readonly key: number; readonly spelling: number; readonly mode: Mode; readonly timeoutMs: number }
   | { readonly t: 'release'; readonly i: number }
   | { readonly t: 'abort'; readonly i: number }
   // `follow`: also acquire the start's key, n microtasks after settling it (n < 0: |n| before), to land
@@ -51,6 +54,7 @@ interface Scenario {
   readonly stops: readonly StopBehavior[];
   readonly idleTimeoutMs: number;
   readonly maxResources: number;
+  readonly stopTimeoutMs: number;
   readonly ops: readonly Op[];
 }
 
@@ -100,7 +104,6 @@ function track<T, X extends object>(promise: Promise<T>, extra: X): Tracked<T> &
 const microtasks = async (n: number): Promise<void> => {
   for (let i = 0; i < n; i++) await Promise.resolve();
 };
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Lets promise jobs and the thread-pool work (realpath) run; one event-loop turn per round. */
 async function turn(): Promise<void> {
@@ -127,7 +130,11 @@ async function run(scenario: Scenario): Promise<void> {
   const resourceOf = new Map<StartContext, Res>();
   const busy = new Map<string, number>(); // started (or starting) and not yet stopped, per key
   const pendingStarts: Array<{ key: string; resolve: () => void; reject: () => void }> = [];
-  const pendingStops: Array<{ resolve: () => void; reject: () => void }> = [];
+  const pendingStops: Array<{ key: string; resolve: () => void; reject: () => void; giveUp: () => void }> = [];
+  // Stops that never end: the pool gives up after stopTimeoutMs and reports StopTimeoutError.
+  const hungStops = new Map<string, Array<() => void>>();
+  // When each resource's last lease was released (fake time), to check the idle timer.
+  const idleSince = new Map<Res, number>();
   const onErrors: unknown[] = [];
   const stopError = new Error('stop failed (fake)');
   let startCalls = 0;
@@ -198,6 +205,13 @@ async function run(scenario: Scenario): Promise<void> {
     if (key !== resource.key) fail(`stop of #${resource.id} with key ${key}, started as ${resource.key}`);
     resource.stopCalls++;
     resource.stopReason = reason;
+    if (reason === 'idle' && scenario.idleTimeoutMs > 0) {
+      const since = idleSince.get(resource);
+      if (since === undefined || Date.now() - since < scenario.idleTimeoutMs) {
+        fail(`resource #${resource.id} stopped idle ${since === undefined ? 'never released' : `${Date.now() - since} ms after its last release`}, idleTimeoutMs ${scenario.idleTimeoutMs}`);
+      }
+    }
+    if (held().some((a) => a.value!.resource === resource && !a.value!.signal.aborted)) fail(`resource #${resource.id} stopped (${reason}) while a lease holds it`);
     if (resource.stopCalls > 1) fail(`resource #${resource.id} stopped ${resource.stopCalls} times`);
     const behavior = scenario.stops[stopCalls++ % scenario.stops.length]!;
     const finish = (): void => {
@@ -218,9 +232,17 @@ async function run(scenario: Scenario): Promise<void> {
           finish();
           throw stopError;
         });
+      case 'hang':
+        return new Promise<void>(() => {
+          const list = hungStops.get(key) ?? [];
+          list.push(finish);
+          hungStops.set(key, list);
+        });
       case 'manual':
         return new Promise<void>((resolve, reject) => {
           pendingStops.push({
+            key: resource.key,
+            giveUp: finish,
             resolve: () => (finish(), resolve()),
             reject: () => (finish(), reject(stopError)),
           });
@@ -233,8 +255,18 @@ async function run(scenario: Scenario): Promise<void> {
     stop,
     idleTimeoutMs: scenario.idleTimeoutMs,
     maxResources: scenario.maxResources,
+    stopTimeoutMs: scenario.stopTimeoutMs,
     normalizeKey,
-    onError: (error) => onErrors.push(error),
+    onError: (error, { key }) => {
+      onErrors.push(error);
+      if (error instanceof StopTimeoutError) {
+        // The pool gave up on a stop that hangs, or on one the test still holds.
+        const at = pendingStops.findIndex((slot) => slot.key === key);
+        const finish = hungStops.get(key)?.shift() ?? (at === -1 ? undefined : pendingStops.splice(at, 1)[0]!.giveUp);
+        // None: the stop ended in the same turn as its timer fired (fake time jumps synchronously).
+        finish?.();
+      }
+    },
   });
 
   const acqs: Acq[] = [];
@@ -276,21 +308,44 @@ async function run(scenario: Scenario): Promise<void> {
         `${where}: stats ${JSON.stringify(s)} vs model live=${JSON.stringify([...busy])} held=${held().length} startOk=${startOk} startFail=${startFail} stopDone=${stopDone}`,
       );
     }
-    // Liveness: with nothing held by the factory, an acquire may only wait for capacity that is all leased.
-    const stuck = (): boolean => {
-      if (pendingStarts.length > 0 || pendingStops.length > 0 || pendingAcqs().length === 0) return false;
-      const s = pool.stats();
-      return !(s.resources + s.starting >= scenario.maxResources && s.idle === 0 && s.starting === 0);
-    };
-    if (!(await eventually(() => !stuck()))) fail(`${where}: ${pendingAcqs().length} acquires stuck with stats ${JSON.stringify(pool.stats())}`);
+    await checkLiveness(where);
   };
 
-  const acquire = (key: number, mode: Mode, timeoutMs: number, where: string): void => {
-    const controller = mode === 'signal' || mode === 'preaborted' ? new AbortController() : undefined;
+  // Liveness at rest (nothing held by the factory): an acquire may be pending only while every
+  // resource is up and leased, none of them to its own key, and capacity is full. So no acquire waits
+  // for capacity while an idle resource could be evicted, and with idleTimeoutMs 0 nothing is idle.
+  const livenessProblems = (): string[] => {
+    if (pendingStarts.length > 0 || pendingStops.length > 0 || [...hungStops.values()].some((l) => l.length > 0)) return [];
+    const problems: string[] = [];
+    const s = pool.stats();
+    if (scenario.idleTimeoutMs === 0 && s.idle > 0) problems.push(`${s.idle} idle resources at rest with idleTimeoutMs 0`);
+    const live = pool.keys();
+    for (const a of pendingAcqs()) {
+      const excused = s.resources >= scenario.maxResources && s.idle === 0 && s.starting === 0 && !live.includes(KEYS[a.key]!);
+      if (!excused) problems.push(`an acquire of ${KEYS[a.key]} (${a.mode}) is stuck with stats ${JSON.stringify(s)}, live keys ${JSON.stringify(live)}`);
+    }
+    return problems;
+  };
+  const checkLiveness = async (where: string): Promise<void> => {
+    if (await eventually(() => livenessProblems().length === 0)) return;
+    for (const problem of livenessProblems()) fail(`${where}: ${problem}`);
+  };
+
+  /** Lets time run out for every hung stop (the pool gives up on each after stopTimeoutMs). */
+  const expireHungStops = async (): Promise<void> => {
+    if ([...hungStops.values()].some((l) => l.length > 0)) {
+      vi.advanceTimersByTime(scenario.stopTimeoutMs);
+      await eventually(() => [...hungStops.values()].every((l) => l.length === 0), 50);
+    }
+  };
+
+  const acquire = (key: number, spelling: number, mode: Mode, timeoutMs: number, where: string): void => {
+    const controller = mode === 'signal' || mode === 'both' || mode === 'preaborted' ? new AbortController() : undefined;
     const reason = new Error(`aborted by test at ${where}`);
     if (mode === 'preaborted') controller!.abort(reason);
-    const options = mode === 'timeout' ? { timeoutMs } : controller ? { signal: controller.signal } : undefined;
-    const promise = pool.acquire(KEYS[key], options);
+    const options =
+      mode === 'timeout' ? { timeoutMs } : mode === 'both' ? { signal: controller!.signal, timeoutMs } : controller ? { signal: controller.signal } : undefined;
+    const promise = pool.acquire(SPELLINGS[key]![spelling % 3], options);
     acqs.push(track(promise, { key, mode, timeoutMs, controller, reason, afterClose: closing !== undefined, released: undefined }));
   };
 
@@ -298,13 +353,14 @@ async function run(scenario: Scenario): Promise<void> {
     const where = `step ${step} ${JSON.stringify(op)}`;
     switch (op.t) {
       case 'acquire':
-        acquire(op.key, op.mode, op.timeoutMs, where);
+        acquire(op.key, op.spelling, op.mode, op.timeoutMs, where);
         break;
       case 'release': {
         const candidates = held();
         if (candidates.length === 0) break;
         const a = candidates[op.i % candidates.length]!;
         const promise = a.value!.release();
+        if (!held().some((other) => other !== a && other.value!.resource === a.value!.resource)) idleSince.set(a.value!.resource, Date.now());
         if (a.value!.release() !== promise) fail(`${where}: release() is not idempotent`);
         a.released = track(promise, {});
         break;
@@ -322,14 +378,14 @@ async function run(scenario: Scenario): Promise<void> {
         if (pendingStarts.length === 0) break;
         const [slot] = pendingStarts.splice(op.i % pendingStarts.length, 1);
         if (op.follow !== null && op.follow < 0) {
-          acquire(KEYS.indexOf(slot!.key), 'plain', 0, where);
+          acquire(KEYS.indexOf(slot!.key), step, 'plain', 0, where);
           await microtasks(-op.follow);
         }
         if (op.ok) slot!.resolve();
         else slot!.reject();
         if (op.follow !== null && op.follow >= 0) {
           await microtasks(op.follow);
-          acquire(KEYS.indexOf(slot!.key), 'plain', 0, where);
+          acquire(KEYS.indexOf(slot!.key), step, 'plain', 0, where);
         }
         break;
       }
@@ -370,14 +426,34 @@ async function run(scenario: Scenario): Promise<void> {
         await checkAtRest(where);
         break;
       case 'sleep': {
-        const due = pendingAcqs().filter((a) => a.mode === 'timeout' && a.timeoutMs <= op.ms);
-        await sleep(op.ms);
+        const due = pendingAcqs().filter((a) => (a.mode === 'timeout' || a.mode === 'both') && a.timeoutMs <= op.ms);
+        vi.advanceTimersByTime(op.ms);
         if (!(await eventually(() => due.every((a) => a.settled), 50))) fail(`${where}: an acquire outlived its timeoutMs`);
         break;
       }
     }
     checkSync(where);
     if (violations.length > 0) break;
+  }
+
+  // Before the final close, which would reject anything still waiting: settle whatever the factory
+  // holds and release every lease, again and again; once the last lease is released every waiter
+  // must have settled. A closed pool is left to the close below.
+  if (closing === undefined && violations.length === 0) {
+    for (let round = 0; round < 50; round++) {
+      for (const [i, slot] of pendingStarts.splice(0).entries()) (i % 2 === 0 ? slot.resolve : slot.reject)();
+      for (const [i, slot] of pendingStops.splice(0).entries()) (i % 3 === 2 ? slot.reject : slot.resolve)();
+      await expireHungStops();
+      for (const a of held()) {
+        if (!held().some((other) => other !== a && other.value!.resource === a.value!.resource)) idleSince.set(a.value!.resource, Date.now());
+        a.released = track(a.value!.release(), {});
+      }
+      await eventually(() => pendingStarts.length > 0 || pendingStops.length > 0 || held().length > 0 || pendingAcqs().length === 0, 20);
+      if (held().length === 0 && pendingStarts.length === 0 && pendingStops.length === 0 && pendingAcqs().length === 0) break;
+    }
+    await eventually(() => pendingAcqs().length === 0, 50);
+    if (pendingAcqs().length > 0) fail(`${pendingAcqs().length} acquires still waiting after the last lease was released, stats ${JSON.stringify(pool.stats())}`);
+    await checkLiveness('after the last release');
   }
 
   // Close, and keep settling whatever the factory still holds until close resolves (bounded).
@@ -387,6 +463,7 @@ async function run(scenario: Scenario): Promise<void> {
   for (let round = 0; round < 200 && !closing.settled; round++) {
     for (const [i, slot] of pendingStarts.splice(0).entries()) (i % 2 === 0 ? slot.resolve : slot.reject)();
     for (const [i, slot] of pendingStops.splice(0).entries()) (i % 3 === 2 ? slot.reject : slot.resolve)();
+    await expireHungStops();
     await turn();
   }
   if (!closing.settled) fail('close() did not resolve');
@@ -413,8 +490,8 @@ async function run(scenario: Scenario): Promise<void> {
     const allowed =
       e instanceof PoolClosedError ||
       e instanceof StartError ||
-      (a.mode === 'timeout' && e instanceof AcquireTimeoutError && e.timeoutMs === a.timeoutMs) ||
-      ((a.mode === 'signal' || a.mode === 'preaborted') && e === a.reason);
+      ((a.mode === 'timeout' || a.mode === 'both') && e instanceof AcquireTimeoutError && e.timeoutMs === a.timeoutMs) ||
+      ((a.mode === 'signal' || a.mode === 'both' || a.mode === 'preaborted') && e === a.reason);
     if (!allowed) fail(`acquire ${i} (${a.mode}) rejected with ${String(e)}`);
     if (a.afterClose && !(e instanceof PoolClosedError) && !(a.mode === 'preaborted' && e === a.reason)) {
       fail(`acquire ${i} made after close() rejected with ${String(e)}, not PoolClosedError`);
@@ -427,7 +504,7 @@ async function run(scenario: Scenario): Promise<void> {
     if (r.stopCalls !== 1 || !r.stopDone) fail(`resource #${r.id} of ${r.key}: ${r.stopCalls} stops, done=${r.stopDone} after close()`);
   }
   for (const [key, n] of busy) if (n !== 0) fail(`${key}: ${n} live resources after close()`);
-  for (const e of onErrors) if (e !== stopError) fail(`onError got ${String(e)}`);
+  for (const e of onErrors) if (e !== stopError && !(e instanceof StopTimeoutError)) fail(`onError got ${String(e)}`);
   if (onErrors.length > stopCalls) fail(`onError called ${onErrors.length} times for ${stopCalls} stops`);
   const s = pool.stats();
   expect({ violations, stats: s }).toEqual({
@@ -437,7 +514,16 @@ async function run(scenario: Scenario): Promise<void> {
 }
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 12, arbitrary: fc.record({ t: fc.constant('acquire' as const), key: fc.nat(2), mode: fc.constantFrom<Mode>('plain', 'plain', 'signal', 'timeout', 'preaborted'), timeoutMs: fc.nat(3) }) },
+  {
+    weight: 12,
+    arbitrary: fc.record({
+      t: fc.constant('acquire' as const),
+      key: fc.nat(2),
+      spelling: fc.nat(2),
+      mode: fc.constantFrom<Mode>('plain', 'plain', 'signal', 'timeout', 'both', 'preaborted'),
+      timeoutMs: fc.constantFrom(0, 1, 3, 50, 1000),
+    }),
+  },
   { weight: 8, arbitrary: fc.record({ t: fc.constant('release' as const), i: fc.nat(20) }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('abort' as const), i: fc.nat(20) }) },
   {
@@ -450,26 +536,43 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ t: 'close' as const }) },
   { weight: 6, arbitrary: fc.record({ t: fc.constant('micro' as const), n: fc.integer({ min: 1, max: 6 }) }) },
   { weight: 5, arbitrary: fc.constant({ t: 'flush' as const }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('sleep' as const), ms: fc.nat(4) }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('sleep' as const), ms: fc.constantFrom(0, 1, 2, 4, 50, 1000, 60_000) }) },
 );
 
 const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
   starts: fc.array(fc.constantFrom<StartBehavior>('sync', 'sync', 'micro', 'micro', 'manual', 'manual', 'abortable', 'syncThrow', 'microThrow'), { minLength: 1, maxLength: 8 }),
-  stops: fc.array(fc.constantFrom<StopBehavior>('sync', 'syncThrow', 'micro', 'microThrow', 'manual'), { minLength: 1, maxLength: 8 }),
-  idleTimeoutMs: fc.constantFrom(0, 0, 1, 3),
-  maxResources: fc.constantFrom(Infinity, Infinity, 1, 2),
+  stops: fc.array(fc.constantFrom<StopBehavior>('sync', 'syncThrow', 'micro', 'microThrow', 'manual', 'hang'), { minLength: 1, maxLength: 8 }),
+  idleTimeoutMs: fc.constantFrom(0, 0, 1, 3, 1000, 60_000, Infinity, Infinity),
+  maxResources: fc.constantFrom(Infinity, 1, 1, 2, 2),
+  stopTimeoutMs: fc.constantFrom(5, 100, 30_000),
   ops: fc.array(opArb, { minLength: 1, maxLength: 60, size: 'max' }),
 });
 
+// Seeds that CI always runs (259216375 left an acquire stuck forever before the capacity queue was
+// pumped on every transition), then one random seed, printed by fast-check when it fails.
+const FIXED_SEEDS = [259216375, 1, 42, 1234567, 20261202, 987654321];
+const replay = process.env['FC_SEED'];
+const quick = process.env['LEASEHOLD_MUTATION'] === '1'; // under Stryker: the fixed seeds, fewer runs
+const numRuns = Number(process.env['FC_RUNS'] ?? (quick ? 60 : 150));
+const seeds: Array<number | undefined> = replay !== undefined ? [Number(replay)] : quick ? FIXED_SEEDS : [...FIXED_SEEDS, undefined];
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 describe('LeasePool against a reference model', () => {
-  it('keeps its invariants under random acquire/release/abort/timeout/lost/evict/close sequences', async () => {
-    for (const key of KEYS) normalized.set(key, await normalizePathKey(key));
-    expect([...normalized.values()]).toEqual(KEYS);
-    await fc.assert(
-      fc.asyncProperty(scenarioArb, async (scenario) => {
-        await run(scenario);
-      }),
-      { numRuns: 200, ...(process.env['FC_SEED'] ? { seed: Number(process.env['FC_SEED']), ...(process.env['FC_PATH'] ? { path: process.env['FC_PATH'] } : {}) } : {}) },
-    );
-  }, 120_000);
+  for (const seed of seeds) {
+    it(`keeps its invariants under random acquire/release/abort/timeout/lost/evict/close sequences (seed ${seed ?? 'random'})`, async () => {
+      const path = process.env['FC_PATH'];
+      await fc.assert(
+        fc.asyncProperty(scenarioArb, async (scenario) => {
+          await run(scenario);
+        }),
+        { numRuns, ...(seed === undefined ? {} : { seed }), ...(replay !== undefined && path !== undefined ? { path, endOnFailure: true } : {}) },
+      );
+    }, 300_000);
+  }
 });
