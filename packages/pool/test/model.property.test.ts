@@ -550,11 +550,11 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
 
 // Seeds that CI always runs (259216375 left an acquire stuck forever before the capacity queue was
 // pumped on every transition), then one random seed, printed by fast-check when it fails.
-const FIXED_SEEDS = [259216375, 1, 42, 1234567, 20261202, 987654321];
+const FIXED_SEEDS = [259216375, 1234567, 1, 42, 20261202, 987654321];
 const replay = process.env['FC_SEED'];
 const quick = process.env['LEASEHOLD_MUTATION'] === '1'; // under Stryker: the fixed seeds, fewer runs
-const numRuns = Number(process.env['FC_RUNS'] ?? (quick ? 60 : 150));
-const seeds: Array<number | undefined> = replay !== undefined ? [Number(replay)] : quick ? FIXED_SEEDS : [...FIXED_SEEDS, undefined];
+const numRuns = Number(process.env['FC_RUNS'] ?? (quick ? 30 : 150));
+const seeds: Array<number | undefined> = replay !== undefined ? [Number(replay)] : quick ? FIXED_SEEDS.slice(0, 2) : [...FIXED_SEEDS, undefined];
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });

@@ -439,7 +439,9 @@ describe('evict and close', () => {
     const y = pool.acquire(b, { signal: controller.signal });
     await flush();
     controller.abort();
-    await f.resolveNext();
+    // a's start, whichever of the two normalizations (realpath on the thread pool) finished first.
+    await until(() => f.pending.length === 2, 'both starts');
+    f.pending.splice(f.pending.findIndex((p) => p.key === a), 1)[0]!.resolve();
     const leaseX = await x;
     const releasing = leaseX.release();
     const z = pool.acquire(a);
