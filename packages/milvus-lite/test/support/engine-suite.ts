@@ -1,13 +1,18 @@
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  DatabaseReplacedError,
   InvalidDatabaseError,
   InvalidKeyError,
   KeyLockedError,
   LeaseRevokedError,
   ServerExitedError,
+  ServerManager,
   type Installation,
+  type Lease,
+  type LeasePool,
+  type MilvusLiteServer,
 } from '../../src/index.js';
 import { freshDirs, poolsClosedAfterEach } from './scratch-dirs.js';
 import { connect, countRows, createDocs, insertRows, searchIds, vectorOf } from './milvus-data.js';
@@ -199,6 +204,122 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
       expect(error).toBeInstanceOf(KeyLockedError);
       expect((error as Error).message).toContain('.own-lock.db.leasehold');
       expect(isAlive(lease.resource.pid!)).toBe(true);
+    });
+
+    describe('a database deleted or replaced under its running server is never served', () => {
+      /** `root/t/a.db` with collection `c` of 3 rows, served by a lease of `pool`. */
+      async function seeded(pool: LeasePool<MilvusLiteServer>, dbPath: string): Promise<Lease<MilvusLiteServer>> {
+        const lease = await pool.acquire(dbPath);
+        const client = await connect(lease.resource.uri);
+        await createDocs(client, 'c');
+        await insertRows(client, 'c', 0, 3);
+        await client.flush({ collection_names: ['c'] });
+        await client.closeConnection();
+        return lease;
+      }
+
+      async function collectionsOf(uri: string): Promise<string[]> {
+        const client = await connect(uri);
+        const names = (await client.listCollections()).data.map((c) => c.name);
+        await client.closeConnection();
+        return names;
+      }
+
+      it('rm -rf t; mkdir t (the issue): noticed within a second, the server stopped, the next acquire serves a new database', async () => {
+        const t = join(freshDir(), 't');
+        mkdirSync(t);
+        const dbPath = join(t, 'a.db');
+        const pool = newPool({ idleTimeoutMs: 30_000 });
+        const lease = await seeded(pool, dbPath);
+        const { pid } = lease.resource;
+        await lease.release();
+        expect(pool.stats()).toMatchObject({ resources: 1, idle: 1 });
+        rmSync(t, { recursive: true, force: true });
+        mkdirSync(t);
+        await expect.poll(() => pool.stats().lost, { timeout: 1000, interval: 5 }).toBe(1);
+        await expect.poll(() => isAlive(pid!), { timeout: 10_000, interval: 20 }).toBe(false);
+        await using again = await pool.acquire(dbPath);
+        expect(again.resource.pid).not.toBe(pid);
+        expect(await collectionsOf(again.resource.uri)).toEqual([]);
+        expect(existsSync(dbPath)).toBe(true);
+      });
+
+      it('deleted while leased: the lease is revoked through lost, with an error saying it was deleted', async () => {
+        const t = join(freshDir(), 't');
+        mkdirSync(t);
+        const dbPath = join(t, 'a.db');
+        const pool = newPool();
+        const lease = await seeded(pool, dbPath);
+        rmSync(t, { recursive: true, force: true });
+        mkdirSync(t);
+        await expect.poll(() => lease.signal.aborted, { timeout: 1000, interval: 5 }).toBe(true);
+        const reason = lease.signal.reason as LeaseRevokedError;
+        expect(reason.reason).toBe('lost');
+        expect(reason.cause).toBeInstanceOf(DatabaseReplacedError);
+        expect((reason.cause as DatabaseReplacedError).change).toBe('deleted');
+        expect((reason.cause as Error).message).toContain(`the database ${dbPath} was deleted while its milvus-lite server was running`);
+        await expect.poll(() => isAlive(lease.resource.pid!), { timeout: 10_000, interval: 20 }).toBe(false);
+        await lease.release();
+      });
+
+      it('replaced by another database (mv other a.db): revoked as replaced, and the next acquire serves the other one', async () => {
+        const t = join(freshDir(), 't');
+        mkdirSync(t);
+        const dbPath = join(t, 'a.db');
+        const otherPath = join(t, 'other.db');
+        const pool = newPool();
+        {
+          await using other = await pool.acquire(otherPath);
+          const client = await connect(other.resource.uri);
+          await createDocs(client, 'o');
+          await insertRows(client, 'o', 0, 2);
+          await client.flush({ collection_names: ['o'] });
+          await client.closeConnection();
+        }
+        const lease = await seeded(pool, dbPath);
+        // A directory (python) cannot be renamed over a non-empty one: move it aside first, in the same tick.
+        if (engine === 'python') renameSync(dbPath, join(t, 'old.db'));
+        renameSync(otherPath, dbPath);
+        await expect.poll(() => lease.signal.aborted, { timeout: 1000, interval: 5 }).toBe(true);
+        expect(((lease.signal.reason as Error).cause as DatabaseReplacedError).change).toBe('replaced');
+        expect(((lease.signal.reason as Error).cause as Error).message).toMatch(/was replaced by another file/);
+        await lease.release();
+        await using again = await pool.acquire(dbPath);
+        expect(again.resource.pid).not.toBe(lease.resource.pid);
+        expect(await collectionsOf(again.resource.uri)).toEqual(['o']);
+      });
+
+      it('a cold acquire compares identity itself: another spelling of the path, right after the delete, gets a new server', async () => {
+        const t = join(freshDir(), 't');
+        mkdirSync(t);
+        const dbPath = join(t, 'a.db');
+        const pool = newPool({ idleTimeoutMs: 30_000 });
+        const lease = await seeded(pool, dbPath);
+        const { pid } = lease.resource;
+        await lease.release();
+        rmSync(t, { recursive: true, force: true });
+        mkdirSync(t);
+        // Same tick as the delete: the directory watch has not run yet; the cold path's check must catch it.
+        await using again = await pool.acquire(`${t}/./a.db`);
+        expect(again.resource.pid).not.toBe(pid);
+        expect(await collectionsOf(again.resource.uri)).toEqual([]);
+      });
+
+      it('ServerManager: startAndGetUri right after the delete returns a server whose database exists', async () => {
+        const t = join(freshDir(), 't');
+        mkdirSync(t);
+        const dbPath = join(t, 'a.db');
+        await using manager = new ServerManager({ installation: installation!, log: () => {} });
+        const uri = (await manager.startAndGetUri(dbPath))!;
+        expect(uri).not.toBeNull();
+        rmSync(t, { recursive: true, force: true });
+        mkdirSync(t);
+        const next = await manager.startAndGetUri(dbPath);
+        expect(next).not.toBeNull();
+        expect(next).not.toBe(uri);
+        expect(existsSync(dbPath)).toBe(true);
+        expect(await collectionsOf(next!)).toEqual([]);
+      });
     });
 
     it('a remote URI passes through untouched and starts nothing', async () => {
