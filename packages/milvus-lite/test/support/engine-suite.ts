@@ -7,16 +7,16 @@ import {
   InvalidKeyError,
   KeyLockedError,
   LeaseRevokedError,
+  MilvusLiteServer,
   ServerExitedError,
   ServerManager,
   type Installation,
   type Lease,
   type LeasePool,
-  type MilvusLiteServer,
 } from '../../src/index.js';
 import { freshDirs, poolsClosedAfterEach } from './scratch-dirs.js';
 import { connect, countRows, createDocs, insertRows, searchIds, vectorOf } from './milvus-data.js';
-import { isAlive, startOwner } from './processes.js';
+import { isAlive, processesMentioning, startOwner, startReapedOwner } from './processes.js';
 
 /** A snapshot of a directory: names, and the bytes of each regular file. */
 function snapshot(dir: string): Record<string, string> {
@@ -132,14 +132,21 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
       await client.closeConnection();
     });
 
-    it('a SIGKILLed owner process leaves no server behind, and the database can be reopened', async () => {
-      const dbPath = join(freshDir(), 'orphan.db');
-      const { child, report } = await startOwner(dbPath, installation!);
+    it('a SIGKILLed owner process leaves no server behind (nor its lock helper), and the database can be reopened', async () => {
+      const dir = freshDir();
+      const dbPath = join(dir, 'orphan.db');
+      const { report, reaped } = await startReapedOwner(dbPath, installation!, 'hold');
       expect(report.pid).toBeGreaterThan(0);
       expect(isAlive(report.pid!)).toBe(true);
-      child.kill('SIGKILL');
-      await child;
-      await expect.poll(() => isAlive(report.pid!), { timeout: 15_000, interval: 20 }).toBe(false);
+      if (engine === 'native') expect(isAlive(report.broker!)).toBe(true);
+      process.kill(report.owner!, 'SIGKILL');
+      // The reaper returns once every descendant of the owner is gone: the server and the lock helper too.
+      const exits = await reaped;
+      const pids = exits.map((e) => e.pid);
+      expect(pids).toContain(report.owner);
+      expect(pids).toContain(report.pid);
+      if (engine === 'native') expect(pids).toContain(report.broker);
+      expect(processesMentioning(dir)).toEqual([]);
       const pool = newPool();
       await using lease = await pool.acquire(dbPath);
       const client = await connect(lease.resource.uri);
@@ -147,27 +154,46 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
       await client.closeConnection();
     });
 
-    it('a process that exits normally takes its servers along (ServerManager)', async () => {
+    it('a process that exits normally takes its servers along, and removes their socket directories (ServerManager)', async () => {
       const dbPath = join(freshDir(), 'exit.db');
       const { child, report } = await startOwner(dbPath, installation!, 'manager');
-      expect(report.uri).toMatch(engine === 'native' ? /^unix:\// : /^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(report.uri).toMatch(engine === 'native' ? /^unix:\// : /^(http:\/\/127\.0\.0\.1:\d+|unix:\/.*)$/);
       expect((await child).exitCode).toBe(0);
+      if (report.uri!.startsWith('unix:')) expect(existsSync(dirname(report.uri!.slice('unix:'.length)))).toBe(false);
       // The database is free again at once: the owner's lock went with it.
       const pool = newPool();
       await using lease = await pool.acquire(dbPath);
       expect(lease.resource.pid).toBeGreaterThan(0);
     });
 
-    it('a script that ends while holding a lease exits by itself, and its server stops gracefully', async () => {
+    // python: the wrapper's parent-death SIGKILL still beats its graceful stdin-EOF stop (issue 13.3, the
+    // python wrapper's fix); \`it.fails\` keeps that visible until it is fixed.
+    (engine === 'python' ? it.fails : it)('a script that ends while holding a lease exits by itself, and its server stops gracefully (exit code 0, no -journal left)', async () => {
       const dir = freshDir();
       const dbPath = join(dir, 'forgot.db');
-      const { child, report } = await startOwner(dbPath, installation!, 'forget');
+      const { report, reaped } = await startReapedOwner(dbPath, installation!, 'forget');
       expect(report.pid).toBeGreaterThan(0);
-      expect((await child).exitCode).toBe(0);
-      await expect.poll(() => isAlive(report.pid!), { timeout: 15_000, interval: 20 }).toBe(false);
+      const exits = await reaped;
+      expect(exits.find((e) => e.pid === report.owner)).toMatchObject({ code: 0, signal: null });
+      expect(exits.find((e) => e.pid === report.pid)).toMatchObject({ code: 0, signal: null });
+      expect(readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('-journal'))).toEqual([]);
       const pool = newPool();
       await using lease = await pool.acquire(dbPath);
       expect(lease.resource.pid).not.toBe(report.pid);
+    });
+
+    it('a server that does not stop within stopTimeoutMs (SIGSTOPped) is SIGKILLed, and the database is free at once', async () => {
+      const dir = freshDir();
+      const dbPath = join(dir, 'hung.db');
+      const server = new MilvusLiteServer(dbPath, { installation: installation!, stopTimeoutMs: 300 });
+      await server.start();
+      process.kill(server.pid!, 'SIGSTOP');
+      const exit = await server.stop();
+      expect(exit).toMatchObject({ code: null, signal: 'SIGKILL' });
+      expect(isAlive(server.pid!)).toBe(false);
+      expect(processesMentioning(dir)).toEqual([]);
+      await using lease = await newPool().acquire(dbPath);
+      expect(isAlive(lease.resource.pid!)).toBe(true);
     });
 
     it('a second pool gets a clear "in use" error, and the running server is not disturbed', async () => {
