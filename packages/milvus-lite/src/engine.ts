@@ -30,6 +30,15 @@ export interface ExitInfo {
   readonly stderrTail: string;
 }
 
+/**
+ * The named steps of a start, in order. native: lock, socket-dir, spawn, ready; python: socket-dir,
+ * spawn, first-line (the wrapper printed where it listens), ready (a gRPC call answered).
+ */
+export type StartStep = 'lock' | 'socket-dir' | 'spawn' | 'first-line' | 'ready';
+
+/** Called, and awaited, before each named step runs; `info.pid` is set once the process exists. */
+export type StartStepHook = (step: StartStep, info: { readonly pid?: number }) => void | Promise<void>;
+
 export interface EngineStartOptions {
   readonly installation: Installation;
   /** Absolute, normalized path of the database (a file for native, a directory for python). */
@@ -38,6 +47,8 @@ export interface EngineStartOptions {
   readonly startTimeoutMs: number;
   readonly stopTimeoutMs: number;
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** A test hook for fault injection, awaited before each named step; a throw fails the start as that step would. */
+  readonly onStep?: StartStepHook;
   /** python engine only: the TCP port on 127.0.0.1; default 0, a free one the kernel picks. */
   readonly port?: number;
 }

@@ -56,3 +56,17 @@ function tail(exit: ExitInfo | undefined): string {
   const text = exit?.stderrTail.trim();
   return text ? `\n--- server output (tail) ---\n${text}` : '';
 }
+
+/** The database file (native) or directory (python) was deleted or replaced under its running server; the abort reason given to `lost`. */
+export class DatabaseReplacedError extends MilvusLiteError {
+  readonly dbPath: string;
+  readonly change: 'deleted' | 'replaced';
+  constructor(dbPath: string, change: 'deleted' | 'replaced') {
+    super(
+      `the database ${dbPath} was ${change === 'deleted' ? 'deleted' : 'replaced by another file'} while its milvus-lite server was running; ` +
+        'the server was stopped (what it held after that is gone), and the next acquire serves the database now at that path',
+    );
+    this.dbPath = dbPath;
+    this.change = change;
+  }
+}

@@ -1,6 +1,5 @@
 import { basename, dirname, join } from 'node:path';
 import { LeasePool, type LeasePoolOptions, type LockOptions } from '@leasehold/pool';
-import { ServerExitedError } from './errors.js';
 import { findMilvusLite } from './find-milvus-lite.js';
 import { MilvusLiteServer, type MilvusLiteServerOptions } from './milvus-lite-server.js';
 import { isRemoteUri, normalizeTarget } from './remote-uri.js';
@@ -24,7 +23,8 @@ export interface MilvusLitePoolOptions
  * server, concurrent acquires share it, the last release stops it (at once, or after
  * `idleTimeoutMs`). `lease.resource` is a started `MilvusLiteServer` (`uri`, `pid`, `dbPath`,
  * `engine`). Remote URIs (`http://…`, `host:port`) pass through untouched. A server that dies while
- * leased aborts its leases' signals with a `ServerExitedError`; the next acquire starts a new one.
+ * leased aborts its leases' signals with a `ServerExitedError`, one whose database file is deleted or
+ * replaced with a `DatabaseReplacedError` (and is stopped); the next acquire starts a new one.
  *
  * @example
  * const pool = createMilvusLitePool({ idleTimeoutMs: 30_000 });
@@ -34,6 +34,7 @@ export interface MilvusLitePoolOptions
 export function createMilvusLitePool(options: MilvusLitePoolOptions = {}): LeasePool<MilvusLiteServer> {
   const { idleTimeoutMs, maxResources, captureStacks, onError, lock = false, ...serverOptions } = options;
   const stopTimeoutMs = serverOptions.stopTimeoutMs ?? 10_000;
+  const running = new Map<string, MilvusLiteServer>();
   return new LeasePool<MilvusLiteServer>({
     ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }),
     ...(maxResources === undefined ? {} : { maxResources }),
@@ -41,7 +42,13 @@ export function createMilvusLitePool(options: MilvusLitePoolOptions = {}): Lease
     ...(onError === undefined ? {} : { onError }),
     // The server's own SIGKILL fallback comes first; the pool only gives up after it.
     stopTimeoutMs: stopTimeoutMs + 5000,
-    normalizeKey: normalizeTarget,
+    // A cold acquire compares the running server's database with the file now at its path, so a
+    // database deleted or replaced under it is never served (the watch usually noticed already).
+    normalizeKey: async (raw: unknown) => {
+      const key = await normalizeTarget(raw);
+      running.get(key)?.verifyDatabase();
+      return key;
+    },
     ...(lock
       ? {
           lock: {
@@ -56,17 +63,14 @@ export function createMilvusLitePool(options: MilvusLitePoolOptions = {}): Lease
       const server = new MilvusLiteServer(key, { ...serverOptions, ...(installation ? { installation } : {}) });
       await server.start({ signal });
       if (server.engine !== 'remote') {
-        void server.exited.then((exit) => {
-          if (!stopping.has(server)) lost(new ServerExitedError(key, exit));
-        });
+        running.set(key, server);
+        server.onLost(lost);
       }
       return server;
     },
-    async stop(server) {
-      stopping.add(server);
+    async stop(server, { key }) {
+      if (running.get(key) === server) running.delete(key);
       await server.stop();
     },
   });
 }
-
-const stopping = new WeakSet<MilvusLiteServer>();

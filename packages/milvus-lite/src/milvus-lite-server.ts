@@ -1,9 +1,10 @@
 import { normalizePathKey } from '@leasehold/pool';
-import type { Engine, EngineName, EngineProcess, ExitInfo, Installation } from './engine.js';
+import type { Engine, EngineName, EngineProcess, ExitInfo, Installation, StartStepHook } from './engine.js';
+import { DatabaseIdentity } from './database-identity.js';
 import { nativeEngine } from './engines/native.js';
 import { pythonEngine } from './engines/python.js';
 import { findMilvusLite, type FindMilvusLiteOptions } from './find-milvus-lite.js';
-import { MilvusLiteError } from './errors.js';
+import { DatabaseReplacedError, MilvusLiteError, ServerExitedError } from './errors.js';
 import { isRemoteUri } from './remote-uri.js';
 
 /** Options of `MilvusLiteServer` (and of `createMilvusLitePool`, which passes them on). */
@@ -19,6 +20,12 @@ export interface MilvusLiteServerOptions extends FindMilvusLiteOptions {
    * Default: a free port picked by the kernel. The native engine serves on a private unix socket.
    */
   readonly port?: number;
+  /**
+   * A test hook for fault injection: awaited before each named step of a start (`'lock'`,
+   * `'socket-dir'`, `'spawn'`, `'first-line'`, `'ready'`), with the pid once the process exists.
+   * A throw there fails the start as that step would.
+   */
+  readonly onStartStep?: StartStepHook;
 }
 
 const engines: Record<EngineName, Engine> = { native: nativeEngine, python: pythonEngine };
@@ -41,6 +48,9 @@ export class MilvusLiteServer implements AsyncDisposable {
   #process: EngineProcess | undefined;
   #starting: Promise<this> | undefined;
   #stopped = false;
+  #identity: DatabaseIdentity | undefined;
+  #lostReason: MilvusLiteError | undefined;
+  readonly #lostListeners = new Set<(reason: MilvusLiteError) => void>();
 
   constructor(pathOrUri: string, options: MilvusLiteServerOptions = {}) {
     if (typeof pathOrUri !== 'string' || pathOrUri === '') throw new TypeError(`pathOrUri must be a non-empty string, got ${JSON.stringify(pathOrUri)}`);
@@ -84,6 +94,35 @@ export class MilvusLiteServer implements AsyncDisposable {
     return this.#process.exited;
   }
 
+  /**
+   * Calls `listener` once (synchronously) if the server is lost: it exited on its own
+   * (`ServerExitedError`), or its database was deleted or replaced (`DatabaseReplacedError`, and the
+   * server is stopped). Never after `stop()`. Returns a function that removes the listener.
+   */
+  onLost(listener: (reason: MilvusLiteError) => void): () => void {
+    if (this.#lostReason !== undefined) listener(this.#lostReason);
+    else this.#lostListeners.add(listener);
+    return () => this.#lostListeners.delete(listener);
+  }
+
+  /**
+   * Whether the database at `dbPath` is still the file (native) or directory (python) the server
+   * opened: one stat, comparing device and inode. If not, the server is lost (see `onLost`) and
+   * stopped. A watch on the parent directory runs the same check within milliseconds of a change.
+   */
+  verifyDatabase(): boolean {
+    return this.#identity?.check() ?? true;
+  }
+
+  #lose(reason: MilvusLiteError): void {
+    if (this.#stopped || this.#lostReason !== undefined) return;
+    this.#lostReason = reason;
+    this.#identity?.close();
+    for (const listener of this.#lostListeners) listener(reason);
+    this.#lostListeners.clear();
+    if (reason instanceof DatabaseReplacedError) void this.stop();
+  }
+
   /** Starts the server and resolves once it answers. Calling it again returns the same start. */
   start(options: { readonly signal?: AbortSignal } = {}): Promise<this> {
     if (this.#stopped) return Promise.reject(new MilvusLiteError(`the server of ${this.target} was stopped; create a new MilvusLiteServer`));
@@ -106,13 +145,17 @@ export class MilvusLiteServer implements AsyncDisposable {
       startTimeoutMs: this.#options.startTimeoutMs ?? 60_000,
       stopTimeoutMs: this.#options.stopTimeoutMs ?? 10_000,
       ...(this.#options.port === undefined ? {} : { port: this.#options.port }),
+      ...(this.#options.onStartStep ? { onStep: this.#options.onStartStep } : {}),
     });
+    this.#identity = new DatabaseIdentity(dbPath, (change) => this.#lose(new DatabaseReplacedError(dbPath, change)));
+    void this.#process.exited.then((exit) => this.#lose(new ServerExitedError(dbPath, exit)));
     return this;
   }
 
   /** Stops the server (graceful, then SIGKILL after `stopTimeoutMs`); resolves its exit. Idempotent. */
   async stop(): Promise<ExitInfo | undefined> {
     this.#stopped = true;
+    this.#identity?.close();
     await this.#starting?.catch(() => {});
     return this.#process?.stop();
   }

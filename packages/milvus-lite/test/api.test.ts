@@ -13,7 +13,7 @@ import {
 } from '../src/index.js';
 import { installationOf } from './support/installations.js';
 import { freshDirs } from './support/scratch-dirs.js';
-import { isAlive, processesMentioning } from './support/processes.js';
+import { isAlive, processesMentioning, startOwner } from './support/processes.js';
 
 const installation = installationOf('native');
 const freshDir = freshDirs('lh-api-');
@@ -108,6 +108,53 @@ describe.skipIf(installation === undefined)('MilvusLiteServer, ServerManager and
     expect(pid).toBeDefined();
     process.kill(Number(pid), 'SIGKILL');
     await expect.poll(() => manager.startAndGetUri(dbPath), { timeout: 10_000, interval: 20 }).not.toBe(uri);
+  });
+
+  it('ServerManager: releaseAll() called with a pending start wins (the issue): null, the reason logged, nothing left running, the lock free', async () => {
+    const dir = freshDir();
+    const dbPath = join(dir, 'r.db');
+    const logged: string[] = [];
+    await using manager = new ServerManager({ installation: installation!, log: (m) => logged.push(m) });
+    const [uri] = await Promise.all([manager.startAndGetUri(dbPath), manager.releaseAll()]);
+    expect(uri).toBeNull();
+    expect(logged).toEqual([`leasehold: startAndGetUri(${JSON.stringify(dbPath)}) returned null: the server of ${dbPath} was released while it was starting`]);
+    expect(processesMentioning(dir)).toEqual([]);
+    const { child, report } = await startOwner(dbPath, installation!, 'exit');
+    await child;
+    expect(report.pid).toBeGreaterThan(0);
+  });
+
+  it('ServerManager: releaseServer() while the start waits at its ready step: null, and when the release resolves the server is gone', async () => {
+    const dir = freshDir();
+    const dbPath = join(dir, 'p.db');
+    let reached!: (pid: number) => void;
+    const atReady = new Promise<number>((resolve) => (reached = resolve));
+    let resume!: () => void;
+    const resumed = new Promise<void>((resolve) => (resume = resolve));
+    const logged: string[] = [];
+    await using manager = new ServerManager({
+      installation: installation!,
+      log: (m) => logged.push(m),
+      onStartStep: async (step, { pid }) => {
+        if (step !== 'ready') return;
+        reached(pid!);
+        await resumed;
+      },
+    });
+    const start = manager.startAndGetUri(dbPath);
+    const pid = await atReady;
+    expect(isAlive(pid)).toBe(true);
+    const release = manager.releaseServer(dbPath);
+    resume();
+    await release;
+    expect(isAlive(pid)).toBe(false);
+    expect(processesMentioning(dir)).toEqual([]);
+    expect(readdirSync(dir).filter((f) => f !== 'p.db')).toEqual([]);
+    expect(await start).toBeNull();
+    expect(logged).toEqual([`leasehold: startAndGetUri(${JSON.stringify(dbPath)}) returned null: the server of ${dbPath} was released while it was starting`]);
+    const { child, report } = await startOwner(dbPath, installation!, 'exit');
+    await child;
+    expect(report.pid).toBeGreaterThan(0);
   });
 
   it('ServerManager: null and a logged reason on failure', async () => {

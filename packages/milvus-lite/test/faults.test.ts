@@ -1,7 +1,7 @@
 // Fault injection against the real native server, one test per fault. After each: no server
 // process left, no socket directory or lock file left, the database intact, every promise settled.
-import { chmodSync, existsSync, readdirSync, readFileSync, unlinkSync, utimesSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, existsSync, readdirSync, readFileSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KeyLockedError, LeaseRevokedError, PoolClosedError, ServerExitedError, ServerStartError, type MilvusLiteServer } from '../src/index.js';
 import { LockBroker } from '../src/lock-broker.js';
@@ -175,4 +175,152 @@ describe.skipIf(installation === undefined)('fault injection, real native server
     await lease.release();
     await expectClean(dir, [], ['stale.db']);
   });
+});
+
+/** Runs `fn` with `TMPDIR` (where socket directories are made) set to `tmp`. */
+async function withTmpdir<T>(tmp: string, fn: () => Promise<T>): Promise<T> {
+  const old = process.env['TMPDIR'];
+  process.env['TMPDIR'] = tmp;
+  try {
+    return await fn();
+  } finally {
+    if (old === undefined) delete process.env['TMPDIR'];
+    else process.env['TMPDIR'] = old;
+  }
+}
+
+/** A database path whose parent directory is fresh, and a fresh TMPDIR for its socket directory. */
+function scratch(name = 'm.db'): { dir: string; dbPath: string; tmp: string } {
+  const dir = freshDir();
+  return { dir, dbPath: join(dir, name), tmp: freshDir() };
+}
+
+describe.skipIf(installation === undefined)('a failed start releases everything it took, whichever step fails (native)', () => {
+  const newPool = poolsClosedAfterEach(installation);
+
+  /** Nothing left: no process, no socket directory, no lock file; this process and another one open the database at once. */
+  async function expectReleased({ dir, dbPath, tmp }: { dir: string; dbPath: string; tmp: string }): Promise<void> {
+    const leftovers = () => ({
+      processes: processesMentioning(dir),
+      socketDirs: existsSync(tmp) ? readdirSync(tmp).filter((f) => f.startsWith('lh-')) : [],
+      files: readdirSync(dir).filter((f) => f !== basename(dbPath) && !f.startsWith(`${basename(dbPath)}-`)),
+    });
+    // The failed start has settled: what is left now stays left.
+    expect(leftovers()).toEqual({ processes: [], socketDirs: [], files: [] });
+    const lease = await newPool().acquire(dbPath);
+    expect(isAlive(lease.resource.pid!)).toBe(true);
+    await lease.release();
+    const { child, report } = await startOwner(dbPath, installation!, 'exit');
+    await child;
+    expect(report).toMatchObject({ pid: expect.any(Number) as number });
+    // A process that exits at once cannot remove its lock file (an 'exit' listener cannot await).
+    await expectClean(dir, [], [basename(dbPath), `.${basename(dbPath)}.lock`]);
+  }
+
+  it('TMPDIR missing: a ServerStartError naming mkdtemp and ENOENT', async () => {
+    const where = scratch();
+    const error = await withTmpdir('/nonexistent-leasehold', () => newPool().acquire(where.dbPath)).catch((e: unknown) => e);
+    expect((error as Error).cause).toBeInstanceOf(ServerStartError);
+    expect((error as Error).message).toMatch(/no socket directory could be made \(ENOENT.*mkdtemp.*\); set TMPDIR/);
+    await expectReleased(where);
+  });
+
+  it('TMPDIR read-only: a ServerStartError saying so', async () => {
+    const where = scratch();
+    // root ignores a directory's mode bits; nobody may create anything directly in /sys.
+    const readOnly = process.getuid?.() === 0 ? '/sys' : where.tmp;
+    chmodSync(where.tmp, 0o555);
+    try {
+      const error = await withTmpdir(readOnly, () => newPool().acquire(where.dbPath)).catch((e: unknown) => e);
+      expect((error as Error).cause).toBeInstanceOf(ServerStartError);
+      expect((error as Error).message).toMatch(/no socket directory could be made \((EACCES|EPERM|EROFS).*mkdtemp/);
+    } finally {
+      chmodSync(where.tmp, 0o755);
+    }
+    await expectReleased(where);
+  });
+
+  it('the lock helper cannot run: a ServerStartError, nothing started', async () => {
+    const where = scratch();
+    const broken = { ...installation!, python: join(where.tmp, 'no-python') };
+    const error = await withTmpdir(where.tmp, () => newPool({ installation: broken }).acquire(where.dbPath)).catch((e: unknown) => e);
+    expect((error as Error).cause).toBeInstanceOf(ServerStartError);
+    expect((error as Error).message).toMatch(/the lock helper .* exited/);
+    await expectReleased(where);
+  });
+
+  it('a binary that exits at once: its exit code, and everything released', async () => {
+    const where = scratch();
+    const error = await withTmpdir(where.tmp, () => newPool({ installation: { ...installation!, binary: '/bin/false' } }).acquire(where.dbPath)).catch((e: unknown) => e);
+    expect((error as Error).cause).toBeInstanceOf(ServerStartError);
+    expect(((error as Error).cause as ServerStartError).exit?.code).toBe(1);
+    await expectReleased(where);
+  });
+
+  it('a binary that is not executable: the spawn error, and everything released', async () => {
+    const where = scratch();
+    const binary = join(where.tmp, 'milvus');
+    writeFileSync(binary, '#!/bin/sh\nexit 0\n', { mode: 0o644 });
+    const error = await withTmpdir(where.tmp, () => newPool({ installation: { ...installation!, binary } }).acquire(where.dbPath)).catch((e: unknown) => e);
+    expect((error as Error).cause).toBeInstanceOf(ServerStartError);
+    expect((error as Error).message).toMatch(/EACCES/);
+    unlinkSync(binary);
+    await expectReleased(where);
+  });
+
+  it('startTimeoutMs reached by a server that hangs (SIGSTOPped at the ready step): killed, everything released', async () => {
+    const where = scratch();
+    const pool = newPool({
+      startTimeoutMs: 300,
+      stopTimeoutMs: 300,
+      onStartStep: (step, { pid }) => {
+        if (step === 'ready') process.kill(pid!, 'SIGSTOP');
+      },
+    });
+    const error = await withTmpdir(where.tmp, () => pool.acquire(where.dbPath)).catch((e: unknown) => e);
+    expect((error as Error).cause).toBeInstanceOf(ServerStartError);
+    expect((error as Error).message).toMatch(/did not answer a gRPC call within 300 ms \(killed by SIGKILL\)/);
+    await expectReleased(where);
+  });
+
+  it('the server SIGKILLed at the ready step: its exit, and everything released', async () => {
+    const where = scratch();
+    const pool = newPool({ onStartStep: (step, { pid }) => void (step === 'ready' && process.kill(pid!, 'SIGKILL')) });
+    const error = await withTmpdir(where.tmp, () => pool.acquire(where.dbPath)).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/exited while starting \(killed by SIGKILL\)/);
+    await expectReleased(where);
+  });
+
+  for (const at of ['lock', 'socket-dir', 'spawn', 'ready'] as const) {
+    it(`an abort during the ${at} step: the acquire rejects with the reason, the start is undone`, async () => {
+      const where = scratch();
+      const controller = new AbortController();
+      const steps: string[] = [];
+      const pool = newPool({
+        onStartStep: (step) => {
+          steps.push(step);
+          if (step === at) controller.abort(new Error(`gave up at ${at}`));
+        },
+      });
+      const error = await withTmpdir(where.tmp, () => pool.acquire(where.dbPath, { signal: controller.signal })).catch((e: unknown) => e);
+      expect((error as Error).message).toBe(`gave up at ${at}`);
+      // No step after the abort ran, and the start settled as abandoned: nothing is running.
+      await expect.poll(() => pool.stats(), { timeout: 10_000 }).toMatchObject({ resources: 0, starting: 0, started: 0, failedStarts: 1 });
+      expect(steps.at(-1)).toBe(at);
+      await expectReleased(where);
+    });
+
+    it(`a failure injected at the ${at} step fails the start as that step would, and undoes it`, async () => {
+      const where = scratch();
+      const pool = newPool({
+        onStartStep: (step) => {
+          if (step === at) throw new Error(`injected at ${at}`);
+        },
+      });
+      const error = await withTmpdir(where.tmp, () => pool.acquire(where.dbPath)).catch((e: unknown) => e);
+      expect((error as Error).message).toMatch(new RegExp(`injected at ${at}`));
+      expect(pool.stats()).toMatchObject({ resources: 0, starting: 0, started: 0, failedStarts: 1 });
+      await expectReleased(where);
+    });
+  }
 });

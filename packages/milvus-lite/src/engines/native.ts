@@ -2,7 +2,7 @@ import { basename, dirname, join } from 'node:path';
 import { existsSync, rmSync, watch, type FSWatcher } from 'node:fs';
 import { execa } from 'execa';
 import { KeyLockedError } from '@leasehold/pool';
-import type { Engine, EngineProcess, EngineStartOptions, ExitInfo } from '../engine.js';
+import type { Engine, EngineProcess, EngineStartOptions, ExitInfo, StartStep } from '../engine.js';
 import { checkNativeDatabase } from '../database-path.js';
 import { ServerStartError } from '../errors.js';
 import { LockBroker, LockBusyError } from '../lock-broker.js';
@@ -45,79 +45,124 @@ function watchSocket(socketDir: string, socketPath: string, exited: Promise<Exit
   void exited.then(() => watcher.close());
 }
 
+/**
+ * What a start has taken so far, undone in reverse order when a later step fails (or is aborted):
+ * the process (stopped gracefully, SIGKILLed after the stop timeout), the socket directory, the lock.
+ */
+class Rollback {
+  readonly #undo: Array<() => Promise<unknown>> = [];
+  push(undo: () => Promise<unknown>): void {
+    this.#undo.push(undo);
+  }
+  async run(): Promise<void> {
+    for (const undo of this.#undo.splice(0).reverse()) await undo().catch(() => {});
+  }
+}
+
 /** The milvus-lite 2.4/2.5 native binary: `milvus <db> unix:<socket> ERROR <lock>`, kept alive by a held fcntl lock. */
 export const nativeEngine: Engine = {
   name: 'native',
   async start(options: EngineStartOptions): Promise<EngineProcess> {
-    const { installation, dbPath } = options;
+    const { installation, dbPath, signal } = options;
     await checkNativeDatabase(dbPath);
-    options.signal?.throwIfAborted();
     const name = basename(dbPath);
     const lockPath = join(dirname(dbPath), `.${name}.lock`);
     const broker = LockBroker.for(installation.python);
-    let lockRef: number;
-    try {
-      lockRef = await broker.lock(lockPath);
-    } catch (error) {
-      if (error instanceof LockBusyError) {
-        throw new KeyLockedError(dbPath, `another program (another milvus-lite server, or Python's ServerManager) has it open; its lock is ${lockPath}`, { cause: error });
-      }
-      throw new ServerStartError(dbPath, `was not started: ${(error as Error).message}`, undefined, { cause: error });
-    }
-    const { dir: socketDir, socketPath } = await makeSocketDir(`${name}.sock`);
-    const libDir = installation.libDir ?? dirname(installation.binary);
-    const env = { ...process.env, ...options.env };
-    const tail = new OutputTail();
-    // No shell; the database is passed as an absolute path, so a leading '-' cannot read as a flag.
-    const child = execa(installation.binary, [dbPath, `unix:${socketPath}`, 'ERROR', lockPath], {
-      cwd: dirname(dbPath),
-      env: {
-        ...env,
-        LD_LIBRARY_PATH: [libDir, env['LD_LIBRARY_PATH']].filter(Boolean).join(':'),
-        DYLD_LIBRARY_PATH: [libDir, env['DYLD_LIBRARY_PATH']].filter(Boolean).join(':'),
-      },
-      extendEnv: false,
-      stdin: 'ignore',
-      stdout: 'pipe',
-      stderr: 'pipe',
-      buffer: false,
-      reject: false,
-      // Not SIGTERM at exit (the binary dies on it without shutting down): the lock is its stop.
-      cleanup: false,
-    });
-    tail.follow(child.stdout);
-    tail.follow(child.stderr);
-    const exited = exitInfoOf(child, tail);
-    const entry = { socketDir };
-    live.add(entry);
-    installExitHook();
-
-    let stopping: Promise<ExitInfo> | undefined;
-    const stop = (timeoutMs: number): Promise<ExitInfo> =>
-      (stopping ??= (async () => {
-        // Releasing the lock is the graceful stop: the server takes it and exits.
-        await broker.unlock(lockRef);
-        const exit = await exitWithin(child, exited, timeoutMs);
-        live.delete(entry);
-        await Promise.all([removeSocketDir(socketDir), broker.clean(lockPath)]);
-        return exit;
-      })());
-
-    try {
-      await waitUntilReady({ socketPath }, exited, options);
-    } catch (error) {
-      await stop(options.stopTimeoutMs);
-      throw await startFailure(error, dbPath, exited);
-    }
-    // Only once it is up: while starting, nothing else may be keeping Node alive.
-    unrefProcess(child);
-    watchSocket(socketDir, socketPath, exited, tail, () => void stop(options.stopTimeoutMs));
-    return {
-      uri: `unix:${socketPath}`,
-      pid: child.pid!,
-      exited,
-      stop: () => stop(options.stopTimeoutMs),
+    const rollback = new Rollback();
+    // The abort is checked before and after the hook, so a step never starts once the start was given up.
+    const step = async (step: StartStep, pid?: number): Promise<void> => {
+      signal?.throwIfAborted();
+      await options.onStep?.(step, pid === undefined ? {} : { pid });
+      signal?.throwIfAborted();
     };
+    try {
+      await step('lock');
+      let lockRef: number;
+      try {
+        lockRef = await broker.lock(lockPath);
+      } catch (error) {
+        if (error instanceof LockBusyError) {
+          throw new KeyLockedError(dbPath, `another program (another milvus-lite server, or Python's ServerManager) has it open; its lock is ${lockPath}`, { cause: error });
+        }
+        throw new ServerStartError(dbPath, `was not started: ${(error as Error).message}`, undefined, { cause: error });
+      }
+      // Unlocking a lock already released by the process's stop is a no-op; cleaning removes the file.
+      rollback.push(async () => {
+        await broker.unlock(lockRef);
+        await broker.clean(lockPath);
+      });
+
+      await step('socket-dir');
+      let socketDir: string;
+      let socketPath: string;
+      try {
+        ({ dir: socketDir, socketPath } = await makeSocketDir(`${name}.sock`));
+      } catch (error) {
+        throw new ServerStartError(dbPath, `was not started: no socket directory could be made (${(error as Error).message}); set TMPDIR to a writable directory`, undefined, { cause: error });
+      }
+      const entry = { socketDir };
+      live.add(entry);
+      installExitHook();
+      rollback.push(async () => {
+        live.delete(entry);
+        await removeSocketDir(socketDir);
+      });
+
+      await step('spawn');
+      const libDir = installation.libDir ?? dirname(installation.binary);
+      const env = { ...process.env, ...options.env };
+      const tail = new OutputTail();
+      // No shell; the database is passed as an absolute path, so a leading '-' cannot read as a flag.
+      const child = execa(installation.binary, [dbPath, `unix:${socketPath}`, 'ERROR', lockPath], {
+        cwd: dirname(dbPath),
+        env: {
+          ...env,
+          LD_LIBRARY_PATH: [libDir, env['LD_LIBRARY_PATH']].filter(Boolean).join(':'),
+          DYLD_LIBRARY_PATH: [libDir, env['DYLD_LIBRARY_PATH']].filter(Boolean).join(':'),
+        },
+        extendEnv: false,
+        stdin: 'ignore',
+        stdout: 'pipe',
+        stderr: 'pipe',
+        buffer: false,
+        reject: false,
+        // Not SIGTERM at exit (the binary dies on it without shutting down): the lock is its stop.
+        cleanup: false,
+      });
+      tail.follow(child.stdout);
+      tail.follow(child.stderr);
+      const exited = exitInfoOf(child, tail);
+
+      let stopping: Promise<ExitInfo> | undefined;
+      const stop = (timeoutMs: number): Promise<ExitInfo> =>
+        (stopping ??= (async () => {
+          // Releasing the lock is the graceful stop: the server takes it and exits.
+          await broker.unlock(lockRef);
+          const exit = await exitWithin(child, exited, timeoutMs);
+          await rollback.run(); // the socket directory, then the lock file
+          return exit;
+        })());
+
+      try {
+        await step('ready', child.pid);
+        await waitUntilReady({ socketPath }, exited, options);
+      } catch (error) {
+        // The stop undoes the rest (socket directory, lock file) once the process is gone.
+        await stop(options.stopTimeoutMs);
+        throw await startFailure(error, dbPath, exited);
+      }
+      // Only once it is up: while starting, nothing else may be keeping Node alive.
+      unrefProcess(child);
+      watchSocket(socketDir, socketPath, exited, tail, () => void stop(options.stopTimeoutMs));
+      return {
+        uri: `unix:${socketPath}`,
+        pid: child.pid!,
+        exited,
+        stop: () => stop(options.stopTimeoutMs),
+      };
+    } catch (error) {
+      await rollback.run();
+      throw error;
+    }
   },
 };
-

@@ -1,17 +1,22 @@
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  DatabaseReplacedError,
   InvalidDatabaseError,
   InvalidKeyError,
   KeyLockedError,
   LeaseRevokedError,
+  MilvusLiteServer,
   ServerExitedError,
+  ServerManager,
   type Installation,
+  type Lease,
+  type LeasePool,
 } from '../../src/index.js';
 import { freshDirs, poolsClosedAfterEach } from './scratch-dirs.js';
 import { connect, countRows, createDocs, insertRows, searchIds, vectorOf } from './milvus-data.js';
-import { isAlive, startOwner } from './processes.js';
+import { isAlive, processesMentioning, startOwner, startReapedOwner } from './processes.js';
 
 /** A snapshot of a directory: names, and the bytes of each regular file. */
 function snapshot(dir: string): Record<string, string> {
@@ -127,14 +132,21 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
       await client.closeConnection();
     });
 
-    it('a SIGKILLed owner process leaves no server behind, and the database can be reopened', async () => {
-      const dbPath = join(freshDir(), 'orphan.db');
-      const { child, report } = await startOwner(dbPath, installation!);
+    it('a SIGKILLed owner process leaves no server behind (nor its lock helper), and the database can be reopened', async () => {
+      const dir = freshDir();
+      const dbPath = join(dir, 'orphan.db');
+      const { report, reaped } = await startReapedOwner(dbPath, installation!, 'hold');
       expect(report.pid).toBeGreaterThan(0);
       expect(isAlive(report.pid!)).toBe(true);
-      child.kill('SIGKILL');
-      await child;
-      await expect.poll(() => isAlive(report.pid!), { timeout: 15_000, interval: 20 }).toBe(false);
+      if (engine === 'native') expect(isAlive(report.broker!)).toBe(true);
+      process.kill(report.owner!, 'SIGKILL');
+      // The reaper returns once every descendant of the owner is gone: the server and the lock helper too.
+      const exits = await reaped;
+      const pids = exits.map((e) => e.pid);
+      expect(pids).toContain(report.owner);
+      expect(pids).toContain(report.pid);
+      if (engine === 'native') expect(pids).toContain(report.broker);
+      expect(processesMentioning(dir)).toEqual([]);
       const pool = newPool();
       await using lease = await pool.acquire(dbPath);
       const client = await connect(lease.resource.uri);
@@ -142,27 +154,46 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
       await client.closeConnection();
     });
 
-    it('a process that exits normally takes its servers along (ServerManager)', async () => {
+    it('a process that exits normally takes its servers along, and removes their socket directories (ServerManager)', async () => {
       const dbPath = join(freshDir(), 'exit.db');
       const { child, report } = await startOwner(dbPath, installation!, 'manager');
-      expect(report.uri).toMatch(engine === 'native' ? /^unix:\// : /^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(report.uri).toMatch(engine === 'native' ? /^unix:\// : /^(http:\/\/127\.0\.0\.1:\d+|unix:\/.*)$/);
       expect((await child).exitCode).toBe(0);
+      if (report.uri!.startsWith('unix:')) expect(existsSync(dirname(report.uri!.slice('unix:'.length)))).toBe(false);
       // The database is free again at once: the owner's lock went with it.
       const pool = newPool();
       await using lease = await pool.acquire(dbPath);
       expect(lease.resource.pid).toBeGreaterThan(0);
     });
 
-    it('a script that ends while holding a lease exits by itself, and its server stops gracefully', async () => {
+    // python: the wrapper's parent-death SIGKILL still beats its graceful stdin-EOF stop (issue 13.3, the
+    // python wrapper's fix); \`it.fails\` keeps that visible until it is fixed.
+    (engine === 'python' ? it.fails : it)('a script that ends while holding a lease exits by itself, and its server stops gracefully (exit code 0, no -journal left)', async () => {
       const dir = freshDir();
       const dbPath = join(dir, 'forgot.db');
-      const { child, report } = await startOwner(dbPath, installation!, 'forget');
+      const { report, reaped } = await startReapedOwner(dbPath, installation!, 'forget');
       expect(report.pid).toBeGreaterThan(0);
-      expect((await child).exitCode).toBe(0);
-      await expect.poll(() => isAlive(report.pid!), { timeout: 15_000, interval: 20 }).toBe(false);
+      const exits = await reaped;
+      expect(exits.find((e) => e.pid === report.owner)).toMatchObject({ code: 0, signal: null });
+      expect(exits.find((e) => e.pid === report.pid)).toMatchObject({ code: 0, signal: null });
+      expect(readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('-journal'))).toEqual([]);
       const pool = newPool();
       await using lease = await pool.acquire(dbPath);
       expect(lease.resource.pid).not.toBe(report.pid);
+    });
+
+    it('a server that does not stop within stopTimeoutMs (SIGSTOPped) is SIGKILLed, and the database is free at once', async () => {
+      const dir = freshDir();
+      const dbPath = join(dir, 'hung.db');
+      const server = new MilvusLiteServer(dbPath, { installation: installation!, stopTimeoutMs: 300 });
+      await server.start();
+      process.kill(server.pid!, 'SIGSTOP');
+      const exit = await server.stop();
+      expect(exit).toMatchObject({ code: null, signal: 'SIGKILL' });
+      expect(isAlive(server.pid!)).toBe(false);
+      expect(processesMentioning(dir)).toEqual([]);
+      await using lease = await newPool().acquire(dbPath);
+      expect(isAlive(lease.resource.pid!)).toBe(true);
     });
 
     it('a second pool gets a clear "in use" error, and the running server is not disturbed', async () => {
@@ -199,6 +230,122 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
       expect(error).toBeInstanceOf(KeyLockedError);
       expect((error as Error).message).toContain('.own-lock.db.leasehold');
       expect(isAlive(lease.resource.pid!)).toBe(true);
+    });
+
+    describe('a database deleted or replaced under its running server is never served', () => {
+      /** `root/t/a.db` with collection `c` of 3 rows, served by a lease of `pool`. */
+      async function seeded(pool: LeasePool<MilvusLiteServer>, dbPath: string): Promise<Lease<MilvusLiteServer>> {
+        const lease = await pool.acquire(dbPath);
+        const client = await connect(lease.resource.uri);
+        await createDocs(client, 'c');
+        await insertRows(client, 'c', 0, 3);
+        await client.flush({ collection_names: ['c'] });
+        await client.closeConnection();
+        return lease;
+      }
+
+      async function collectionsOf(uri: string): Promise<string[]> {
+        const client = await connect(uri);
+        const names = (await client.listCollections()).data.map((c) => c.name);
+        await client.closeConnection();
+        return names;
+      }
+
+      it('rm -rf t; mkdir t (the issue): noticed within a second, the server stopped, the next acquire serves a new database', async () => {
+        const t = join(freshDir(), 't');
+        mkdirSync(t);
+        const dbPath = join(t, 'a.db');
+        const pool = newPool({ idleTimeoutMs: 30_000 });
+        const lease = await seeded(pool, dbPath);
+        const { pid } = lease.resource;
+        await lease.release();
+        expect(pool.stats()).toMatchObject({ resources: 1, idle: 1 });
+        rmSync(t, { recursive: true, force: true });
+        mkdirSync(t);
+        await expect.poll(() => pool.stats().lost, { timeout: 1000, interval: 5 }).toBe(1);
+        await expect.poll(() => isAlive(pid!), { timeout: 10_000, interval: 20 }).toBe(false);
+        await using again = await pool.acquire(dbPath);
+        expect(again.resource.pid).not.toBe(pid);
+        expect(await collectionsOf(again.resource.uri)).toEqual([]);
+        expect(existsSync(dbPath)).toBe(true);
+      });
+
+      it('deleted while leased: the lease is revoked through lost, with an error saying it was deleted', async () => {
+        const t = join(freshDir(), 't');
+        mkdirSync(t);
+        const dbPath = join(t, 'a.db');
+        const pool = newPool();
+        const lease = await seeded(pool, dbPath);
+        rmSync(t, { recursive: true, force: true });
+        mkdirSync(t);
+        await expect.poll(() => lease.signal.aborted, { timeout: 1000, interval: 5 }).toBe(true);
+        const reason = lease.signal.reason as LeaseRevokedError;
+        expect(reason.reason).toBe('lost');
+        expect(reason.cause).toBeInstanceOf(DatabaseReplacedError);
+        expect((reason.cause as DatabaseReplacedError).change).toBe('deleted');
+        expect((reason.cause as Error).message).toContain(`the database ${dbPath} was deleted while its milvus-lite server was running`);
+        await expect.poll(() => isAlive(lease.resource.pid!), { timeout: 10_000, interval: 20 }).toBe(false);
+        await lease.release();
+      });
+
+      it('replaced by another database (mv other a.db): revoked as replaced, and the next acquire serves the other one', async () => {
+        const t = join(freshDir(), 't');
+        mkdirSync(t);
+        const dbPath = join(t, 'a.db');
+        const otherPath = join(t, 'other.db');
+        const pool = newPool();
+        {
+          await using other = await pool.acquire(otherPath);
+          const client = await connect(other.resource.uri);
+          await createDocs(client, 'o');
+          await insertRows(client, 'o', 0, 2);
+          await client.flush({ collection_names: ['o'] });
+          await client.closeConnection();
+        }
+        const lease = await seeded(pool, dbPath);
+        // A directory (python) cannot be renamed over a non-empty one: move it aside first, in the same tick.
+        if (engine === 'python') renameSync(dbPath, join(t, 'old.db'));
+        renameSync(otherPath, dbPath);
+        await expect.poll(() => lease.signal.aborted, { timeout: 1000, interval: 5 }).toBe(true);
+        expect(((lease.signal.reason as Error).cause as DatabaseReplacedError).change).toBe('replaced');
+        expect(((lease.signal.reason as Error).cause as Error).message).toMatch(/was replaced by another file/);
+        await lease.release();
+        await using again = await pool.acquire(dbPath);
+        expect(again.resource.pid).not.toBe(lease.resource.pid);
+        expect(await collectionsOf(again.resource.uri)).toEqual(['o']);
+      });
+
+      it('a cold acquire compares identity itself: another spelling of the path, right after the delete, gets a new server', async () => {
+        const t = join(freshDir(), 't');
+        mkdirSync(t);
+        const dbPath = join(t, 'a.db');
+        const pool = newPool({ idleTimeoutMs: 30_000 });
+        const lease = await seeded(pool, dbPath);
+        const { pid } = lease.resource;
+        await lease.release();
+        rmSync(t, { recursive: true, force: true });
+        mkdirSync(t);
+        // Same tick as the delete: the directory watch has not run yet; the cold path's check must catch it.
+        await using again = await pool.acquire(`${t}/./a.db`);
+        expect(again.resource.pid).not.toBe(pid);
+        expect(await collectionsOf(again.resource.uri)).toEqual([]);
+      });
+
+      it('ServerManager: startAndGetUri right after the delete returns a server whose database exists', async () => {
+        const t = join(freshDir(), 't');
+        mkdirSync(t);
+        const dbPath = join(t, 'a.db');
+        await using manager = new ServerManager({ installation: installation!, log: () => {} });
+        const uri = (await manager.startAndGetUri(dbPath))!;
+        expect(uri).not.toBeNull();
+        rmSync(t, { recursive: true, force: true });
+        mkdirSync(t);
+        const next = await manager.startAndGetUri(dbPath);
+        expect(next).not.toBeNull();
+        expect(next).not.toBe(uri);
+        expect(existsSync(dbPath)).toBe(true);
+        expect(await collectionsOf(next!)).toEqual([]);
+      });
     });
 
     it('a remote URI passes through untouched and starts nothing', async () => {

@@ -33,6 +33,9 @@ export interface OwnerReport {
   uri?: string;
   error?: string;
   message?: string;
+  /** The owner process itself, and (native engine) its lock helper. */
+  owner?: number;
+  broker?: number;
 }
 
 /**
@@ -55,4 +58,52 @@ export async function startOwner(dbPath: string, installation: Installation, mod
     void child.then((r) => reject(new Error(`owner exited before reporting: ${String(r.stderr)}`)));
   });
   return { child, report };
+}
+
+export interface ReapedExit {
+  pid: number;
+  code: number | null;
+  signal: number | null;
+}
+
+// Linux: becomes a child subreaper (prctl PR_SET_CHILD_SUBREAPER), runs argv, and reaps every
+// descendant, the orphaned server and lock helper included, printing how each one ended.
+const kReaper = String.raw`
+import ctypes, json, os, subprocess, sys
+if ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) != 0:
+    sys.exit("prctl(PR_SET_CHILD_SUBREAPER) failed")
+subprocess.Popen(sys.argv[1:])
+while True:
+    try:
+        pid, status = os.waitpid(-1, 0)
+    except ChildProcessError:
+        break
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+    sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+    sys.stderr.write("reaped " + json.dumps({"pid": pid, "code": code, "signal": sig}) + "\n")
+    sys.stderr.flush()
+`;
+
+/**
+ * `startOwner` under a subreaper: the owner's servers and lock helper, orphaned when it exits, are
+ * reaped by it, so their exit codes are known. `reaped` resolves once every descendant is gone.
+ */
+export async function startReapedOwner(dbPath: string, installation: Installation, mode: string): Promise<{ report: OwnerReport; reaped: Promise<ReapedExit[]> }> {
+  const child = execa(installation.python, ['-c', kReaper, process.execPath, ownerScript, dbPath, JSON.stringify(installation), mode], { reject: false, stdin: 'ignore' });
+  const reaped = Promise.resolve(child).then((result) =>
+    String(result.stderr)
+      .split('\n')
+      .filter((line) => line.startsWith('reaped '))
+      .map((line) => JSON.parse(line.slice('reaped '.length)) as ReapedExit),
+  );
+  const report = await new Promise<OwnerReport>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += String(chunk);
+      const line = out.split('\n')[0];
+      if (out.includes('\n') && line) resolve(JSON.parse(line) as OwnerReport);
+    });
+    void child.then((r) => reject(new Error(`owner exited before reporting: ${String(r.stderr)}`)));
+  });
+  return { report, reaped };
 }
