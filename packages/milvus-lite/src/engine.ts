@@ -30,16 +30,22 @@ export interface ExitInfo {
   readonly stderrTail: string;
 }
 
+/** The named steps of a start, in order; `onStep` is awaited before each (a test hook for faults). */
+export type StartStep = 'lock' | 'socket-dir' | 'spawn' | 'first-line' | 'ready';
+
 export interface EngineStartOptions {
   readonly installation: Installation;
   /** Absolute, normalized path of the database (a file for native, a directory for python). */
   readonly dbPath: string;
   readonly signal?: AbortSignal;
+  /** One deadline for the whole start, in ms: every step, and a stall at any of them. */
   readonly startTimeoutMs: number;
   readonly stopTimeoutMs: number;
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** python engine only: the TCP port on 127.0.0.1; default 0, a free one the kernel picks. */
+  /** python engine only: serve on this TCP port of 127.0.0.1 instead of a private unix socket. */
   readonly port?: number;
+  /** Awaited before each named step (python: socket-dir, spawn, first-line, ready); `info.pid` once the process exists. */
+  readonly onStep?: (step: StartStep, info: { readonly pid?: number }) => void | Promise<void>;
 }
 
 /** One running server process, ready: a real gRPC call has answered. */

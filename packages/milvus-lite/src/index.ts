@@ -13,6 +13,6 @@ export type { InstallOptions } from './install.js';
 export { isRemoteUri } from './remote-uri.js';
 export { cacheDir, cacheVenv, DEFAULT_MILVUS_LITE_VERSION } from './cache-dir.js';
 export { MilvusLiteError, MilvusLiteNotFoundError, InvalidDatabaseError, ServerStartError, ServerExitedError } from './errors.js';
-export type { EngineName, ExitInfo, Installation } from './engine.js';
+export type { EngineName, ExitInfo, Installation, StartStep } from './engine.js';
 export { KeyLockedError, StartError, LeaseRevokedError, PoolClosedError, AcquireTimeoutError, InvalidKeyError } from '@leasehold/pool';
 export type { Lease, LeasePool } from '@leasehold/pool';

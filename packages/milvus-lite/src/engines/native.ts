@@ -50,6 +50,7 @@ export const nativeEngine: Engine = {
   name: 'native',
   async start(options: EngineStartOptions): Promise<EngineProcess> {
     const { installation, dbPath } = options;
+    const startedAt = performance.now(); // startTimeoutMs covers the whole start, not only readiness
     await checkNativeDatabase(dbPath);
     options.signal?.throwIfAborted();
     const name = basename(dbPath);
@@ -104,7 +105,7 @@ export const nativeEngine: Engine = {
       })());
 
     try {
-      await waitUntilReady({ socketPath }, exited, options);
+      await waitUntilReady({ socketPath }, exited, { ...options, startedAt });
     } catch (error) {
       await stop(options.stopTimeoutMs);
       throw await startFailure(error, dbPath, exited);
