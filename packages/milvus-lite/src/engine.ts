@@ -44,12 +44,13 @@ export interface EngineStartOptions {
   /** Absolute, normalized path of the database (a file for native, a directory for python). */
   readonly dbPath: string;
   readonly signal?: AbortSignal;
+  /** One deadline for the whole start, in ms: every step, and a stall at any of them. */
   readonly startTimeoutMs: number;
   readonly stopTimeoutMs: number;
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** A test hook for fault injection, awaited before each named step; a throw fails the start as that step would. */
   readonly onStep?: StartStepHook;
-  /** python engine only: the TCP port on 127.0.0.1; default 0, a free one the kernel picks. */
+  /** python engine only: serve on this TCP port of 127.0.0.1 instead of a private unix socket. */
   readonly port?: number;
 }
 

@@ -10,18 +10,26 @@ const kEmptyMessage = Buffer.alloc(5);
 
 /**
  * Makes one real gRPC call (MilvusService/GetVersion) and resolves whether the server answered it
- * with a gRPC status. Never rejects: a refused connection, a reset or a timeout is `false`.
+ * with a gRPC status. Never rejects: a refused connection, a reset, a timeout (`timeoutMs`) or an
+ * abort of `signal` is `false`.
  */
-export function grpcAnswers(target: ProbeTarget, timeoutMs = 1000): Promise<boolean> {
+export function grpcAnswers(target: ProbeTarget, timeoutMs = 1000, signal?: AbortSignal): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
+    if (signal?.aborted) {
+      resolve(false);
+      return;
+    }
     const authority = 'socketPath' in target ? 'http://localhost' : `http://${target.host}:${target.port}`;
     const session = connect(authority, 'socketPath' in target ? { createConnection: () => netConnect(target.socketPath) } : {});
+    const onAbort = (): void => done(false);
     const done = (answered: boolean): void => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       session.destroy();
       resolve(answered);
     };
     const timer = setTimeout(() => done(false), timeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
     session.on('error', () => done(false));
     const request = session.request({
       [constants.HTTP2_HEADER_METHOD]: 'POST',

@@ -11,13 +11,14 @@ import { isRemoteUri } from './remote-uri.js';
 export interface MilvusLiteServerOptions extends FindMilvusLiteOptions {
   /** Use this installation instead of searching (see `findMilvusLite`). */
   readonly installation?: Installation;
-  /** How long a server may take to answer its first gRPC call. Default 60000 ms. */
+  /** One deadline for the whole start (spawn, the server's first line, its first gRPC answer), in ms. Default 60000. */
   readonly startTimeoutMs?: number;
   /** How long a graceful stop may take before SIGKILL. Default 10000 ms. */
   readonly stopTimeoutMs?: number;
   /**
-   * python engine only: serve on this port of 127.0.0.1 (a busy one is a clear ServerStartError).
-   * Default: a free port picked by the kernel. The native engine serves on a private unix socket.
+   * python engine only: serve on this TCP port of 127.0.0.1 (`http://127.0.0.1:PORT`), for clients
+   * that cannot use unix sockets; SO_REUSEPORT is off, so a port in use (by anyone, another
+   * leasehold server too) is a ServerStartError. Default: a private unix socket, as with native.
    */
   readonly port?: number;
   /**
@@ -76,7 +77,7 @@ export class MilvusLiteServer implements AsyncDisposable {
     return this.#engine;
   }
 
-  /** What the Node SDK connects to: `unix:/…/x.sock`, `http://127.0.0.1:PORT`, or the remote URI. */
+  /** What the Node SDK connects to: `unix:/…/x.sock`, `http://127.0.0.1:PORT` (python with `port`), or the remote URI. */
   get uri(): string {
     if (this.#engine === 'remote') return this.target;
     if (this.#process === undefined) throw new MilvusLiteError(`the server of ${this.target} is not running; await start() first`);

@@ -146,13 +146,13 @@ describe.skipIf(installationOf('python') === undefined)('leasehold-milvus with t
     expect(rows.find((r) => Number(r.id) === 7)?.tag).toBe('row-7');
   });
 
-  it('serve --engine python prints an http URI on 127.0.0.1 and stops on SIGTERM', async () => {
+  it('serve --engine python prints a unix: URI and stops on SIGTERM', async () => {
     const dbPath = join(freshDir(), 'served');
     const child = execa(cli, ['serve', dbPath, '--engine', 'python', '--json'], { reject: false });
     const line = await new Promise<string>((resolve) => child.stdout!.once('data', (chunk: Buffer) => resolve(String(chunk))));
     const info = JSON.parse(line) as { uri: string; pid: number; engine: string };
     expect(info.engine).toBe('python');
-    expect(info.uri).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(info.uri).toMatch(/^unix:\/.+\/milvus\.sock$/);
     child.kill('SIGTERM');
     expect((await child).exitCode).toBe(0);
     expect(isAlive(info.pid)).toBe(false);

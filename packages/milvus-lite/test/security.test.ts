@@ -1,6 +1,7 @@
 // Security properties, each with a test: private sockets, loopback only, no shell, hostile paths,
 // and symlinks that must not be followed.
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -61,10 +62,13 @@ for (const engine of ['native', 'python'] as const) {
     });
 
     if (engine === 'python') {
-      it('listens on 127.0.0.1 only', async () => {
-        await using pool = createMilvusLitePool({ installation: installation! });
+      it('with port (opt-in TCP), listens on 127.0.0.1 only', async () => {
+        const probe = createServer();
+        await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+        const { port } = probe.address() as { port: number };
+        await new Promise((resolve) => probe.close(resolve));
+        await using pool = createMilvusLitePool({ installation: installation!, port });
         await using lease = await pool.acquire(join(freshDir(), 'loopback'));
-        const port = Number(new URL(lease.resource.uri).port);
         expect(lease.resource.uri).toBe(`http://127.0.0.1:${port}`);
         // 127.0.0.1 in /proc/net/tcp's byte order, or as an IPv4-mapped IPv6 address (gRPC binds
         // that way); never 00000000 or :: (all interfaces).

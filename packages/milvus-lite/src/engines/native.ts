@@ -64,6 +64,7 @@ export const nativeEngine: Engine = {
   name: 'native',
   async start(options: EngineStartOptions): Promise<EngineProcess> {
     const { installation, dbPath, signal } = options;
+    const startedAt = performance.now(); // startTimeoutMs covers the whole start, not only readiness
     await checkNativeDatabase(dbPath);
     const name = basename(dbPath);
     const lockPath = join(dirname(dbPath), `.${name}.lock`);
@@ -145,7 +146,7 @@ export const nativeEngine: Engine = {
 
       try {
         await step('ready', child.pid);
-        await waitUntilReady({ socketPath }, exited, options);
+        await waitUntilReady({ socketPath }, exited, { ...options, startedAt });
       } catch (error) {
         // The stop undoes the rest (socket directory, lock file) once the process is gone.
         await stop(options.stopTimeoutMs);

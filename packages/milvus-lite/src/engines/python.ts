@@ -1,3 +1,4 @@
+import { readFileSync, rmSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -7,46 +8,35 @@ import type { Engine, EngineProcess, EngineStartOptions, ExitInfo } from '../eng
 import { checkWritableDir } from '../database-path.js';
 import { InvalidDatabaseError, ServerStartError } from '../errors.js';
 import { OutputTail } from '../output-tail.js';
-import { waitUntilReady } from './ready.js';
+import type { ProbeTarget } from '../grpc-probe.js';
+import { makeSocketDir, removeSocketDir } from '../socket-dir.js';
+import { kPythonWrapper, kPythonWrapperBootstrap, kPythonWrapperEnv } from './python-wrapper.js';
+import { StartDeadline, waitUntilReady } from './ready.js';
 import { exitInfoOf, exitWithin, startFailure, unrefProcess } from './server-process.js';
 
-/**
- * Runs milvus-lite ≥ 3.0's gRPC server in a small wrapper. It binds 127.0.0.1 only, on a port the
- * kernel picks (port 0: the bind itself chooses a free port, so there is no race to retry) or the
- * one asked for, and prints it. It shuts the server down
- * gracefully on SIGINT or when its stdin closes: the owning Node process dying, even by SIGKILL,
- * closes that pipe, so the server never outlives its owner. On Linux it also asks for SIGKILL at
- * parent death. Exit code 3 means the data directory is locked by another process.
- */
-const kWrapper = String.raw`
-import json, os, signal, sys, threading
-try:
-    import ctypes
-    ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)
-except Exception:
-    pass
-stop = threading.Event()
-def on_signal(*_):
-    stop.set()
-signal.signal(signal.SIGINT, on_signal)
-signal.signal(signal.SIGTERM, on_signal)
-def watch_stdin():
-    sys.stdin.buffer.read()
-    stop.set()
-threading.Thread(target=watch_stdin, daemon=True).start()
-try:
-    from milvus_lite.adapter.grpc.server import start_server_in_thread
-    server, db, port = start_server_in_thread(sys.argv[1], host="127.0.0.1", port=int(sys.argv[2]))
-except Exception as e:
-    sys.stderr.write("%s: %s\n" % (type(e).__name__, e)); sys.stderr.flush()
-    busy = "bind" in str(e).lower() or "address already in use" in str(e).lower()
-    os._exit(3 if type(e).__name__ == "DataDirLockedError" else 4 if busy else 1)
-sys.stdout.write(json.dumps({"port": port}) + "\n"); sys.stdout.flush()
-while not stop.wait(3600):
-    pass
-server.stop(grace=2).wait()
-db.close()
-`;
+// Socket directories of servers still running at exit: their wrappers stop by themselves (stdin
+// closes), and the directories are removed synchronously (an 'exit' listener cannot await).
+const liveSocketDirs = new Set<string>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const dir of liveSocketDirs) rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+/** Whether `pid` is stopped (SIGSTOP, a debugger): it cannot act on SIGINT until continued. Linux's /proc only. */
+function isStopped(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return /^[Tt]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+  } catch {
+    return false;
+  }
+}
 
 async function checkDataDir(dbPath: string): Promise<void> {
   const stats = await lstat(dbPath).catch(() => undefined);
@@ -56,58 +46,118 @@ async function checkDataDir(dbPath: string): Promise<void> {
   await checkWritableDir(dbPath, stats === undefined ? dirname(dbPath) : dbPath);
 }
 
-/** milvus-lite ≥ 3.0, the pure-Python server, on 127.0.0.1 and a kernel-chosen port. */
+/**
+ * milvus-lite ≥ 3.0, the pure-Python server, run by leasehold's wrapper (engines/python-wrapper.ts).
+ * It serves on `unix:<private 0700 dir>/milvus.sock`, or with `port` on `127.0.0.1:PORT` with
+ * SO_REUSEPORT off (a port in use is a ServerStartError). One deadline, `startTimeoutMs`, covers
+ * every step of the start; when it passes, the wrapper is stopped (SIGKILLed if it is SIGSTOPped)
+ * and its socket directory removed before the start rejects.
+ */
 export const pythonEngine: Engine = {
   name: 'python',
   async start(options: EngineStartOptions): Promise<EngineProcess> {
-    const { installation, dbPath } = options;
-    await checkDataDir(dbPath);
-    options.signal?.throwIfAborted();
-    const tail = new OutputTail();
-    const requestedPort = options.port ?? 0;
-    const child = execa(installation.python, ['-c', kWrapper, dbPath, String(requestedPort)], {
-      cwd: dirname(dbPath),
-      env: { ...options.env, PYTHONUNBUFFERED: '1' },
-      stdin: 'pipe',
-      stdout: 'pipe',
-      stderr: 'pipe',
-      buffer: false,
-      reject: false,
-    });
-    tail.follow(child.stderr);
-    const exited = exitInfoOf(child, tail);
-    let stopping: Promise<ExitInfo> | undefined;
-    const stop = (timeoutMs: number): Promise<ExitInfo> =>
-      (stopping ??= (async () => {
-        child.kill('SIGINT');
-        return exitWithin(child, exited, timeoutMs);
-      })());
+    const { dbPath } = options;
+    const deadline = new StartDeadline(options);
+    let socketDir: string | undefined;
+    let exited: Promise<ExitInfo> | undefined;
+    let stop: ((reason: 'graceful' | 'failed start') => Promise<ExitInfo>) | undefined;
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        const lines = createInterface({ input: child.stdout });
-        lines.once('line', (line) => {
-          try {
-            resolve((JSON.parse(line) as { port: number }).port);
-          } catch {
-            reject(new ServerStartError(dbPath, `printed an unexpected first line: ${line}`));
+      await checkDataDir(dbPath);
+      await deadline.step('socket-dir');
+      let target: ProbeTarget;
+      let address: string;
+      if (options.port === undefined) {
+        const made = await makeSocketDir('milvus.sock');
+        socketDir = made.dir;
+        liveSocketDirs.add(socketDir);
+        installExitHook();
+        target = { socketPath: made.socketPath };
+        address = `unix:${made.socketPath}`;
+      } else {
+        target = { host: '127.0.0.1', port: options.port };
+        address = `127.0.0.1:${options.port}`;
+      }
+      await deadline.step('spawn');
+      const tail = new OutputTail();
+      const spawned = spawnWrapper(options, address);
+      tail.follow(spawned.stderr);
+      const exitInfo = exitInfoOf(spawned, tail);
+      exited = exitInfo;
+      let stopping: Promise<ExitInfo> | undefined;
+      stop = (reason) =>
+        (stopping ??= (async () => {
+          // A stopped process cannot act on SIGINT: a failed start kills it; a graceful stop continues it.
+          if (reason === 'failed start' && isStopped(spawned.pid)) spawned.kill('SIGKILL');
+          else {
+            spawned.kill('SIGINT');
+            spawned.kill('SIGCONT');
           }
-        });
-        void exited.then(async (exit) => {
-          if (exit.code === 3) reject(new KeyLockedError(dbPath, 'another milvus-lite 3.x server has its data directory open (DataDirLockedError)'));
-          else if (exit.code === 4) reject(new ServerStartError(dbPath, `could not listen on 127.0.0.1:${requestedPort}, which is in use; choose another port, or leave port unset and a free one is picked`, exit));
-          else reject(new ServerStartError(dbPath, 'exited while starting', exit));
-        });
-        const onAbort = (): void => reject(options.signal!.reason);
-        options.signal?.addEventListener('abort', onAbort, { once: true });
-      });
-      child.stdout.resume();
-      await waitUntilReady({ host: '127.0.0.1', port }, exited, options);
+          const exit = await exitWithin(spawned, exitInfo, options.stopTimeoutMs);
+          if (socketDir !== undefined) {
+            liveSocketDirs.delete(socketDir);
+            await removeSocketDir(socketDir);
+          }
+          return exit;
+        })());
+      await deadline.step('first-line', spawned.pid === undefined ? {} : { pid: spawned.pid });
+      await deadline.race(firstLine(spawned, exitInfo, dbPath, address));
+      spawned.stdout.resume();
+      await deadline.step('ready', { pid: spawned.pid! });
+      await waitUntilReady(target, exitInfo, { signal: deadline.signal, startTimeoutMs: options.startTimeoutMs, startedAt: deadline.at - options.startTimeoutMs });
       // Only once it is up: while starting, nothing else may be keeping Node alive.
-      unrefProcess(child);
-      return { uri: `http://127.0.0.1:${port}`, pid: child.pid!, exited, stop: () => stop(options.stopTimeoutMs) };
+      unrefProcess(spawned);
+      const graceful = stop;
+      return {
+        uri: options.port === undefined ? address : `http://${address}`,
+        pid: spawned.pid!,
+        exited: exitInfo,
+        stop: () => graceful('graceful'),
+      };
     } catch (error) {
-      await stop(options.stopTimeoutMs);
+      if (stop !== undefined) await stop('failed start');
+      else if (socketDir !== undefined) {
+        liveSocketDirs.delete(socketDir);
+        await removeSocketDir(socketDir);
+      }
+      if (exited === undefined) throw deadline.passed(error) ? new ServerStartError(dbPath, (error as Error).message) : error;
       throw await startFailure(error, dbPath, exited);
+    } finally {
+      deadline.dispose();
     }
   },
 };
+
+function spawnWrapper(options: EngineStartOptions, address: string) {
+  return execa(options.installation.python, ['-c', kPythonWrapperBootstrap, options.dbPath, address], {
+    cwd: dirname(options.dbPath),
+    env: { ...options.env, PYTHONUNBUFFERED: '1', [kPythonWrapperEnv]: kPythonWrapper },
+    stdin: 'pipe',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: false,
+    reject: false,
+  });
+}
+
+/** Resolves on the wrapper's `{"address": …}` line; rejects with a clear error when it exits first. */
+function firstLine(child: ReturnType<typeof spawnWrapper>, exited: Promise<ExitInfo>, dbPath: string, address: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.once('line', (line) => {
+      let reported: unknown;
+      try {
+        reported = (JSON.parse(line) as { address?: unknown }).address;
+      } catch {
+        // Reported below.
+      }
+      if (reported === address) resolve();
+      else reject(new ServerStartError(dbPath, `printed an unexpected first line: ${line}`));
+    });
+    void exited.then((exit) => {
+      if (exit.code === 3) reject(new KeyLockedError(dbPath, 'another milvus-lite 3.x server has its data directory open (DataDirLockedError)'));
+      else if (exit.code === 4) {
+        reject(new ServerStartError(dbPath, `could not listen on ${address}, which is in use; choose another port, or leave port unset to serve on a private unix socket (a port is never shared: not with any other program, nor with another leasehold server)`, exit));
+      } else reject(new ServerStartError(dbPath, 'exited while starting', exit));
+    });
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * The Python program that runs milvus-lite ≥ 3.0 for the python engine: `python -c
+ * kPythonWrapperBootstrap <data_dir> <address>`, the program itself in the environment variable
+ * `kPythonWrapperEnv` (so command lines and error messages stay short). `address` is
+ * `unix:/private/dir/milvus.sock` (the default) or `127.0.0.1:PORT` (opt-in TCP).
+ *
+ * It builds the gRPC server itself, as milvus-lite's own `start_server_in_thread` does
+ * (milvus_lite/adapter/grpc/server.py: a `MilvusLite` database, `MilvusServicer`, a thread pool of
+ * 10, 256 MB message limits), with two differences:
+ * - `grpc.so_reuseport` is 0. gRPC turns SO_REUSEPORT on by default, which lets a second server
+ *   bind a port that is in use, and clients are then routed between databases.
+ * - CreateIndex without an `index_type` gets `AUTOINDEX`, as Milvus does; milvus-lite 3.2.2's
+ *   translator (adapter/grpc/translators/index.py) refuses it, and the Node SDK leaves it out.
+ *
+ * Protocol: one JSON line `{"address": …}` on stdout once the server is listening. It stops
+ * gracefully (server.stop, then MilvusLite.close, exit 0) on SIGINT, SIGTERM or when its stdin
+ * closes: the owning Node process dying, even by SIGKILL, closes that pipe. On Linux it also asks
+ * for SIGKILL at parent death (PR_SET_PDEATHSIG). Exit codes: 3 the data directory is locked
+ * (DataDirLockedError), 4 the address could not be bound (in use), 1 anything else.
+ */
+export const kPythonWrapper = String.raw`
+import json, os, signal, sys, threading
+try:
+    import ctypes
+    ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+except Exception:
+    pass
+stop = threading.Event()
+def on_signal(*_):
+    stop.set()
+signal.signal(signal.SIGINT, on_signal)
+signal.signal(signal.SIGTERM, on_signal)
+def watch_stdin():
+    # os.read, not sys.stdin: a daemon thread blocked in a buffered read aborts interpreter shutdown.
+    while os.read(0, 65536):
+        pass
+    stop.set()
+threading.Thread(target=watch_stdin, daemon=True).start()
+data_dir, address = sys.argv[1], sys.argv[2]
+def fail(code, error):
+    sys.stderr.write("%s: %s\n" % (type(error).__name__, error)); sys.stderr.flush()
+    os._exit(code)
+try:
+    from concurrent import futures
+    import grpc
+    from pymilvus.grpc_gen import milvus_pb2_grpc
+    from milvus_lite.adapter.grpc import server as lite_server
+    from milvus_lite.adapter.grpc.servicer import MilvusServicer
+    from milvus_lite.db import MilvusLite
+    class Servicer(MilvusServicer):
+        def CreateIndex(self, request, context):
+            if not any(p.key == "index_type" and p.value for p in request.extra_params):
+                kept = [p for p in request.extra_params if p.key != "index_type"]
+                del request.extra_params[:]
+                request.extra_params.extend(kept)
+                request.extra_params.add(key="index_type", value="AUTOINDEX")
+            return super().CreateIndex(request, context)
+    limit = lite_server._MAX_MESSAGE_SIZE
+    db = MilvusLite(data_dir)
+except Exception as e:
+    fail(3 if type(e).__name__ == "DataDirLockedError" else 1, e)
+server = grpc.server(
+    futures.ThreadPoolExecutor(max_workers=lite_server.DEFAULT_MAX_WORKERS),
+    options=[
+        ("grpc.max_receive_message_length", limit),
+        ("grpc.max_send_message_length", limit),
+        ("grpc.so_reuseport", 0),
+    ],
+)
+milvus_pb2_grpc.add_MilvusServiceServicer_to_server(Servicer(db), server)
+try:
+    if server.add_insecure_port(address) == 0:
+        raise RuntimeError("Failed to bind to address %s" % address)
+    server.start()
+except Exception as e:
+    db.close()
+    fail(4 if "bind" in str(e).lower() else 1, e)
+sys.stdout.write(json.dumps({"address": address}) + "\n"); sys.stdout.flush()
+while not stop.wait(3600):
+    pass
+server.stop(grace=2).wait()
+db.close()
+`;
+
+/** The environment variable that carries `kPythonWrapper` to `kPythonWrapperBootstrap`. */
+export const kPythonWrapperEnv = 'LEASEHOLD_MILVUS_WRAPPER';
+
+/** `python -c` program that runs the wrapper; tracebacks name it `leasehold-milvus-wrapper`. */
+export const kPythonWrapperBootstrap = `import os; exec(compile(os.environ.pop("${kPythonWrapperEnv}"), "leasehold-milvus-wrapper", "exec"))`;

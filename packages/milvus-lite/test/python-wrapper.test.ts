@@ -1,0 +1,73 @@
+// The python engine's wrapper program on its own (engines/python-wrapper.ts), run as the engine
+// runs it, with this test as its live parent: the parent-death signal never fires here, so what
+// stops the wrapper is what the test does to it.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import type { Installation } from '../src/index.js';
+import { kPythonWrapper, kPythonWrapperBootstrap, kPythonWrapperEnv } from '../src/engines/python-wrapper.js';
+import { grpcAnswers } from '../src/grpc-probe.js';
+import { makeSocketDir, removeSocketDir } from '../src/socket-dir.js';
+import { installationOf } from './support/installations.js';
+import { freshDirs } from './support/scratch-dirs.js';
+
+const installation: Installation | undefined = installationOf('python');
+const freshDir = freshDirs('lh-wrapper-');
+
+/** Starts the wrapper on a fresh database and socket; resolves once it printed its first line. */
+async function startWrapper() {
+  const dbPath = join(freshDir(), 'db');
+  const { dir, socketPath } = await makeSocketDir('milvus.sock');
+  const child = execa(installation!.python, ['-c', kPythonWrapperBootstrap, dbPath, `unix:${socketPath}`], {
+    env: { [kPythonWrapperEnv]: kPythonWrapper },
+    stdin: 'pipe',
+    reject: false,
+    timeout: 120_000,
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    void child.then((r) => reject(new Error(`the wrapper exited before its first line: ${String(r.stderr)}`)));
+  });
+  return { child, line, dbPath, dir, socketPath };
+}
+
+describe.skipIf(installation === undefined)('the python wrapper, with its parent alive', () => {
+  it('stdin EOF alone stops it gracefully: exit 0, its socket gone', async () => {
+    const { child, line, dir, socketPath } = await startWrapper();
+    try {
+      expect(JSON.parse(line)).toEqual({ address: `unix:${socketPath}` });
+      expect(await grpcAnswers({ socketPath }, 5000)).toBe(true);
+      child.stdin.end();
+      const result = await Promise.race([child, sleep(30_000).then(() => undefined)]);
+      expect(result, 'still running 30 s after its stdin closed').toBeDefined();
+      expect({ code: result!.exitCode, signal: result!.signal }).toEqual({ code: 0, signal: undefined });
+      expect(existsSync(socketPath)).toBe(false);
+    } finally {
+      child.kill('SIGKILL');
+      await removeSocketDir(dir);
+    }
+  }, 130_000);
+
+  it('SIGINT stops it gracefully too, and a second wrapper on the same data directory exits 3 (locked)', async () => {
+    const { child, dbPath, dir } = await startWrapper();
+    const other = await makeSocketDir('milvus.sock');
+    try {
+      mkdirSync(dbPath, { recursive: true });
+      const second = await execa(installation!.python, ['-c', kPythonWrapperBootstrap, dbPath, `unix:${other.socketPath}`], {
+        env: { [kPythonWrapperEnv]: kPythonWrapper },
+        reject: false,
+        timeout: 120_000,
+      });
+      expect(second.exitCode).toBe(3);
+      expect(second.stderr).toMatch(/DataDirLockedError/);
+      child.kill('SIGINT');
+      expect((await child).exitCode).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      await Promise.all([removeSocketDir(dir), removeSocketDir(other.dir)]);
+    }
+  }, 130_000);
+});
