@@ -5,6 +5,7 @@ import { pythonEngine } from './engines/python.js';
 import { findMilvusLite, type FindMilvusLiteOptions } from './find-milvus-lite.js';
 import { MilvusLiteError } from './errors.js';
 import { isRemoteUri } from './remote-uri.js';
+import { closeAttachments } from './server-attachments.js';
 
 /** Options of `MilvusLiteServer` (and of `createMilvusLitePool`, which passes them on). */
 export interface MilvusLiteServerOptions extends FindMilvusLiteOptions {
@@ -114,6 +115,7 @@ export class MilvusLiteServer implements AsyncDisposable {
   async stop(): Promise<ExitInfo | undefined> {
     this.#stopped = true;
     await this.#starting?.catch(() => {});
+    await closeAttachments(this);
     return this.#process?.stop();
   }
 
