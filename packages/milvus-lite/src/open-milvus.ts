@@ -10,7 +10,8 @@ import { attachToServer } from './server-attachments.js';
 export interface OpenMilvusOptions {
   /**
    * The pool to lease from; default a process-wide pool shared by every `openMilvus` call, whose
-   * servers stop 10 s after their last handle is released (so a handle per request stays warm).
+   * servers stop when their last handle is released. For a handle per request, pass a pool with an
+   * `idleTimeoutMs` (or hold one handle for the app's life) so the server and client stay warm.
    */
   readonly pool?: LeasePool<MilvusLiteServer>;
   /**
@@ -34,7 +35,6 @@ type Sdk = typeof import('@zilliz/milvus2-sdk-node');
 let defaultPool: LeasePool<MilvusLiteServer> | undefined;
 let sdkLoading: Promise<Sdk> | undefined;
 const sharedClients = new WeakMap<MilvusLiteServer, Promise<MilvusClient>>();
-const kIdleTimeoutMs = 10_000;
 
 function loadSdk(): Promise<Sdk> {
   return (sdkLoading ??= import('@zilliz/milvus2-sdk-node').catch((error: unknown) => {
@@ -105,7 +105,7 @@ function handleOf(client: MilvusClient, lease: Lease<MilvusLiteServer>, target: 
 export async function openMilvus(pathOrUri: string, options: OpenMilvusOptions = {}): Promise<LeasedMilvusClient> {
   const sdk = loadSdk();
   sdk.catch(() => {}); // observed below; never an unhandled rejection while the server starts
-  const pool = options.pool ?? (defaultPool ??= createMilvusLitePool({ idleTimeoutMs: kIdleTimeoutMs }));
+  const pool = options.pool ?? (defaultPool ??= createMilvusLitePool());
   const lease = await pool.acquire(
     pathOrUri,
     options.signal === undefined && options.timeoutMs === undefined
