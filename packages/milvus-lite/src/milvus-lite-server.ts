@@ -2,7 +2,8 @@ import { normalizePathKey } from '@leasehold/pool';
 import type { Engine, EngineName, EngineProcess, ExitInfo, Installation } from './engine.js';
 import { nativeEngine } from './engines/native.js';
 import { pythonEngine } from './engines/python.js';
-import { findMilvusLite, type FindMilvusLiteOptions } from './find-milvus-lite.js';
+import type { FindMilvusLiteOptions } from './find-milvus-lite.js';
+import { findOrInstall } from './find-or-install.js';
 import { MilvusLiteError } from './errors.js';
 import { isRemoteUri } from './remote-uri.js';
 import { closeAttachments } from './server-attachments.js';
@@ -11,6 +12,12 @@ import { closeAttachments } from './server-attachments.js';
 export interface MilvusLiteServerOptions extends FindMilvusLiteOptions {
   /** Use this installation instead of searching (see `findMilvusLite`). */
   readonly installation?: Installation;
+  /**
+   * When milvus-lite is not found, install it into leasehold's cache venv on first start (one
+   * notice on stderr). Default true; `false`, or `LEASEHOLD_NO_INSTALL=1`, gives the
+   * `MilvusLiteNotFoundError` instead.
+   */
+  readonly install?: boolean;
   /** How long a server may take to answer its first gRPC call. Default 60000 ms. */
   readonly startTimeoutMs?: number;
   /** How long a graceful stop may take before SIGKILL. Default 10000 ms. */
@@ -93,7 +100,7 @@ export class MilvusLiteServer implements AsyncDisposable {
 
   async #start(signal: AbortSignal | undefined): Promise<this> {
     if (this.#engine === 'remote') return this;
-    const installation = this.#options.installation ?? (await findMilvusLite(this.#options));
+    const installation = this.#options.installation ?? (await findOrInstall(this.#options));
     const dbPath = await normalizePathKey(this.target);
     this.#dbPath = dbPath;
     if (this.#options.port !== undefined && installation.engine !== 'python') {
