@@ -4,7 +4,7 @@
 // Run: node examples/dist/server-serverManagerInstance.js [dir]
 import { join } from 'node:path';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
-import { serverManagerInstance } from '@leasehold/milvus-lite';
+import { milvusClientConfig, serverManagerInstance } from '@leasehold/milvus-lite';
 import { createTextCollection, dataDir, insertTexts, searchTexts } from './shared.js';
 
 const dbPath = join(dataDir(), 'local.db');
@@ -14,7 +14,7 @@ if (uri === null) throw new Error(`could not start milvus-lite for ${dbPath} (th
 console.log(`started ${dbPath} at ${uri}`);
 console.log(`same path, same server: ${(await serverManagerInstance.startAndGetUri(dbPath)) === uri}`);
 
-const client = new MilvusClient({ address: uri });
+const client = new MilvusClient(milvusClientConfig(uri));
 await createTextCollection(client, 'notes');
 await insertTexts(client, 'notes', ['buy milk and bread', 'call the plumber', 'book flights to Lisbon', 'water the plants']);
 console.log(`nearest to "groceries milk": ${(await searchTexts(client, 'notes', 'groceries milk', 1)).join(', ')}`);

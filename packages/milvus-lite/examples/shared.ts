@@ -2,7 +2,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataType, type MilvusClient } from '@zilliz/milvus2-sdk-node';
+import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 
 export const kDim = 128;
 const kStopWords = new Set(['the', 'and', 'are', 'for', 'with', 'can', 'have', 'has', 'when', 'where', 'what', 'who', 'why', 'how', 'our', 'you', 'your', 'must', 'all', 'each', 'every', 'need', 'send', 'did', 'from', 'after', 'within', 'times']);
@@ -24,19 +24,10 @@ export function embed(text: string): number[] {
   return v.map((x) => x / norm);
 }
 
-/** A collection of texts with their embeddings, indexed and loaded, ready to search. */
+/** The quick form, as in Python's `create_collection(name, dimension=128)`: id, vector, dynamic fields; indexed and loaded. */
 export async function createTextCollection(client: MilvusClient, name: string): Promise<void> {
-  const created = await client.createCollection({
-    collection_name: name,
-    fields: [
-      { name: 'id', data_type: DataType.Int64, is_primary_key: true, autoID: false },
-      { name: 'text', data_type: DataType.VarChar, max_length: 256 },
-      { name: 'vector', data_type: DataType.FloatVector, dim: kDim },
-    ],
-  });
+  const created = await client.createCollection({ collection_name: name, dimension: kDim });
   if (created.error_code !== 'Success') throw new Error(`createCollection ${name}: ${created.reason}`);
-  await client.createIndex({ collection_name: name, field_name: 'vector', index_type: 'FLAT', metric_type: 'COSINE' });
-  await client.loadCollection({ collection_name: name });
 }
 
 export async function insertTexts(client: MilvusClient, name: string, texts: readonly string[]): Promise<void> {
@@ -49,7 +40,8 @@ export async function insertTexts(client: MilvusClient, name: string, texts: rea
 export async function searchTexts(client: MilvusClient, name: string, query: string, limit = 2): Promise<string[]> {
   const result = await client.search({ collection_name: name, data: [embed(query)], limit, output_fields: ['text'] });
   if (result.status.error_code !== 'Success') throw new Error(`search ${name}: ${result.status.reason}`);
-  return result.results.map((hit) => String(hit['text']));
+  // milvus-lite 2.5 returns dynamic fields under $meta; a real Milvus returns them flat.
+  return result.results.map((hit) => String(hit['text'] ?? (hit['$meta'] as { text?: string } | undefined)?.text));
 }
 
 /** The directory the examples write to: argv[2], or a fresh temporary one. */

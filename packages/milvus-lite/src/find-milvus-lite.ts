@@ -1,5 +1,5 @@
 import { constants, existsSync } from 'node:fs';
-import { access, readdir } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import { execa } from 'execa';
 import type { EngineName, Installation } from './engine.js';
@@ -61,7 +61,7 @@ export function findMilvusLite(options: FindMilvusLiteOptions = {}): Promise<Ins
 async function search(options: FindMilvusLiteOptions, engine: FindMilvusLiteOptions['engine'] & string, env: Readonly<Record<string, string | undefined>>): Promise<Installation> {
   const tried: string[] = [];
   const tryPython = async (python: string, source: string): Promise<Installation | undefined> => {
-    const result = await inspectPython(python, source, engine);
+    const result = await inspectPython(python, source, engine, env);
     if (typeof result === 'string') tried.push(`${source} (${python}): ${result}`);
     else return result;
     return undefined;
@@ -132,11 +132,74 @@ async function cacheVenvs(dir: string): Promise<string[]> {
   return versions.map((v) => join(dir, `milvus-lite-${v}`));
 }
 
-async function inspectPython(python: string, source: string, engine: string): Promise<Installation | string> {
+interface PythonInfo {
+  version?: string;
+  dir?: string;
+  pymilvus?: boolean;
+  executable?: string;
+}
+
+/**
+ * What a Python's environment held when last inspected, on disk (`<cache>/found-milvus-lite.json`),
+ * so a process start runs no Python. An entry holds while the interpreter and its site-packages
+ * directory are unchanged (pip installing or removing anything changes that directory's mtime).
+ */
+interface FoundEntry {
+  readonly fingerprint: string;
+  readonly info: PythonInfo;
+}
+
+const foundFile = (env: Readonly<Record<string, string | undefined>>): string => join(cacheDir(env), 'found-milvus-lite.json');
+
+async function fingerprintOf(python: string, info: PythonInfo): Promise<string | undefined> {
+  try {
+    const exe = await stat(python);
+    const parts = [exe.ino, exe.size, exe.mtimeMs];
+    if (info.dir !== undefined) {
+      const sitePackages = await stat(dirname(info.dir));
+      const pkg = await stat(info.dir);
+      parts.push(sitePackages.ino, sitePackages.mtimeMs, pkg.ino, pkg.mtimeMs);
+    }
+    return parts.join(':');
+  } catch {
+    return undefined;
+  }
+}
+
+async function readFound(env: Readonly<Record<string, string | undefined>>): Promise<Record<string, FoundEntry>> {
+  try {
+    return JSON.parse(await readFile(foundFile(env), 'utf8')) as Record<string, FoundEntry>;
+  } catch {
+    return {};
+  }
+}
+
+async function remember(python: string, info: PythonInfo, env: Readonly<Record<string, string | undefined>>): Promise<void> {
+  const fingerprint = await fingerprintOf(python, info);
+  if (fingerprint === undefined || info.dir === undefined) return;
+  try {
+    const file = foundFile(env);
+    await mkdir(dirname(file), { recursive: true });
+    const all = { ...(await readFound(env)), [python]: { fingerprint, info } };
+    const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+    await writeFile(temp, JSON.stringify(all));
+    await rename(temp, file); // atomic: a concurrent reader sees the old file or the new one
+  } catch {
+    // A cache that cannot be written only costs the next start a Python run.
+  }
+}
+
+async function inspectPython(python: string, source: string, engine: string, env: Readonly<Record<string, string | undefined>>): Promise<Installation | string> {
   if (!existsSync(python)) return 'does not exist';
-  const result = await execa(python, ['-c', kInspectScript], { reject: false, timeout: 30_000, extendEnv: true });
-  if (result.exitCode !== 0) return `cannot run it: ${result.stderr.trim().split('\n').at(-1) ?? result.shortMessage}`;
-  const info = JSON.parse(result.stdout) as { version?: string; dir?: string; pymilvus?: boolean; executable?: string };
+  const entry = (await readFound(env))[python];
+  let info: PythonInfo;
+  if (entry !== undefined && entry.fingerprint === (await fingerprintOf(python, entry.info))) info = entry.info;
+  else {
+    const result = await execa(python, ['-c', kInspectScript], { reject: false, timeout: 30_000, extendEnv: true });
+    if (result.exitCode !== 0) return `cannot run it: ${result.stderr.trim().split('\n').at(-1) ?? result.shortMessage}`;
+    info = JSON.parse(result.stdout) as PythonInfo;
+    await remember(python, info, env);
+  }
   if (info.version === undefined || info.dir === undefined) return 'milvus-lite is not installed there';
   const major = Number.parseInt(info.version, 10);
   if (major >= 3) {

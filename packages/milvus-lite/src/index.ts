@@ -7,6 +7,7 @@ export type { FindMilvusLiteOptions } from './find-milvus-lite.js';
 export { ServerManager, serverManagerInstance } from './server-manager.js';
 export type { ServerManagerOptions } from './server-manager.js';
 export { openMilvus } from './open-milvus.js';
+export { milvusClientConfig } from './milvus-client-config.js';
 export type { LeasedMilvusClient, OpenMilvusOptions } from './open-milvus.js';
 export { installMilvusLite } from './install.js';
 export type { InstallOptions } from './install.js';

@@ -1,6 +1,6 @@
 import { basename, dirname, join } from 'node:path';
 import { LeasePool, type LeasePoolOptions, type LockOptions } from '@leasehold/pool';
-import { findMilvusLite } from './find-milvus-lite.js';
+import { findOrInstall } from './find-or-install.js';
 import { MilvusLiteServer, type MilvusLiteServerOptions } from './milvus-lite-server.js';
 import { isRemoteUri, normalizeTarget } from './remote-uri.js';
 
@@ -59,7 +59,7 @@ export function createMilvusLitePool(options: MilvusLitePoolOptions = {}): Lease
         }
       : {}),
     async start(key, { signal, lost }) {
-      const installation = serverOptions.installation ?? (isRemoteUri(key) ? undefined : await findMilvusLite(serverOptions));
+      const installation = serverOptions.installation ?? (isRemoteUri(key) ? undefined : await findOrInstall(serverOptions));
       const server = new MilvusLiteServer(key, { ...serverOptions, ...(installation ? { installation } : {}) });
       await server.start({ signal });
       if (server.engine !== 'remote') {

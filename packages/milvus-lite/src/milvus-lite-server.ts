@@ -3,7 +3,9 @@ import type { Engine, EngineName, EngineProcess, ExitInfo, Installation, StartSt
 import { DatabaseIdentity } from './database-identity.js';
 import { nativeEngine } from './engines/native.js';
 import { pythonEngine } from './engines/python.js';
-import { findMilvusLite, type FindMilvusLiteOptions } from './find-milvus-lite.js';
+import type { FindMilvusLiteOptions } from './find-milvus-lite.js';
+import { findOrInstall } from './find-or-install.js';
+import { closeAttachments } from './server-attachments.js';
 import { DatabaseReplacedError, MilvusLiteError, ServerExitedError } from './errors.js';
 import { isRemoteUri } from './remote-uri.js';
 
@@ -11,6 +13,12 @@ import { isRemoteUri } from './remote-uri.js';
 export interface MilvusLiteServerOptions extends FindMilvusLiteOptions {
   /** Use this installation instead of searching (see `findMilvusLite`). */
   readonly installation?: Installation;
+  /**
+   * When milvus-lite is not found, install it into leasehold's cache venv on first start (one
+   * notice on stderr). Default true; `false`, or `LEASEHOLD_NO_INSTALL=1`, gives the
+   * `MilvusLiteNotFoundError` instead.
+   */
+  readonly install?: boolean;
   /** One deadline for the whole start (spawn, the server's first line, its first gRPC answer), in ms. Default 60000. */
   readonly startTimeoutMs?: number;
   /** How long a graceful stop may take before SIGKILL. Default 10000 ms. */
@@ -132,7 +140,7 @@ export class MilvusLiteServer implements AsyncDisposable {
 
   async #start(signal: AbortSignal | undefined): Promise<this> {
     if (this.#engine === 'remote') return this;
-    const installation = this.#options.installation ?? (await findMilvusLite(this.#options));
+    const installation = this.#options.installation ?? (await findOrInstall(this.#options));
     const dbPath = await normalizePathKey(this.target);
     this.#dbPath = dbPath;
     if (this.#options.port !== undefined && installation.engine !== 'python') {
@@ -158,6 +166,7 @@ export class MilvusLiteServer implements AsyncDisposable {
     this.#stopped = true;
     this.#identity?.close();
     await this.#starting?.catch(() => {});
+    await closeAttachments(this);
     return this.#process?.stop();
   }
 

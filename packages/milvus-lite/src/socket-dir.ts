@@ -1,21 +1,60 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** Unix socket paths must fit in sun_path (108 bytes with the NUL). */
 export const kMaxSocketPath = 107;
 
+const kPrefix = 'lh-';
+// Holds the owning process id; only directories with this file are ever swept.
+const kOwnerFile = 'leasehold.pid';
+const swept = new Set<string>();
+
 /**
  * A private (0700, owned by us, fresh: mkdtemp never reuses a path) directory for one server's
- * socket, under the OS temp dir or `/tmp` when that is too long for the socket path limit.
+ * socket (and the native server's glog files), under the OS temp dir or `/tmp` when that is too
+ * long for the socket path limit. The first call per base directory also sweeps (a readdir and a read per `lh-` entry)
+ * the directories that processes now dead left there (a SIGKILLed owner cannot clean up).
  */
 export async function makeSocketDir(socketName: string): Promise<{ dir: string; socketPath: string }> {
   let base = tmpdir();
   if (Buffer.byteLength(join(base, 'lh-XXXXXX', socketName)) > kMaxSocketPath) base = '/tmp';
-  const dir = await mkdtemp(join(base, 'lh-'));
+  if (!swept.has(base)) {
+    swept.add(base);
+    await sweepSocketDirs(base);
+  }
+  const dir = await mkdtemp(join(base, kPrefix));
+  await writeFile(join(dir, kOwnerFile), String(process.pid));
   return { dir, socketPath: join(dir, socketName) };
 }
 
 export async function removeSocketDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true }).catch(() => {});
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes leasehold socket directories in `base` whose owner process is gone. Never throws. */
+export async function sweepSocketDirs(base: string): Promise<string[]> {
+  const removed: string[] = [];
+  const names = await readdir(base).catch(() => [] as string[]);
+  await Promise.all(
+    names
+      .filter((name) => name.startsWith(kPrefix))
+      .map(async (name) => {
+        const dir = join(base, name);
+        const owner = Number.parseInt(await readFile(join(dir, kOwnerFile), 'utf8').catch(() => ''), 10);
+        if (!Number.isInteger(owner) || owner <= 0 || isAlive(owner)) return;
+        await removeSocketDir(dir);
+        removed.push(dir);
+      }),
+  );
+  return removed;
 }

@@ -118,6 +118,9 @@ export const nativeEngine: Engine = {
         cwd: dirname(dbPath),
         env: {
           ...env,
+          // glog writes milvus.INFO etc. into $TMPDIR; the private socket dir goes with the server.
+          TMPDIR: socketDir,
+          GLOG_log_dir: socketDir,
           LD_LIBRARY_PATH: [libDir, env['LD_LIBRARY_PATH']].filter(Boolean).join(':'),
           DYLD_LIBRARY_PATH: [libDir, env['DYLD_LIBRARY_PATH']].filter(Boolean).join(':'),
         },
