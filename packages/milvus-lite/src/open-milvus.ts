@@ -3,6 +3,7 @@ import type { Lease, LeasePool } from '@leasehold/pool';
 import { MilvusLiteError } from './errors.js';
 import { createMilvusLitePool } from './milvus-lite-pool.js';
 import type { MilvusLiteServer } from './milvus-lite-server.js';
+import { shareRequested } from './share/shared-pool.js';
 
 /** Options of `openMilvus`. */
 export interface OpenMilvusOptions {
@@ -12,12 +13,18 @@ export interface OpenMilvusOptions {
   readonly client?: Omit<ClientConfig, 'address'>;
   readonly signal?: AbortSignal;
   readonly timeoutMs?: number;
+  /**
+   * Attach to the database's server shared with other processes (see `createMilvusLitePool`'s
+   * `share`); ignored when `pool` is given. Default `LEASEHOLD_SHARE=1`, else false.
+   */
+  readonly share?: boolean;
 }
 
 /** A `MilvusClient` bound to a lease; disposing it closes the client, then releases the lease. */
 export type LeasedMilvusClient = MilvusClient & AsyncDisposable & { readonly lease: Lease<MilvusLiteServer> };
 
 let defaultPool: LeasePool<MilvusLiteServer> | undefined;
+let defaultSharedPool: LeasePool<MilvusLiteServer> | undefined;
 
 /**
  * Opens a Milvus database the way Python's `MilvusClient("./app.db")` does: leases the server of
@@ -35,7 +42,7 @@ export async function openMilvus(pathOrUri: string, options: OpenMilvusOptions =
   } catch (error) {
     throw new MilvusLiteError('openMilvus needs @zilliz/milvus2-sdk-node: npm install @zilliz/milvus2-sdk-node', { cause: error });
   }
-  const pool = options.pool ?? (defaultPool ??= createMilvusLitePool());
+  const pool = options.pool ?? (shareRequested(options.share) ? (defaultSharedPool ??= createMilvusLitePool({ share: true })) : (defaultPool ??= createMilvusLitePool({ share: false })));
   const lease = await pool.acquire(pathOrUri, {
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
