@@ -119,7 +119,8 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
   const kFirstAttachGraceMs = 10_000;
   let idleSince: number | null = Date.now();
   let idleTimer: NodeJS.Timeout | undefined;
-  let info: ServerInfo | undefined;
+  // Set once the server answers (an object, so the closures above see it).
+  const served: { info?: ServerInfo } = {};
   let listener: Server | undefined;
   let watcher: FSWatcher | undefined;
 
@@ -171,14 +172,14 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
         attachedOnce = true;
         idleSince = null;
         clearTimeout(idleTimer);
-        if (state === 'ready') send(socket, { op: 'ready', version: kProtocolVersion, ...info! });
+        if (state === 'ready') send(socket, { op: 'ready', version: kProtocolVersion, ...served.info! });
         else waiting.add(socket);
       }
     });
   };
 
   const status = (): StatusInfo => ({
-    ...(info ?? { dbPath, uri: '', engine: installation.engine, serverPid: 0, supervisorPid: process.pid }),
+    ...(served.info ?? { dbPath, uri: '', engine: installation.engine, serverPid: 0, supervisorPid: process.pid }),
     state,
     clients: [...clients.values()],
     idleMs: idleSince === null ? null : Date.now() - idleSince,
@@ -263,7 +264,8 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
     process.exit(kSupervisorExit.startFailed);
   }
   await pauseAt('server-started', dir, key);
-  info = { dbPath, uri: server.uri, engine: String(server.engine), serverPid: server.pid ?? 0, supervisorPid: process.pid };
+  const info: ServerInfo = { dbPath, uri: server.uri, engine: String(server.engine), serverPid: server.pid ?? 0, supervisorPid: process.pid };
+  served.info = info;
   // For people (and `leasehold-milvus status`), never for liveness: that is the socket's job.
   await writeFile(paths.info, JSON.stringify({ ...info, startedAt: new Date().toISOString() }));
   void server.exited.then((exit) => {
