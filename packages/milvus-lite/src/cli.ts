@@ -14,6 +14,7 @@ import { installMilvusLite } from './install.js';
 import { createMilvusLitePool } from './milvus-lite-pool.js';
 import type { MilvusLiteServer } from './milvus-lite-server.js';
 import { makeSocketDir, removeSocketDir } from './socket-dir.js';
+import { listSharedServers, stopSharedServer } from './share/control.js';
 
 /** Exit codes: each means one thing, so scripts can branch on them. */
 const kExit = { ok: 0, failed: 1, usage: 2, notFound: 3, inUse: 4 } as const;
@@ -30,14 +31,24 @@ Commands:
   dump -d <db> -c <collection> -p <dir>   export a collection as bulk-insert JSON
   doctor                             show what was found where, and check the environment
   install [--version X]              install milvus-lite into leasehold's cache venv
+  status [--json]                    list this user's shared servers (serve --share, share: true)
+  stop <db>                          stop the shared server of <db> for every process using it
 
 Run 'leasehold-milvus <command> --help' for a command's options.
 Exit codes: 0 ok, 1 failed, 2 bad usage, 3 milvus-lite not found, 4 database in use.`,
-  serve: `Usage: leasehold-milvus serve <db> [--json] [--engine auto|native|python] [--port N]
+  serve: `Usage: leasehold-milvus serve <db> [--json] [--engine auto|native|python] [--port N] [--share]
 
 Starts a milvus-lite server for <db> and prints the URI to connect to (with --json, one JSON line:
 uri, pid, dbPath, engine, version). Runs until SIGINT or SIGTERM, then stops cleanly.
---port (python engine only) serves on 127.0.0.1:N instead of a free port.`,
+--port (python engine only) serves on 127.0.0.1:N instead of a free port.
+--share (or LEASEHOLD_SHARE=1) attaches to the database's shared server, started if needed, which
+other processes with share: true use too (see leasehold-milvus status).`,
+  status: `Usage: leasehold-milvus status [--json]
+
+Lists this user's shared servers: database, supervisor and server pids, attached processes, idle time.`,
+  stop: `Usage: leasehold-milvus stop <db>
+
+Stops the shared server of <db> for everyone: every attached process's leases are revoked.`,
   dump: `Usage: leasehold-milvus dump -d <db> -c <collection> -p <dir> [--engine auto|native|python]
 
 Writes <dir>/<collection>/1.json, 2.json, … in Milvus bulk-insert format ({"rows": [...]}).
@@ -77,7 +88,7 @@ function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>,
 }
 
 async function serve(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { json: { type: 'boolean' }, engine: { type: 'string' }, port: { type: 'string' } }, 1);
+  const { values, positionals } = parse(args, { json: { type: 'boolean' }, engine: { type: 'string' }, port: { type: 'string' }, share: { type: 'boolean' } }, 1);
   if (values['help']) return help('serve');
   const db = positionals[0];
   if (db === undefined) throw new UsageError('serve needs a database path: leasehold-milvus serve ./app.db');
@@ -85,7 +96,7 @@ async function serve(args: string[]): Promise<number> {
   const port = values['port'] === undefined ? undefined : Number(values['port']);
   if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new UsageError(`--port must be an integer from 1 to 65535, got ${JSON.stringify(values['port'])}`);
   const installation = await findMilvusLite({ engine });
-  const pool = createMilvusLitePool({ installation, ...(port === undefined ? {} : { port }) });
+  const pool = createMilvusLitePool({ installation, ...(port === undefined ? {} : { port }), ...(values['share'] ? { share: true } : {}) });
   const lease = await pool.acquire(resolve(db));
   const server = lease.resource;
   const info = { uri: server.uri, pid: server.pid, dbPath: server.dbPath, engine: server.engine, version: installation.version };
@@ -206,6 +217,35 @@ async function install(args: string[]): Promise<number> {
   return kExit.ok;
 }
 
+async function status(args: string[]): Promise<number> {
+  const { values } = parse(args, { json: { type: 'boolean' } });
+  if (values['help']) return help('status');
+  const servers = await listSharedServers();
+  if (values['json']) {
+    process.stdout.write(`${JSON.stringify(servers)}\n`);
+    return kExit.ok;
+  }
+  if (servers.length === 0) process.stdout.write('no shared servers\n');
+  for (const s of servers) {
+    const idle = s.idleMs === null ? 'in use' : `idle ${(s.idleMs / 1000).toFixed(1)} s of ${s.idleTimeoutMs === null ? '∞' : `${(s.idleTimeoutMs / 1000).toFixed(1)} s`}`;
+    process.stdout.write(`${s.dbPath}\n  ${s.state}, supervisor pid ${s.supervisorPid}, server pid ${s.serverPid}, ${s.uri}\n  attached: ${s.clients.length === 0 ? 'none' : s.clients.map((pid) => `pid ${pid}`).join(', ')}; ${idle}\n`);
+  }
+  return kExit.ok;
+}
+
+async function stop(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {}, 1);
+  if (values['help']) return help('stop');
+  const db = positionals[0];
+  if (db === undefined) throw new UsageError('stop needs a database path: leasehold-milvus stop ./app.db');
+  if (!(await stopSharedServer(resolve(db)))) {
+    process.stderr.write(`leasehold-milvus: no shared server serves ${resolve(db)}\n`);
+    return kExit.failed;
+  }
+  process.stdout.write(`stopped the shared server of ${resolve(db)}\n`);
+  return kExit.ok;
+}
+
 function help(topic: string): number {
   process.stdout.write(`${kHelp[topic] ?? kHelp['main']!}\n`);
   return kExit.ok;
@@ -222,6 +262,10 @@ async function main(argv: string[]): Promise<number> {
       return doctor(rest);
     case 'install':
       return install(rest);
+    case 'status':
+      return status(rest);
+    case 'stop':
+      return stop(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -10,8 +10,17 @@ import { execa } from 'execa';
  * exits. One broker serves every database: a lock costs a pipe round trip, not a Python start.
  */
 const kBrokerScript = String.raw`
-import errno, fcntl, json, os, stat, sys
+import errno, fcntl, json, os, stat, struct, sys
 held = {}
+def holder_of(fd):
+    # The pid of the process holding the lock (F_GETLK), on Linux's struct flock layout; else None.
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        got = fcntl.fcntl(fd, fcntl.F_GETLK, struct.pack("hhqqi", fcntl.F_WRLCK, 0, 0, 0, 0) + bytes(8))
+        return struct.unpack_from("hhqqi", got)[4] or None
+    except OSError:
+        return None
 def reply(**m):
     sys.stdout.write(json.dumps(m) + "\n"); sys.stdout.flush()
 def held_here(st):
@@ -29,7 +38,11 @@ def take(path):
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise OSError(errno.EINVAL, "not a regular file")
-        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            e.holder = holder_of(fd)
+            raise
         return fd
     except BaseException:
         os.close(fd); raise
@@ -55,14 +68,17 @@ while True:
         reply(id=i, ok=True)
     except OSError as e:
         busy = e.errno in (errno.EAGAIN, errno.EACCES)
-        reply(id=i, ok=False, code="busy" if busy else errno.errorcode.get(e.errno or 0, "EIO"), message=str(e))
+        reply(id=i, ok=False, code="busy" if busy else errno.errorcode.get(e.errno or 0, "EIO"), message=str(e), holder=getattr(e, "holder", None))
 `;
 
 /** The lock file is held by another process (or another server of this one). */
 export class LockBusyError extends Error {
-  constructor(path: string) {
-    super(`${path} is locked by another process`);
+  /** The pid holding the lock (Linux, from F_GETLK), when known. */
+  readonly holderPid: number | undefined;
+  constructor(path: string, holderPid?: number) {
+    super(`${path} is locked by another process${holderPid ? ` (pid ${holderPid})` : ''}`);
     this.name = 'LockBusyError';
+    this.holderPid = holderPid;
   }
 }
 
@@ -137,13 +153,13 @@ export class LockBroker {
     this.#child = child;
     child.stderr.on('data', (chunk: Buffer) => (this.#stderr = (this.#stderr + String(chunk)).slice(-2000)));
     createInterface({ input: child.stdout }).on('line', (line) => {
-      const reply = JSON.parse(line) as { id: number; ok: boolean; code?: string; message?: string };
+      const reply = JSON.parse(line) as { id: number; ok: boolean; code?: string; message?: string; holder?: number | null };
       const pending = this.#pending.get(reply.id);
       if (pending === undefined) return;
       this.#pending.delete(reply.id);
       if (this.#pending.size === 0) this.#ref(false);
       if (reply.ok) pending.resolve();
-      else if (reply.code === 'busy') pending.reject(new LockBusyError(pending.path ?? ''));
+      else if (reply.code === 'busy') pending.reject(new LockBusyError(pending.path ?? '', reply.holder ?? undefined));
       else {
         const problem = reply.code === 'ELOOP' ? 'it is a symbolic link, which is never followed (remove it if you did not put it there)' : `${reply.code ?? ''} ${reply.message ?? ''}`.trim();
         pending.reject(Object.assign(new Error(`cannot lock ${pending.path ?? ''}: ${problem}`), { code: reply.code }));

@@ -3,6 +3,7 @@ import { LeasePool, type LeasePoolOptions, type LockOptions } from '@leasehold/p
 import { findOrInstall } from './find-or-install.js';
 import { MilvusLiteServer, type MilvusLiteServerOptions } from './milvus-lite-server.js';
 import { isRemoteUri, normalizeTarget } from './remote-uri.js';
+import { createSharedPool, shareRequested } from './share/shared-pool.js';
 
 /** Options of `createMilvusLitePool`: where milvus-lite is, timeouts, and the pool's own knobs. */
 export interface MilvusLitePoolOptions
@@ -16,6 +17,12 @@ export interface MilvusLitePoolOptions
    * `staleMs`. Turn it on for network filesystems, where fcntl locks may not reach other hosts.
    */
   readonly lock?: boolean | LockOptions;
+  /**
+   * Share each database's server with the other processes of this user that open it (same device
+   * and inode), through a per-database supervisor process, instead of `KeyLockedError`. Default:
+   * `LEASEHOLD_SHARE=1` in the environment, else false. See docs/sharing.md.
+   */
+  readonly share?: boolean;
 }
 
 /**
@@ -32,7 +39,8 @@ export interface MilvusLitePoolOptions
  * const client = new MilvusClient({ address: lease.resource.uri });
  */
 export function createMilvusLitePool(options: MilvusLitePoolOptions = {}): LeasePool<MilvusLiteServer> {
-  const { idleTimeoutMs, maxResources, captureStacks, onError, lock = false, ...serverOptions } = options;
+  if (shareRequested(options.share)) return createSharedPool(options);
+  const { idleTimeoutMs, maxResources, captureStacks, onError, lock = false, share: _share, ...serverOptions } = options;
   const stopTimeoutMs = serverOptions.stopTimeoutMs ?? 10_000;
   const running = new Map<string, MilvusLiteServer>();
   return new LeasePool<MilvusLiteServer>({

@@ -3,6 +3,7 @@ import type { Lease, LeasePool } from '@leasehold/pool';
 import { MilvusLiteError } from './errors.js';
 import { milvusClientConfig } from './milvus-client-config.js';
 import { createMilvusLitePool } from './milvus-lite-pool.js';
+import { shareRequested } from './share/shared-pool.js';
 import type { MilvusLiteServer } from './milvus-lite-server.js';
 import { attachToServer } from './server-attachments.js';
 
@@ -21,6 +22,11 @@ export interface OpenMilvusOptions {
   readonly client?: Omit<ClientConfig, 'address'>;
   readonly signal?: AbortSignal;
   readonly timeoutMs?: number;
+  /**
+   * Attach to the database's server shared with other processes (see `createMilvusLitePool`'s
+   * `share`); ignored when `pool` is given. Default `LEASEHOLD_SHARE=1`, else false.
+   */
+  readonly share?: boolean;
 }
 
 /**
@@ -33,6 +39,7 @@ export type LeasedMilvusClient = MilvusClient & AsyncDisposable & { readonly lea
 type Sdk = typeof import('@zilliz/milvus2-sdk-node');
 
 let defaultPool: LeasePool<MilvusLiteServer> | undefined;
+let defaultSharedPool: LeasePool<MilvusLiteServer> | undefined;
 let sdkLoading: Promise<Sdk> | undefined;
 const sharedClients = new WeakMap<MilvusLiteServer, Promise<MilvusClient>>();
 
@@ -105,7 +112,7 @@ function handleOf(client: MilvusClient, lease: Lease<MilvusLiteServer>, target: 
 export async function openMilvus(pathOrUri: string, options: OpenMilvusOptions = {}): Promise<LeasedMilvusClient> {
   const sdk = loadSdk();
   sdk.catch(() => {}); // observed below; never an unhandled rejection while the server starts
-  const pool = options.pool ?? (defaultPool ??= createMilvusLitePool());
+  const pool = options.pool ?? (shareRequested(options.share) ? (defaultSharedPool ??= createMilvusLitePool({ share: true })) : (defaultPool ??= createMilvusLitePool({ share: false })));
   const lease = await pool.acquire(
     pathOrUri,
     options.signal === undefined && options.timeoutMs === undefined

@@ -83,7 +83,8 @@ export const nativeEngine: Engine = {
         lockRef = await broker.lock(lockPath);
       } catch (error) {
         if (error instanceof LockBusyError) {
-          throw new KeyLockedError(dbPath, `another program (another milvus-lite server, or Python's ServerManager) has it open; its lock is ${lockPath}`, { cause: error });
+          const holder = error.holderPid === undefined ? '' : ` (pid ${error.holderPid} holds it)`;
+          throw new KeyLockedError(dbPath, `another program (another milvus-lite server, or Python's ServerManager) has it open; its lock is ${lockPath}${holder}`, { cause: error });
         }
         throw new ServerStartError(dbPath, `was not started: ${(error as Error).message}`, undefined, { cause: error });
       }

@@ -1,0 +1,164 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import { KeyLockedError } from '@leasehold/pool';
+import type { Installation } from '../engine.js';
+import { checkNativeDatabase } from '../database-path.js';
+import { InvalidDatabaseError, MilvusLiteError, ServerStartError } from '../errors.js';
+import { findMilvusLite } from '../find-milvus-lite.js';
+import type { MilvusLiteServerOptions } from '../milvus-lite-server.js';
+import { kProtocolVersion, readMessages, send, type ClientMessage, type SupervisorMessage, type WireError } from './protocol.js';
+import { databaseKey, ensureRendezvousDir, rendezvousDir, rendezvousPaths } from './rendezvous.js';
+import { SharedServer } from './shared-server.js';
+import { kStartFailedMarker, kSupervisorExit, type SupervisorConfig } from './supervisor.js';
+
+export interface AttachOptions extends MilvusLiteServerOptions {
+  /** How long the shared server should outlive this process's last lease (the supervisor takes the longest asked). */
+  readonly idleTimeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** The built supervisor entry; from the sources (tests), the build's copy of it. */
+function supervisorScript(): string {
+  const here = fileURLToPath(new URL('./supervisor-main.js', import.meta.url));
+  if (existsSync(here)) return here;
+  return fileURLToPath(new URL('../../dist/share/supervisor-main.js', import.meta.url));
+}
+
+/** A supervisor's wire error as the typed error a caller of a local start would get. */
+export function errorFromWire(dbPath: string, wire: WireError): Error {
+  let error: Error;
+  if (wire.name === 'KeyLockedError') error = new KeyLockedError(dbPath);
+  else if (wire.name === 'ServerStartError') error = new ServerStartError(dbPath, '', wire.exit);
+  else if (wire.name === 'InvalidDatabaseError') error = new InvalidDatabaseError(dbPath, '', '');
+  else error = new MilvusLiteError('');
+  error.message = wire.message;
+  return error;
+}
+
+type Outcome = { readonly kind: 'ready'; readonly server: SharedServer } | { readonly kind: 'absent' } | { readonly kind: 'retry' };
+
+/** One attempt: connect to the socket, say hello, wait for `ready`. */
+function tryAttach(socketPath: string, dbPath: string, hello: ClientMessage, signal: AbortSignal | undefined): Promise<Outcome> {
+  return new Promise<Outcome>((resolve, reject) => {
+    const socket: Socket = connect(socketPath);
+    let settled = false;
+    const settle = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      fn();
+    };
+    const onAbort = (): void => settle(() => {
+      socket.destroy();
+      reject(signal!.reason);
+    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      settle(() => {
+        if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') resolve({ kind: 'absent' });
+        else if (error.code === 'ECONNRESET' || error.code === 'EPIPE') resolve({ kind: 'retry' });
+        else reject(new MilvusLiteError(`cannot reach the shared server of ${dbPath} at ${socketPath}: ${error.message}`, { cause: error }));
+      });
+    });
+    socket.once('close', () => settle(() => resolve({ kind: 'retry' })));
+    socket.once('connect', () => send(socket, hello));
+    readMessages<SupervisorMessage>(socket, (message) => {
+      if (settled) {
+        if (message.op === 'bye') server?.setReason(message.reason);
+        return;
+      }
+      if (message.op === 'ready') {
+        server = new SharedServer(socket, message);
+        socket.unref();
+        settle(() => resolve({ kind: 'ready', server: server! }));
+      } else if (message.op === 'error') {
+        socket.destroy();
+        settle(() => {
+          if (message.code === 'stopping') resolve({ kind: 'retry' });
+          else if (message.code === 'start-failed') reject(errorFromWire(dbPath, message.error));
+          else reject(new MilvusLiteError(`the shared server of ${dbPath} refused this process: ${message.error.message}; stop it with \`leasehold-milvus stop ${dbPath}\``));
+        });
+      }
+    });
+    let server: SharedServer | undefined;
+  });
+}
+
+/** The last start failure a supervisor logged, for a spawner that was not connected when it failed. */
+function loggedStartFailure(logPath: string, dbPath: string): Error | undefined {
+  try {
+    const lines = readFileSync(logPath, 'utf8').split('\n');
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const at = lines[i]!.indexOf(kStartFailedMarker);
+      if (at >= 0) return errorFromWire(dbPath, JSON.parse(lines[i]!.slice(at + kStartFailedMarker.length)) as WireError);
+    }
+  } catch {
+    // No log: the generic error below.
+  }
+  return undefined;
+}
+
+/**
+ * Attaches this process to the shared server of `dbPath` (absolute, normalized), spawning its
+ * supervisor when nobody serves it. Concurrent first opens spawn several candidates; one wins the
+ * election lock, the others leave. Resolves once the server answers; rejects with the start's own
+ * error (KeyLockedError, ServerStartError with exit code and stderr tail, …) when it failed.
+ */
+export async function attachShared(dbPath: string, options: AttachOptions = {}): Promise<SharedServer> {
+  const installation: Installation = options.installation ?? (await findMilvusLite(options));
+  if (installation.engine === 'native') await checkNativeDatabase(dbPath);
+  const dir = await ensureRendezvousDir(rendezvousDir());
+  const key = await databaseKey(dbPath, installation.engine === 'native' ? 'file' : 'directory');
+  const paths = rendezvousPaths(dir, key);
+  const idle = options.idleTimeoutMs ?? 0;
+  const hello: ClientMessage = { op: 'hello', version: kProtocolVersion, pid: process.pid, idleTimeoutMs: Number.isFinite(idle) ? idle : null };
+  const waitMs = (options.startTimeoutMs ?? 60_000) + (options.stopTimeoutMs ?? 10_000) + 10_000;
+  const deadline = performance.now() + waitMs;
+  let spawned: { exitCode: number | undefined; done: boolean } | undefined;
+  let delay = 2;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const outcome = await tryAttach(paths.socket, dbPath, hello, options.signal);
+    if (outcome.kind === 'ready') return outcome.server;
+    if (spawned?.done && spawned.exitCode === kSupervisorExit.startFailed) {
+      throw loggedStartFailure(paths.log, dbPath) ?? new ServerStartError(dbPath, `did not start; see ${paths.log}`);
+    }
+    if (outcome.kind === 'absent' && (spawned === undefined || spawned.done)) spawned = spawnSupervisor({ dir, key, dbPath, installation, ...pick(options) }, paths.log);
+    if (performance.now() > deadline) throw new ServerStartError(dbPath, `had no shared server after ${waitMs} ms; the supervisor's log is ${paths.log}`);
+    await sleep(delay, undefined, options.signal ? { signal: options.signal } : {});
+    delay = Math.min(delay * 2, 50);
+  }
+}
+
+function pick(options: AttachOptions): Partial<SupervisorConfig> {
+  return {
+    ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
+    ...(options.stopTimeoutMs === undefined ? {} : { stopTimeoutMs: options.stopTimeoutMs }),
+    ...(options.port === undefined ? {} : { port: options.port }),
+  };
+}
+
+// Detached, in its own session, output appended to a log file (a pipe to a dead reader would
+// kill it with SIGPIPE): it must outlive the process that happened to start it.
+function spawnSupervisor(config: SupervisorConfig, logPath: string): { exitCode: number | undefined; done: boolean } {
+  const state: { exitCode: number | undefined; done: boolean } = { exitCode: undefined, done: false };
+  const child = execa(process.execPath, [supervisorScript(), JSON.stringify(config)], {
+    cwd: config.dir,
+    detached: true,
+    cleanup: false,
+    stdin: 'ignore',
+    stdout: { file: logPath, append: true },
+    stderr: { file: logPath, append: true },
+    reject: false,
+    buffer: false,
+  });
+  child.unref();
+  void child.then((result) => {
+    state.exitCode = result.exitCode;
+    state.done = true;
+  });
+  return state;
+}

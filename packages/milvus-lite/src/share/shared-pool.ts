@@ -1,0 +1,47 @@
+import { LeasePool } from '@leasehold/pool';
+import { findMilvusLite } from '../find-milvus-lite.js';
+import type { MilvusLitePoolOptions } from '../milvus-lite-pool.js';
+import { MilvusLiteServer } from '../milvus-lite-server.js';
+import { isRemoteUri, normalizeTarget } from '../remote-uri.js';
+import { attachShared } from './attach.js';
+import { SharedServer } from './shared-server.js';
+
+/** Whether `share` is on: the option, else `LEASEHOLD_SHARE=1`. */
+export function shareRequested(share: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
+  return share ?? (env['LEASEHOLD_SHARE'] === '1' || env['LEASEHOLD_SHARE'] === 'true');
+}
+
+/**
+ * `createMilvusLitePool({ share: true })`: leases inside this process work as without `share` (the
+ * hot path is the same pool), but a key's resource is this process's attachment to the database's
+ * shared server, owned by a supervisor process. The attachment (one unix-socket connection) is made
+ * on the first lease and closed at the last release; the supervisor stops the server once no
+ * process is attached and the longest `idleTimeoutMs` any of them asked for has passed.
+ */
+export function createSharedPool(options: MilvusLitePoolOptions): LeasePool<MilvusLiteServer> {
+  const { idleTimeoutMs, maxResources, captureStacks, onError, lock, share: _share, ...serverOptions } = options;
+  if (lock) throw new TypeError('lock and share cannot be combined: a shared server is excluded by its supervisor’s own lock');
+  if (idleTimeoutMs !== undefined && !(typeof idleTimeoutMs === 'number' && idleTimeoutMs >= 0)) throw new RangeError(`idleTimeoutMs must be a number ≥ 0, got ${String(idleTimeoutMs)}`);
+  return new LeasePool<MilvusLiteServer>({
+    ...(maxResources === undefined ? {} : { maxResources }),
+    ...(captureStacks === undefined ? {} : { captureStacks }),
+    ...(onError === undefined ? {} : { onError }),
+    // The attachment goes with the last lease; the idle wait is the supervisor's.
+    idleTimeoutMs: 0,
+    normalizeKey: normalizeTarget,
+    async start(key, { signal, lost }) {
+      if (isRemoteUri(key)) return new MilvusLiteServer(key, serverOptions).start();
+      const installation = serverOptions.installation ?? (await findMilvusLite(serverOptions));
+      const server = await attachShared(key, { ...serverOptions, installation, signal, ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }) });
+      void server.exited.then(() => {
+        if (!server.detaching) lost(server.lostReason);
+      });
+      return server;
+    },
+    async stop(server) {
+      await server.stop();
+    },
+  });
+}
+
+export { SharedServer };

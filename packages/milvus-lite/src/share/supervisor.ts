@@ -1,0 +1,281 @@
+import { readFileSync, writeFileSync, existsSync, watch, type FSWatcher } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Installation } from '../engine.js';
+import { LockBroker, LockBusyError } from '../lock-broker.js';
+import { MilvusLiteServer } from '../milvus-lite-server.js';
+import { kProtocolVersion, readMessages, send, type ClientMessage, type ServerInfo, type StatusInfo, type WireError } from './protocol.js';
+import { rendezvousPaths } from './rendezvous.js';
+
+/** What a client passes to the supervisor it spawns (one JSON argument). */
+export interface SupervisorConfig {
+  readonly dir: string;
+  readonly key: string;
+  readonly dbPath: string;
+  readonly installation: Installation;
+  readonly startTimeoutMs?: number;
+  readonly stopTimeoutMs?: number;
+  readonly port?: number;
+}
+
+/** Exit codes of the supervisor process, read by the client that spawned it. */
+export const kSupervisorExit = { ok: 0, lostElection: 10, startFailed: 11, crashed: 12 } as const;
+
+/** The line a failed start leaves in the log, for a spawner that was not connected yet. */
+export const kStartFailedMarker = 'LEASEHOLD_START_FAILED ';
+
+/**
+ * Named steps of the supervisor's start and stop. With `LEASEHOLD_TEST_PAUSE_AT=<step>` it stops
+ * at that step (once per database: a marker file remembers it), logs `LEASEHOLD_TEST_PAUSED <step>
+ * <pid>` and waits to be killed: the failure-matrix tests SIGKILL it there.
+ */
+export type SupervisorStep = 'spawned' | 'elected' | 'listening' | 'server-started' | 'stopping' | 'server-stopped';
+
+function accepts(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(socketPath);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function log(line: string): void {
+  process.stderr.write(`${new Date().toISOString()} [${process.pid}] ${line}\n`);
+}
+
+async function pauseAt(step: SupervisorStep, dir: string, key: string): Promise<void> {
+  if (process.env['LEASEHOLD_TEST_PAUSE_AT'] !== step) return;
+  try {
+    writeFileSync(`${dir}/${key}.paused-${step}`, String(process.pid), { flag: 'wx' });
+  } catch {
+    return; // Already paused here once.
+  }
+  process.stderr.write(`LEASEHOLD_TEST_PAUSED ${step} ${process.pid}\n`);
+  await new Promise(() => setInterval(() => {}, 1 << 30));
+}
+
+function wireError(error: unknown): WireError {
+  const e = error instanceof Error ? error : new Error(String(error));
+  // The pool wraps start failures in a StartError; the client wants the cause's kind.
+  const inner = e.name === 'StartError' && e.cause instanceof Error ? e.cause : e;
+  const exit = (inner as { exit?: WireError['exit'] }).exit;
+  return { name: inner.name, message: inner.message, ...(exit ? { exit } : {}) };
+}
+
+/** The uid of a local process, from /proc (Linux); undefined where that cannot be read. */
+function uidOf(pid: number): number | undefined {
+  try {
+    const match = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The supervisor of one shared database: wins the election (an fcntl lock on `<key>.lock` held by
+ * its lock broker), serves the rendezvous socket, runs the milvus-lite server (which takes
+ * milvus-lite's own lock), counts client connections, and stops everything once no connection is
+ * left and the longest idle timeout asked for has passed. It ends its own process.
+ */
+export async function runSupervisor(config: SupervisorConfig): Promise<never> {
+  const { dir, key, dbPath, installation } = config;
+  const paths = rendezvousPaths(dir, key);
+  // Sockets and files made here are 0600 from the start, never chmod-ed after.
+  process.umask(0o077);
+  await pauseAt('spawned', dir, key);
+  const broker = LockBroker.for(installation.python);
+  // The election. A holder that serves means this candidate is not needed; a holder that is still
+  // starting or stopping (no socket that accepts) is waited for, so spawners need not respawn.
+  const electionEnds = Date.now() + (config.startTimeoutMs ?? 60_000) + (config.stopTimeoutMs ?? 10_000);
+  for (;;) {
+    try {
+      await broker.lock(paths.lock);
+      break;
+    } catch (error) {
+      if (!(error instanceof LockBusyError)) {
+        log(`cannot take ${paths.lock}: ${(error as Error).message}`);
+        process.exit(kSupervisorExit.crashed);
+      }
+    }
+    if (Date.now() > electionEnds || (await accepts(paths.socket))) process.exit(kSupervisorExit.lostElection);
+    await sleep(25);
+  }
+  await pauseAt('elected', dir, key);
+  // Holding the election lock proves nobody serves: a socket left here is stale.
+  await rm(paths.socket, { force: true });
+
+  type State = 'starting' | 'ready' | 'stopping';
+  let state: State = 'starting';
+  const clients = new Map<Socket, number>();
+  const waiting = new Set<Socket>();
+  let idleTimeoutMs: number | null = 0;
+  // Until a first client has attached, the spawner (perhaps slow on a loaded machine) gets this long.
+  let attachedOnce = false;
+  const kFirstAttachGraceMs = 10_000;
+  let idleSince: number | null = Date.now();
+  let idleTimer: NodeJS.Timeout | undefined;
+  // Set once the server answers (an object, so the closures above see it).
+  const served: { info?: ServerInfo } = {};
+  let listener: Server | undefined;
+  let watcher: FSWatcher | undefined;
+
+  const want = (ms: number | null): void => {
+    if (idleTimeoutMs !== null && (ms === null || ms > idleTimeoutMs)) idleTimeoutMs = ms;
+  };
+  const armIdle = (): void => {
+    clearTimeout(idleTimer);
+    idleTimer = undefined;
+    if (state !== 'ready' || clients.size > 0 || idleTimeoutMs === null) return;
+    idleTimer = setTimeout(() => void shutdown('idle'), attachedOnce ? idleTimeoutMs : Math.max(idleTimeoutMs, kFirstAttachGraceMs));
+  };
+
+  const onConnection = (socket: Socket): void => {
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      waiting.delete(socket);
+      if (clients.delete(socket) && clients.size === 0) {
+        idleSince = Date.now();
+        armIdle();
+      }
+    });
+    readMessages<ClientMessage>(socket, (message) => {
+      if (message.version !== kProtocolVersion) {
+        send(socket, { op: 'error', version: kProtocolVersion, code: 'version', error: { name: 'MilvusLiteError', message: `this shared server speaks protocol ${kProtocolVersion}, the client ${String(message.version)}` } });
+        socket.end();
+        return;
+      }
+      const uid = process.getuid?.();
+      const peerUid = uidOf(message.pid);
+      if (uid !== undefined && peerUid !== undefined && peerUid !== uid) {
+        send(socket, { op: 'error', version: kProtocolVersion, code: 'refused', error: { name: 'MilvusLiteError', message: `process ${message.pid} belongs to uid ${peerUid}; this server serves uid ${uid} only` } });
+        socket.end();
+        return;
+      }
+      if (message.op === 'status') {
+        send(socket, { op: 'status', version: kProtocolVersion, status: status() });
+        socket.end();
+      } else if (message.op === 'stop') {
+        void shutdown(`stopped by process ${message.pid} (leasehold-milvus stop)`, socket);
+      } else if (message.op === 'hello') {
+        if (state === 'stopping') {
+          send(socket, { op: 'error', version: kProtocolVersion, code: 'stopping', error: { name: 'MilvusLiteError', message: 'the shared server is stopping' } });
+          socket.end();
+          return;
+        }
+        want(message.idleTimeoutMs);
+        clients.set(socket, message.pid);
+        attachedOnce = true;
+        idleSince = null;
+        clearTimeout(idleTimer);
+        if (state === 'ready') send(socket, { op: 'ready', version: kProtocolVersion, ...served.info! });
+        else waiting.add(socket);
+      }
+    });
+  };
+
+  const status = (): StatusInfo => ({
+    ...(served.info ?? { dbPath, uri: '', engine: installation.engine, serverPid: 0, supervisorPid: process.pid }),
+    state,
+    clients: [...clients.values()],
+    idleMs: idleSince === null ? null : Date.now() - idleSince,
+    idleTimeoutMs,
+  });
+
+  const listen = async (): Promise<void> => {
+    const server = createServer(onConnection);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(paths.socket, () => resolve());
+    });
+    server.on('error', (error) => log(`listener: ${error.message}`));
+    listener = server;
+  };
+  // A socket file deleted under a live supervisor (a tmp cleaner, a user) is made again: attached
+  // clients keep their connections, new ones find the server again. Safe: the election lock is ours.
+  const watchSocket = (): void => {
+    const check = (): void => {
+      if (state === 'stopping' || existsSync(paths.socket)) return;
+      log(`the socket ${paths.socket} was deleted; listening again`);
+      listener?.close();
+      void listen().catch((error: Error) => log(`cannot listen again: ${error.message}`));
+    };
+    try {
+      watcher = watch(dir, { persistent: false }, check);
+      watcher.on('error', () => watcher?.close());
+    } catch {
+      // No inotify: the periodic check below still repairs it.
+    }
+    setInterval(check, 1000).unref();
+  };
+
+  let server: MilvusLiteServer | undefined;
+  let stopped: Promise<never> | undefined;
+  const shutdown = (reason: string, requester?: Socket): Promise<never> =>
+    (stopped ??= (async () => {
+      state = 'stopping';
+      clearTimeout(idleTimer);
+      log(`stopping: ${reason}`);
+      await pauseAt('stopping', dir, key);
+      watcher?.close();
+      listener?.close();
+      for (const socket of [...clients.keys(), ...waiting]) {
+        if (socket === requester) continue;
+        send(socket, { op: 'bye', version: kProtocolVersion, reason });
+        socket.end();
+      }
+      await server?.stop().catch(() => {});
+      await pauseAt('server-stopped', dir, key);
+      await rm(paths.info, { force: true });
+      if (requester) {
+        send(requester, { op: 'stopped', version: kProtocolVersion });
+        await new Promise<void>((resolve) => requester.end(resolve));
+      }
+      process.exit(kSupervisorExit.ok);
+    })());
+
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal));
+
+  await listen();
+  watchSocket();
+  await pauseAt('listening', dir, key);
+  try {
+    server = new MilvusLiteServer(dbPath, {
+      installation,
+      ...(config.startTimeoutMs === undefined ? {} : { startTimeoutMs: config.startTimeoutMs }),
+      ...(config.stopTimeoutMs === undefined ? {} : { stopTimeoutMs: config.stopTimeoutMs }),
+      ...(config.port === undefined ? {} : { port: config.port }),
+    });
+    await server.start();
+  } catch (error) {
+    const wire = wireError(error);
+    log(`${kStartFailedMarker}${JSON.stringify(wire)}`);
+    state = 'stopping';
+    listener?.close();
+    for (const socket of waiting) {
+      send(socket, { op: 'error', version: kProtocolVersion, code: 'start-failed', error: wire });
+      socket.end();
+    }
+    await server?.stop().catch(() => {});
+    process.exit(kSupervisorExit.startFailed);
+  }
+  await pauseAt('server-started', dir, key);
+  const info: ServerInfo = { dbPath, uri: server.uri, engine: String(server.engine), serverPid: server.pid ?? 0, supervisorPid: process.pid };
+  served.info = info;
+  // For people (and `leasehold-milvus status`), never for liveness: that is the socket's job.
+  await writeFile(paths.info, JSON.stringify({ ...info, startedAt: new Date().toISOString() }));
+  void server.exited.then((exit) => {
+    if (state !== 'stopping') void shutdown(`the server exited unexpectedly (${exit.signal ?? `exit code ${String(exit.code)}`}): ${exit.stderrTail.trim().split('\n').slice(-3).join(' | ')}`);
+  });
+  state = 'ready';
+  log(`serving ${dbPath} at ${info.uri} (server pid ${info.serverPid})`);
+  for (const socket of waiting) send(socket, { op: 'ready', version: kProtocolVersion, ...info });
+  waiting.clear();
+  if (clients.size === 0) idleSince = Date.now();
+  armIdle();
+  return new Promise<never>(() => setInterval(() => {}, 1 << 30));
+}

@@ -1,0 +1,154 @@
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createMilvusLitePool, KeyLockedError } from '../src/index.js';
+import { ensureRendezvousDir, RendezvousError } from '../src/share/rendezvous.js';
+import type { SupervisorStep } from '../src/share/supervisor.js';
+import { installationOf } from './support/installations.js';
+import { isAlive } from './support/processes.js';
+import { eventually, milvusServersOf, shareScratch } from './support/share-processes.js';
+
+const installation = installationOf('native');
+
+describe('share: the rendezvous directory is refused, unchanged, unless it is private and ours', () => {
+  const root = mkdtempSync(join(tmpdir(), 'lh-rdv-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('is created 0700 when missing', async () => {
+    const dir = join(root, 'fresh');
+    await ensureRendezvousDir(dir);
+    expect(lstatSync(dir).mode & 0o777).toBe(0o700);
+  });
+
+  it.each([
+    ['a symbolic link', (dir: string) => symlinkSync(mkdtempSync(join(root, 'target-')), dir), /symbolic link/],
+    ['group- and world-readable', (dir: string) => (mkdirSync(dir), chmodSync(dir, 0o755)), /mode 0755/],
+    ['a file', (dir: string) => writeFileSync(dir, 'x'), /not a directory/],
+  ])('%s: RendezvousError naming it, nothing changed', async (_what, make, pattern) => {
+    const dir = join(root, `bad-${Math.random().toString(36).slice(2)}`);
+    make(dir);
+    const before = lstatSync(dir);
+    const error = await ensureRendezvousDir(dir).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RendezvousError);
+    expect((error as Error).message).toContain(dir);
+    expect((error as Error).message).toMatch(pattern);
+    const after = lstatSync(dir);
+    expect([after.mode, after.ino, after.isSymbolicLink()]).toEqual([before.mode, before.ino, before.isSymbolicLink()]);
+  });
+});
+
+describe.skipIf(installation === undefined)('share: failures of the supervisor and interop (real processes, native 2.5.1)', () => {
+  const scratch = shareScratch('lh-share-faults-');
+  const inst = installation!;
+
+  function pausedPid(step: SupervisorStep): number | undefined {
+    const match = new RegExp(`LEASEHOLD_TEST_PAUSED ${step} (\\d+)`).exec(scratch.log());
+    return match ? Number(match[1]) : undefined;
+  }
+
+  // Each step of the start: the supervisor is SIGKILLed while the client's acquire waits on it.
+  it.each(['spawned', 'elected', 'listening', 'server-started'] as const)('SIGKILL at start step %s: no server is left, the waiting acquire gets a fresh one', async (step) => {
+    const db = scratch.db();
+    const client = scratch.client(db, inst, {}, { LEASEHOLD_TEST_PAUSE_AT: step });
+    const acquired = client.run('acquire', { name: 'l' });
+    expect(await eventually(() => pausedPid(step) !== undefined, 30_000)).toBe(true);
+    const paused = pausedPid(step)!;
+    const serversAtPause = milvusServersOf(db);
+    expect(serversAtPause.length).toBe(step === 'server-started' ? 1 : 0);
+    process.kill(paused, 'SIGKILL');
+    // The killed supervisor's server (if it had one) goes with it.
+    for (const pid of serversAtPause) expect(await eventually(() => !isAlive(pid), 5000)).toBe(true);
+    const reply = await acquired;
+    expect(reply.ok).toBe(true);
+    expect(reply['supervisorPid']).not.toBe(paused);
+    expect(milvusServersOf(db)).toEqual([reply['pid']]);
+    await client.ok('release', { name: 'l' });
+    expect(await eventually(() => milvusServersOf(db).length === 0, 5000)).toBe(true);
+  }, 90_000);
+
+  // Each step of the stop: the last release starts it (idleTimeoutMs 0).
+  it.each(['stopping', 'server-stopped'] as const)('SIGKILL at stop step %s: no server is left, the next acquire starts afresh', async (step) => {
+    const db = scratch.db();
+    const client = scratch.client(db, inst, {}, { LEASEHOLD_TEST_PAUSE_AT: step });
+    const first = await client.ok('acquire', { name: 'l' });
+    await client.ok('release', { name: 'l' });
+    expect(await eventually(() => pausedPid(step) !== undefined, 30_000)).toBe(true);
+    process.kill(pausedPid(step)!, 'SIGKILL');
+    expect(await eventually(() => !isAlive(first['pid'] as number), 5000)).toBe(true);
+    const again = await client.ok('acquire', { name: 'l' });
+    expect(again['pid']).not.toBe(first['pid']);
+    expect(milvusServersOf(db)).toEqual([again['pid']]);
+    await client.ok('release', { name: 'l' });
+  }, 90_000);
+
+  it('rounds of acquire/release across 2 processes with idleTimeoutMs 0: never two servers, no row lost', async () => {
+    const rounds = Number(process.env['LEASEHOLD_SHARE_ROUNDS'] ?? 40);
+    const db = scratch.db();
+    const setup = scratch.client(db, inst);
+    await setup.ok('open', { name: 'x' });
+    await setup.ok('createCollection', { name: 'x', collection: 'docs' });
+    await setup.ok('close', { name: 'x' });
+    await setup.end();
+    let most = 0;
+    const sampler = setInterval(() => (most = Math.max(most, milvusServersOf(db).length)), 10);
+    const [a, b] = [scratch.client(db, inst, { idleTimeoutMs: 0 }), scratch.client(db, inst, { idleTimeoutMs: 0 })];
+    const [ra, rb] = await Promise.all([a.ok('rounds', { n: rounds, collection: 'docs', base: 0 }), b.ok('rounds', { n: rounds, collection: 'docs', base: 100_000 })]);
+    clearInterval(sampler);
+    expect(most).toBe(1);
+    const servers = new Set([...(ra['servers'] as number[]), ...(rb['servers'] as number[])]);
+    expect(servers.size).toBeGreaterThan(1); // the server really was stopped and restarted in between
+    const check = scratch.client(db, inst);
+    await check.ok('open', { name: 'x' });
+    await check.ok('createCollection', { name: 'x', collection: 'docs' }).catch(() => {});
+    const ids = (await check.ok('ids', { name: 'x', collection: 'docs' }))['ids'] as number[];
+    const expected = [...Array.from({ length: rounds }, (_, i) => i), ...Array.from({ length: rounds }, (_, i) => 100_000 + i)];
+    expect(ids).toEqual(expected);
+    await check.ok('close', { name: 'x' });
+  }, 600_000);
+
+  it('without share, a shared database gets KeyLockedError; Python’s ServerManager its own refusal', async () => {
+    const db = scratch.db();
+    const client = scratch.client(db, inst);
+    await client.ok('acquire', { name: 'l' });
+    await using pool = createMilvusLitePool({ installation: inst, share: false });
+    const error = await pool.acquire(db).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KeyLockedError);
+    const python = String.raw`
+import logging, sys
+logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
+from milvus_lite.server_manager import server_manager_instance as m
+print(m.start_and_get_uri(sys.argv[1]), flush=True)
+`;
+    const result = await execa(inst.python, ['-c', python, db], { reject: false });
+    expect(result.stdout.trim()).toBe('None');
+    expect(result.stderr).toMatch(/opened by another program/);
+    await client.ok('release', { name: 'l' });
+  });
+
+  it('a shared open of a database Python holds: every waiting process gets KeyLockedError', async () => {
+    const db = scratch.db();
+    const python = String.raw`
+import sys
+from milvus_lite.server_manager import server_manager_instance as m
+print(m.start_and_get_uri(sys.argv[1]), flush=True)
+sys.stdin.read()
+m.release_all()
+`;
+    const holder = execa(inst.python, ['-c', python, db], { stdin: 'pipe', reject: false });
+    await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+    const clients = [scratch.client(db, inst), scratch.client(db, inst), scratch.client(db, inst)];
+    const replies = await Promise.all(clients.map((c) => c.run('acquire', { name: 'l' })));
+    for (const reply of replies) {
+      expect(reply.ok).toBe(false);
+      expect([reply['error'], reply['cause']]).toContain('KeyLockedError');
+      expect(reply['message']).toContain(db);
+      expect(reply['message']).toContain(`pid ${String(holder.pid)}`);
+    }
+    holder.stdin!.end();
+    await holder;
+    // Python's own server goes after its release_all; none of ours ever started.
+    expect(await eventually(() => milvusServersOf(db).length === 0, 5000)).toBe(true);
+  });
+});

@@ -1,0 +1,106 @@
+import { rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { installationOf } from './support/installations.js';
+import { isAlive } from './support/processes.js';
+import { eventually, milvusServersOf, shareScratch, type ShareClient } from './support/share-processes.js';
+
+const installation = installationOf('native');
+
+describe.skipIf(installation === undefined)('share: one database, many processes (real processes, native 2.5.1)', () => {
+  const scratch = shareScratch('lh-share-');
+  const inst = installation!;
+
+  it('done-when: two processes insert through openMilvus(path, { share: true }) and each reads the other’s rows', async () => {
+    const db = scratch.db();
+    const a = scratch.client(db, inst);
+    const b = scratch.client(db, inst);
+    const [ra, rb] = await Promise.all([a.ok('open', { name: 'x' }), b.ok('open', { name: 'x' })]);
+    expect(ra['pid']).toBe(rb['pid']);
+    expect(milvusServersOf(db)).toEqual([ra['pid']]);
+    await a.ok('createCollection', { name: 'x', collection: 'docs' });
+    await a.ok('insert', { name: 'x', collection: 'docs', ids: [1, 2] });
+    await b.ok('insert', { name: 'x', collection: 'docs', ids: [3, 4] });
+    expect((await a.ok('ids', { name: 'x', collection: 'docs' }))['ids']).toEqual([1, 2, 3, 4]);
+    expect((await b.ok('ids', { name: 'x', collection: 'docs' }))['ids']).toEqual([1, 2, 3, 4]);
+    await a.ok('close', { name: 'x' });
+    await b.ok('close', { name: 'x' });
+    expect(await eventually(() => milvusServersOf(db).length === 0, 5000)).toBe(true);
+  });
+
+  it('the process that started the server is killed while others are attached: the others keep working', async () => {
+    const db = scratch.db();
+    const starter = scratch.client(db, inst);
+    const first = await starter.ok('acquire', { name: 'l' });
+    const other = scratch.client(db, inst);
+    await other.ok('open', { name: 'x' });
+    await other.ok('createCollection', { name: 'x', collection: 'docs' });
+    await starter.end();
+    await other.ok('insert', { name: 'x', collection: 'docs', ids: [7] });
+    expect((await other.ok('ids', { name: 'x', collection: 'docs' }))['ids']).toEqual([7]);
+    expect(milvusServersOf(db)).toEqual([first['pid']]);
+    expect(other.events.filter((e) => e.event === 'revoked')).toEqual([]);
+    await other.ok('close', { name: 'x' });
+  });
+
+  it('the last client is killed: the server is gone within the idle timeout plus 2 s', async () => {
+    const db = scratch.db();
+    const client = scratch.client(db, inst, { idleTimeoutMs: 1000 });
+    const { pid, supervisorPid } = await client.ok('acquire', { name: 'l' });
+    await client.end();
+    const killedAt = Date.now();
+    expect(await eventually(() => !isAlive(pid as number) && !isAlive(supervisorPid as number), 1000 + 2000)).toBe(true);
+    // Not before the idle timeout (with a margin for the clock's coarseness).
+    expect(Date.now() - killedAt).toBeGreaterThanOrEqual(900);
+  });
+
+  it('the supervisor is killed: every client’s leases are revoked within 1 s, no server is orphaned, the next acquire starts afresh', async () => {
+    const db = scratch.db();
+    const clients = [scratch.client(db, inst), scratch.client(db, inst), scratch.client(db, inst)];
+    const replies = await Promise.all(clients.map((c) => c.ok('acquire', { name: 'l' })));
+    await clients[0]!.ok('acquire', { name: 'second' });
+    const { pid, supervisorPid } = replies[0]!;
+    expect(new Set(replies.map((r) => r['supervisorPid']))).toEqual(new Set([supervisorPid]));
+    process.kill(supervisorPid as number, 'SIGKILL');
+    const killedAt = Date.now();
+    expect(await eventually(() => clients.every((c) => c.events.some((e) => e.event === 'revoked' && e['name'] === 'l')), 1000)).toBe(true);
+    for (const c of clients) for (const e of c.events.filter((e) => e.event === 'revoked')) expect(e['at'] as number).toBeLessThanOrEqual(killedAt + 1000);
+    expect(clients[0]!.events.some((e) => e.event === 'revoked' && e['name'] === 'second')).toBe(true);
+    expect(await eventually(() => !isAlive(pid as number), 5000)).toBe(true);
+    for (const c of clients) {
+      await c.ok('release', { name: 'l' });
+    }
+    await clients[0]!.ok('release', { name: 'second' });
+    const again = await clients[1]!.ok('acquire', { name: 'l' });
+    expect(again['supervisorPid']).not.toBe(supervisorPid);
+    expect(milvusServersOf(db)).toEqual([again['pid']]);
+    await clients[1]!.ok('release', { name: 'l' });
+  });
+
+  it('the socket file is deleted: attached clients keep working and a new process still finds the server', async () => {
+    const db = scratch.db();
+    const a = scratch.client(db, inst);
+    const first = await a.ok('open', { name: 'x' });
+    await a.ok('createCollection', { name: 'x', collection: 'docs' });
+    const { readdirSync } = await import('node:fs');
+    for (const f of readdirSync(scratch.rendezvous).filter((f) => f.endsWith('.sock'))) rmSync(`${scratch.rendezvous}/${f}`);
+    await a.ok('insert', { name: 'x', collection: 'docs', ids: [1] });
+    const b = scratch.client(db, inst);
+    const second = await b.ok('open', { name: 'x' });
+    expect(second['pid']).toBe(first['pid']);
+    expect((await b.ok('ids', { name: 'x', collection: 'docs' }))['ids']).toEqual([1]);
+    expect(milvusServersOf(db)).toEqual([first['pid']]);
+    await a.ok('close', { name: 'x' });
+    await b.ok('close', { name: 'x' });
+  });
+
+  it('16 processes open one cold database at once: one server', async () => {
+    const db = scratch.db();
+    const clients: ShareClient[] = Array.from({ length: 16 }, () => scratch.client(db, inst));
+    const replies = await Promise.all(clients.map((c) => c.ok('acquire', { name: 'l' })));
+    expect(new Set(replies.map((r) => r['pid'])).size).toBe(1);
+    expect(new Set(replies.map((r) => r['supervisorPid'])).size).toBe(1);
+    expect(milvusServersOf(db)).toEqual([replies[0]!['pid']]);
+    await Promise.all(clients.map((c) => c.ok('release', { name: 'l' })));
+    await Promise.all(clients.map((c) => c.end()));
+  }, 180_000);
+});
