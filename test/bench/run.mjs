@@ -7,7 +7,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
-const AREAS = ['pool', 'milvus', 'fixtures', 'share'];
+const AREAS = ['pool', 'milvus', 'open-milvus', 'fixtures', 'share'];
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '5' },
