@@ -1,5 +1,7 @@
 import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { ServerManager } from '../src/index.js';
+import { shareRequested } from '../src/share/shared-pool.js';
 import { installationOf } from './support/installations.js';
 import { isAlive } from './support/processes.js';
 import { eventually, milvusServersOf, shareScratch, type ShareClient } from './support/share-processes.js';
@@ -91,6 +93,33 @@ describe.skipIf(installation === undefined)('share: one database, many processes
     expect(milvusServersOf(db)).toEqual([first['pid']]);
     await a.ok('close', { name: 'x' });
     await b.ok('close', { name: 'x' });
+  });
+
+  it('ServerManager({ share: true }) in this process and a share: true pool in another use one server', async () => {
+    const db = scratch.db();
+    process.env['LEASEHOLD_SHARE_DIR'] = scratch.rendezvous;
+    const other = scratch.client(db, inst);
+    const { pid } = await other.ok('acquire', { name: 'l' });
+    const manager = new ServerManager({ installation: inst, share: true, log: () => {} });
+    try {
+      const uri = await manager.startAndGetUri(db);
+      expect(uri).toMatch(/^unix:/);
+      expect(uri).toBe((await other.ok('acquire', { name: 'm' }))['uri']);
+      expect(milvusServersOf(db)).toEqual([pid]);
+    } finally {
+      await manager[Symbol.asyncDispose]();
+    }
+    // Released here, still served for the other process.
+    expect(milvusServersOf(db)).toEqual([pid]);
+    await other.ok('release', { name: 'l' });
+    await other.ok('release', { name: 'm' });
+  });
+
+  it('LEASEHOLD_SHARE=1 turns share on where the option is not given; the option wins', () => {
+    expect(shareRequested(undefined, { LEASEHOLD_SHARE: '1' })).toBe(true);
+    expect(shareRequested(undefined, {})).toBe(false);
+    expect(shareRequested(false, { LEASEHOLD_SHARE: '1' })).toBe(false);
+    expect(shareRequested(true, {})).toBe(true);
   });
 
   it('16 processes open one cold database at once: one server', async () => {
