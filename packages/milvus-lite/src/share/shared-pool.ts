@@ -1,5 +1,5 @@
 import { LeasePool } from '@leasehold/pool';
-import { findMilvusLite } from '../find-milvus-lite.js';
+import { findOrInstall } from '../find-or-install.js';
 import type { MilvusLitePoolOptions } from '../milvus-lite-pool.js';
 import { MilvusLiteServer } from '../milvus-lite-server.js';
 import { isRemoteUri, normalizeTarget } from '../remote-uri.js';
@@ -31,7 +31,7 @@ export function createSharedPool(options: MilvusLitePoolOptions): LeasePool<Milv
     normalizeKey: normalizeTarget,
     async start(key, { signal, lost }) {
       if (isRemoteUri(key)) return new MilvusLiteServer(key, serverOptions).start();
-      const installation = serverOptions.installation ?? (await findMilvusLite(serverOptions));
+      const installation = serverOptions.installation ?? (await findOrInstall(serverOptions));
       const server = await attachShared(key, { ...serverOptions, installation, signal, ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }) });
       void server.exited.then(() => {
         if (!server.detaching) lost(server.lostReason);

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { EngineName, ExitInfo } from '../engine.js';
 import { MilvusLiteError } from '../errors.js';
 import { MilvusLiteServer } from '../milvus-lite-server.js';
+import { closeAttachments } from '../server-attachments.js';
 import type { ServerInfo } from './protocol.js';
 
 /** The shared server of a leased database went away (supervisor killed or stopped, server died). */
@@ -84,6 +85,8 @@ export class SharedServer extends MilvusLiteServer {
   /** Detaches this process (closes its supervisor connection); the server stays for the others. */
   override async stop(): Promise<ExitInfo | undefined> {
     this.#detaching = true;
+    // openMilvus's shared client of this attachment goes first, as with a server of our own.
+    await closeAttachments(this);
     this.#socket.destroy();
     return this.#closed;
   }
