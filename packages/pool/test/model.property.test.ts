@@ -573,6 +573,6 @@ describe('LeasePool against a reference model', () => {
         }),
         { numRuns, ...(seed === undefined ? {} : { seed }), ...(replay !== undefined && path !== undefined ? { path, endOnFailure: true } : {}) },
       );
-    }, 300_000);
+    }, quick ? 60_000 : 300_000);
   }
 });
