@@ -11,8 +11,6 @@ export default defineConfig({
     maxWorkers: 2,
     minWorkers: 1,
     pool: 'forks',
-    // For the in-process leak test (packages/pool/test/leak-gc.test.ts).
-    poolOptions: { forks: { execArgv: ['--expose-gc'] } },
     globalSetup: ['test/global-setup.ts'],
     // The type-level tests (expectTypeOf) run through tsc as part of `pnpm test`: a wrong type fails the run.
     typecheck: {

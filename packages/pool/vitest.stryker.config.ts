@@ -12,7 +12,5 @@ export default defineConfig({
     // (which restarts the worker).
     testTimeout: 4000,
     pool: 'forks',
-    // For the in-process leak test (packages/pool/test/leak-gc.test.ts).
-    poolOptions: { forks: { execArgv: ['--expose-gc'] } },
   },
 });
