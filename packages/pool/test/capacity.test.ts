@@ -104,7 +104,7 @@ describe('capacity: a waiting acquire goes as soon as a slot frees or a resource
 
   it('a failed start frees its slot', async () => {
     const f = fakeFactory();
-    const pool = new LeasePool({ start: f.start, stop: f.stop, maxResources: 1 });
+    const pool = new LeasePool({ start: f.start, stop: f.stop, maxResources: 1, normalizeKey: String }); // a queues before b
     const acquireA = watch(pool.acquire(a));
     const acquireB = watch(pool.acquire(b));
     await f.rejectNext(new Error('boom'));
@@ -119,7 +119,7 @@ describe('capacity: a waiting acquire goes as soon as a slot frees or a resource
 
   it('an abandoned start (its only waiter timed out) frees its slot once its resource is stopped', async () => {
     const f = fakeFactory();
-    const pool = new LeasePool({ start: f.start, stop: f.stop, maxResources: 1 });
+    const pool = new LeasePool({ start: f.start, stop: f.stop, maxResources: 1, normalizeKey: String }); // a queues before b
     const acquireA = watch(pool.acquire(a, { timeoutMs: 100 }));
     const acquireB = watch(pool.acquire(b));
     await flush();
