@@ -13,7 +13,9 @@ export default {
   tempDirName: '.stryker-tmp',
   concurrency: 2,
   timeoutMS: 2000,
-  thresholds: { high: 95, low: 90, break: null },
+  // break: the CI gate. Provisional: no full run finished on the (shared, overloaded) machine this
+  // floor was set on; partial runs scored 74-87%. Raise it to the score of the first full run.
+  thresholds: { high: 95, low: 90, break: 70 },
   ignoreStatic: true,
   // Error-message and option-name text is checked by the tests that read it, not mutant by mutant:
   // a full run over every string does not fit CI's budget on two cores.

@@ -1,5 +1,6 @@
 // The capacity queue (semantic 5): every transition that frees a slot, or leaves a resource idle and
 // so evictable, lets the head of the queue go at once, FIFO. One test per transition, fake clock.
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,7 +104,7 @@ describe('capacity: a waiting acquire goes as soon as a slot frees or a resource
 
   it('a failed start frees its slot', async () => {
     const f = fakeFactory();
-    const pool = new LeasePool({ start: f.start, stop: f.stop, maxResources: 1 });
+    const pool = new LeasePool({ start: f.start, stop: f.stop, maxResources: 1, normalizeKey: String }); // a queues before b
     const acquireA = watch(pool.acquire(a));
     const acquireB = watch(pool.acquire(b));
     await f.rejectNext(new Error('boom'));
@@ -118,7 +119,7 @@ describe('capacity: a waiting acquire goes as soon as a slot frees or a resource
 
   it('an abandoned start (its only waiter timed out) frees its slot once its resource is stopped', async () => {
     const f = fakeFactory();
-    const pool = new LeasePool({ start: f.start, stop: f.stop, maxResources: 1 });
+    const pool = new LeasePool({ start: f.start, stop: f.stop, maxResources: 1, normalizeKey: String }); // a queues before b
     const acquireA = watch(pool.acquire(a, { timeoutMs: 100 }));
     const acquireB = watch(pool.acquire(b));
     await flush();
@@ -167,7 +168,9 @@ describe('capacity: a waiting acquire goes as soon as a slot frees or a resource
 
   it('waiters go in FIFO order, one freed slot each', async () => {
     const f = fakeFactory({ auto: true });
-    const pool = new LeasePool({ start: f.start, stop: f.stop, maxResources: 1 });
+    // Synchronous keys: the order of acquires is the order they need capacity in (realpath's
+    // thread pool could finish the three normalizations in any order).
+    const pool = new LeasePool({ start: f.start, stop: f.stop, maxResources: 1, normalizeKey: String });
     const leaseA = await pool.acquire(a);
     const waiters = [b, c, d].map((key) => watch(pool.acquire(key)));
     await flush();
@@ -325,6 +328,128 @@ describe('the idle timer (semantic 4) runs from the last release only', () => {
     vi.advanceTimersByTime(1); // t=1600
     await flush();
     expect(f.log).toEqual(['start a.db#1', 'stop a.db#1 idle']);
+    await pool.close();
+  });
+});
+
+describe('capacity: each waiter has one resource stopped for it, no more', () => {
+  it('two queued acquires of one key evict one idle resource, the least recently used, not two', async () => {
+    const f = fakeFactory({ auto: true });
+    const pool = new LeasePool({ start: f.start, stop: f.stop, maxResources: 2, idleTimeoutMs: Infinity });
+    await (await pool.acquire(a)).release();
+    await (await pool.acquire(c)).release();
+    const first = watch(pool.acquire(b));
+    const second = watch(pool.acquire(b));
+    await flush();
+    expect(second.value?.resource).toBe(first.value?.resource);
+    expect(f.log).toEqual(['start a.db#1', 'start c.db#1', 'stop a.db#1 capacity', 'start b.db#1']);
+    expect(pool.keys().sort()).toEqual([b, c]);
+    await pool.close();
+  });
+
+  it('a stop already under way is counted on: the waiter takes its slot and leaves the idle resource up', async () => {
+    const f = fakeFactory({ auto: true });
+    const stops: Array<() => void> = [];
+    const pool = new LeasePool({
+      start: f.start,
+      stop: (resource: FakeResource, context) => {
+        void f.stop(resource, context);
+        return new Promise<void>((resolve) => stops.push(resolve));
+      },
+      maxResources: 2,
+      idleTimeoutMs: Infinity,
+    });
+    await (await pool.acquire(a)).release();
+    await (await pool.acquire(c)).release();
+    const evicting = pool.evict(a);
+    const acquireB = watch(pool.acquire(b));
+    await flush();
+    expect(f.log).toEqual(['start a.db#1', 'start c.db#1', 'stop a.db#1 evict']);
+    stops.shift()!();
+    await evicting;
+    await flush();
+    expect(acquireB.value?.key).toBe(b);
+    expect(f.log).toEqual(['start a.db#1', 'start c.db#1', 'stop a.db#1 evict', 'start b.db#1']);
+    const closing = pool.close();
+    await flush();
+    for (const stop of stops.splice(0)) stop();
+    await closing;
+  });
+});
+
+describe('a settled acquire leaves nothing behind', () => {
+  it('no listener on its signal and no timer once it has its lease, or once it gave up', async () => {
+    const getEventListeners = (signal: AbortSignal, type: string): unknown[] => EventEmitter.getEventListeners(signal, type);
+    const f = fakeFactory();
+    const pool = new LeasePool({ start: f.start, stop: f.stop, idleTimeoutMs: Infinity });
+    const controller = new AbortController();
+    const acquired = pool.acquire(a, { signal: controller.signal, timeoutMs: 1000 });
+    const leaving = new AbortController();
+    const left = watch(pool.acquire(a, { signal: leaving.signal, timeoutMs: 1000 }));
+    await flush();
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    expect(vi.getTimerCount()).toBe(2);
+    leaving.abort(new Error('left'));
+    await flush();
+    expect(left.error).toEqual(new Error('left'));
+    expect(getEventListeners(leaving.signal, 'abort')).toHaveLength(0);
+    await f.resolveNext();
+    const lease = await acquired;
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    expect(vi.getTimerCount()).toBe(0);
+    await lease.release();
+    await pool.close();
+  });
+});
+
+describe('revocation', () => {
+  it('the first reason sticks, also for a signal first read after a later one', async () => {
+    const f = fakeFactory({ auto: true });
+    const pool = new LeasePool({ start: f.start, stop: f.stop });
+    const lease = await pool.acquire(a);
+    f.resources[0]!.context.lost(new Error('crashed'));
+    await pool.close();
+    expect(lease.signal.aborted).toBe(true);
+    expect(lease.signal.reason).toMatchObject({ name: 'LeaseRevokedError', reason: 'lost' });
+  });
+
+  it('a start evicted while it runs sees its signal aborted', async () => {
+    const f = fakeFactory();
+    const pool = new LeasePool({ start: f.start, stop: f.stop });
+    const acquireA = watch(pool.acquire(a));
+    await flush();
+    const signal = f.pending[0]!.context.signal;
+    expect(signal.aborted).toBe(false);
+    const evicting = pool.evict(a);
+    await flush();
+    expect(signal.aborted).toBe(true);
+    await f.resolveNext();
+    await evicting;
+    await flush();
+    expect(acquireA.error).toBeInstanceOf(StartError);
+    expect(f.log).toEqual(['start a.db#1', 'stop a.db#1 evict']);
+    await pool.close();
+  });
+});
+
+describe('stopTimeoutMs: Infinity', () => {
+  it('waits for a slow stop without reporting it (no 1 ms timer in disguise)', async () => {
+    const errors: unknown[] = [];
+    let finish!: () => void;
+    const pool = new LeasePool({
+      start: () => ({}),
+      stop: () => new Promise<void>((resolve) => (finish = resolve)),
+      stopTimeoutMs: Infinity,
+      normalizeKey: String,
+      onError: (error) => errors.push(error),
+    });
+    const releasing = watch((await pool.acquire('k')).release());
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(releasing.settled).toBe(false);
+    finish();
+    await flush();
+    expect(releasing.settled).toBe(true);
+    expect(errors).toEqual([]);
     await pool.close();
   });
 });

@@ -15,6 +15,15 @@ describe('bad options throw from the constructor, naming the option and the valu
     ['maxResources 1.5', { maxResources: 1.5 }, RangeError, /maxResources must be an integer ≥ 1 or Infinity, got 1.5/],
     ['lock.staleMs too small', { lock: { staleMs: 100 } }, RangeError, /lock.staleMs must be ≥ 2000, got 100/],
     ['normalizeKey not a function', { normalizeKey: {} as never }, TypeError, /normalizeKey must be a function, got object/],
+    ['onError not a function', { onError: 'log' as never }, TypeError, /onError must be a function, got string/],
+    ['idleTimeoutMs not a number', { idleTimeoutMs: '5' as never }, TypeError, /idleTimeoutMs must be a number, got 5/],
+    ['maxResources not a number', { maxResources: '3' as never }, RangeError, /maxResources must be an integer ≥ 1 or Infinity, got 3/],
+    ['maxResources NaN', { maxResources: Number.NaN }, RangeError, /maxResources must be an integer ≥ 1 or Infinity, got NaN/],
+    ['lock not an object', { lock: 5 as never }, TypeError, /lock must be a boolean or an object, got 5/],
+    ['lock null', { lock: null as never }, TypeError, /lock must be a boolean or an object, got null/],
+    ['lock.lockfilePath not a function', { lock: { lockfilePath: 'x' as never } }, TypeError, /lock.lockfilePath must be a function, got string/],
+    ['lock.appliesTo not a function', { lock: { appliesTo: true as never } }, TypeError, /lock.appliesTo must be a function, got boolean/],
+    ['negative lock.updateMs', { lock: { updateMs: -1 } }, RangeError, /lock.updateMs must be ≥ 0, got -1/],
   ])('%s', (_label, options, type, message) => {
     const build = (): LeasePool<string> => new LeasePool<string>({ start, ...options } as LeasePoolOptions<string>);
     expect(build).toThrow(type);
@@ -28,6 +37,12 @@ describe('bad options throw from the constructor, naming the option and the valu
   it('acquire rejects a negative timeoutMs', async () => {
     const pool = new LeasePool({ start, normalizeKey: String });
     await expect(pool.acquire('k', { timeoutMs: -1 })).rejects.toThrow(/timeoutMs must be ≥ 0, got -1/);
+  });
+
+  it('maxResources Infinity, integer values, lock false and lock true are accepted', () => {
+    for (const options of [{ maxResources: Infinity }, { maxResources: 1 }, { lock: false }, { lock: true }, { idleTimeoutMs: 0, stopTimeoutMs: Infinity }]) {
+      expect(() => new LeasePool<string>({ start, ...options })).not.toThrow();
+    }
   });
 
   it('good options are accepted', () => {

@@ -1,0 +1,101 @@
+// Semantic 10 in-process, against the source (leak.test.ts runs the built package in a child).
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import { LeasePool } from '../src/index.js';
+
+// The worker was not started with --expose-gc (Stryker's runner picks its own); turn it on here.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as (() => void) | undefined;
+const macrotask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+async function collectUntil(condition: () => boolean): Promise<void> {
+  for (let round = 0; round < 50 && !condition(); round++) {
+    gc!();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+function captureWarnings(): { warnings: Array<{ code: string | undefined; message: string }>; stop: () => void } {
+  const warnings: Array<{ code: string | undefined; message: string }> = [];
+  const onWarning = (warning: Error & { code?: string }): void => void warnings.push({ code: warning.code, message: warning.message });
+  process.on('warning', onWarning);
+  return { warnings, stop: () => process.off('warning', onWarning) };
+}
+
+describe('semantic 10 in-process: a lease garbage-collected unreleased', () => {
+  it('can collect garbage on demand', () => {
+    expect(typeof gc).toBe('function');
+  });
+
+  it('is counted, warned about with its key and acquiring stack, and its resource is released', async () => {
+    const stops: string[] = [];
+    const pool = new LeasePool({ start: (key) => ({ key }), stop: (_r, { reason }) => void stops.push(reason), normalizeKey: String, captureStacks: true });
+    const capture = captureWarnings();
+    try {
+      await (async function forgetfulCaller() {
+        await pool.acquire('tenant-x');
+      })();
+      const kept = await pool.acquire('tenant-y');
+      await macrotask(); // leases are registered one macrotask after they are taken
+      await collectUntil(() => pool.stats().leaked > 0 && capture.warnings.length > 0);
+      await macrotask();
+      expect(pool.stats()).toMatchObject({ leaked: 1, leases: 1 });
+      expect(stops).toEqual(['idle']);
+      const leaks = capture.warnings.filter((w) => w.code === 'LEASEHOLD_LEASE_LEAKED');
+      expect(leaks).toHaveLength(1);
+      expect(leaks[0]!.message).toContain('a lease on tenant-x was garbage-collected without release()');
+      expect(leaks[0]!.message).toContain('Acquired at:');
+      expect(leaks[0]!.message).toContain('forgetfulCaller');
+      expect(kept.released).toBe(false);
+      await kept.release();
+      expect(kept.released).toBe(true);
+    } finally {
+      capture.stop();
+      await pool.close();
+    }
+  });
+
+  it('a released lease, or one whose resource is already gone, is not reported', async () => {
+    const pool = new LeasePool({ start: (key) => ({ key }), normalizeKey: String, idleTimeoutMs: Infinity });
+    const capture = captureWarnings();
+    try {
+      await (async () => {
+        const lease = await pool.acquire('released');
+        await macrotask();
+        await lease.release();
+        await pool.acquire('evicted');
+        await macrotask();
+        await pool.evict('evicted');
+      })();
+      // More than the batch size at once, so some are registered before the macrotask.
+      const many = await Promise.all(Array.from({ length: 1100 }, () => pool.acquire('released')));
+      await Promise.all(many.map((lease) => lease.release()));
+      for (let round = 0; round < 10; round++) {
+        gc!();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(pool.stats()).toMatchObject({ leaked: 0, leases: 0 });
+      expect(capture.warnings.filter((w) => w.code === 'LEASEHOLD_LEASE_LEAKED')).toEqual([]);
+    } finally {
+      capture.stop();
+      await pool.close();
+    }
+  });
+
+  it('without captureStacks the warning says how to get the stack', async () => {
+    const pool = new LeasePool({ start: (key) => ({ key }), normalizeKey: String });
+    const capture = captureWarnings();
+    try {
+      await (async () => {
+        await pool.acquire('no-stack');
+      })();
+      await macrotask();
+      await collectUntil(() => capture.warnings.length > 0);
+      expect(capture.warnings.map((w) => w.message)).toEqual([expect.stringContaining('Set captureStacks: true (or LEASEHOLD_TRACE_LEASES=1)')]);
+    } finally {
+      capture.stop();
+      await pool.close();
+    }
+  });
+});
