@@ -37,7 +37,7 @@ Exit codes: 0 ok, 1 failed, 2 bad usage, 3 milvus-lite not found, 4 database in 
 
 Starts a milvus-lite server for <db> and prints the URI to connect to (with --json, one JSON line:
 uri, pid, dbPath, engine, version). Runs until SIGINT or SIGTERM, then stops cleanly.
---port (python engine only) serves on 127.0.0.1:N instead of a free port.`,
+--port (python engine only) serves on 127.0.0.1:N instead of a private unix socket; a port in use is refused.`,
   dump: `Usage: leasehold-milvus dump -d <db> -c <collection> -p <dir> [--engine auto|native|python]
 
 Writes <dir>/<collection>/1.json, 2.json, … in Milvus bulk-insert format ({"rows": [...]}).
