@@ -40,7 +40,7 @@ Exit codes: 0 ok, 1 failed, 2 bad usage, 3 milvus-lite not found, 4 database in 
 
 Starts a milvus-lite server for <db> and prints the URI to connect to (with --json, one JSON line:
 uri, pid, dbPath, engine, version). Runs until SIGINT or SIGTERM, then stops cleanly.
---port (python engine only) serves on 127.0.0.1:N instead of a free port.
+--port (python engine only) serves on 127.0.0.1:N instead of a private unix socket; a port in use is refused.
 --share (or LEASEHOLD_SHARE=1) attaches to the database's shared server, started if needed, which
 other processes with share: true use too (see leasehold-milvus status).`,
   status: `Usage: leasehold-milvus status [--json]

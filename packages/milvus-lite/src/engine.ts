@@ -1,6 +1,7 @@
 /**
  * The contract between `MilvusLiteServer` and the two ways of running milvus-lite.
- * `engines/native.ts` runs the 2.4/2.5 binary; `engines/python.ts` runs the 3.x `milvus-lite server`.
+ * `engines/native.ts` runs the 2.4/2.5 binary; `engines/python.ts` runs milvus-lite 3.x in leasehold's wrapper
+ * (`engines/python-wrapper.ts`), which builds its gRPC server from milvus-lite's own classes.
  * Neither knows about pools or reference counts.
  */
 
@@ -56,7 +57,7 @@ export interface EngineStartOptions {
 
 /** One running server process, ready: a real gRPC call has answered. */
 export interface EngineProcess {
-  /** What the Node SDK connects to: `unix:/abs/sock` or `http://127.0.0.1:PORT`. */
+  /** What the Node SDK connects to: `unix:/abs/sock`, or `http://127.0.0.1:PORT` (python engine with `port`). */
   readonly uri: string;
   readonly pid: number;
   /** Settles once when the process is gone, however it went. Never rejects. */
