@@ -12,5 +12,7 @@ export default defineConfig({
     minWorkers: 1,
     pool: 'forks',
     globalSetup: ['test/global-setup.ts'],
+    // A run that skipped anything ends with one loud line saying how many and why.
+    reporters: ['default', './test/skip-reporter.ts'],
   },
 });

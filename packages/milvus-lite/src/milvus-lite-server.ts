@@ -4,13 +4,20 @@ import { nativeEngine } from './engines/native.js';
 import { pythonEngine } from './engines/python.js';
 import { findMilvusLite, type FindMilvusLiteOptions } from './find-milvus-lite.js';
 import { MilvusLiteError } from './errors.js';
+import { awaitRemote } from './remote-probe.js';
 import { isRemoteUri } from './remote-uri.js';
+
+// A remote Milvus is either up or not: no server of ours to wait for, so a shorter default.
+const kRemoteStartTimeoutMs = 10_000;
 
 /** Options of `MilvusLiteServer` (and of `createMilvusLitePool`, which passes them on). */
 export interface MilvusLiteServerOptions extends FindMilvusLiteOptions {
   /** Use this installation instead of searching (see `findMilvusLite`). */
   readonly installation?: Installation;
-  /** How long a server may take to answer its first gRPC call. Default 60000 ms. */
+  /**
+   * How long a server may take to answer its first gRPC call. Default 60000 ms; for a remote URI,
+   * how long to wait for it to answer (default 10000 ms) before a `RemoteUnreachableError`.
+   */
   readonly startTimeoutMs?: number;
   /** How long a graceful stop may take before SIGKILL. Default 10000 ms. */
   readonly stopTimeoutMs?: number;
@@ -91,7 +98,10 @@ export class MilvusLiteServer implements AsyncDisposable {
   }
 
   async #start(signal: AbortSignal | undefined): Promise<this> {
-    if (this.#engine === 'remote') return this;
+    if (this.#engine === 'remote') {
+      await awaitRemote(this.target, this.#options.startTimeoutMs ?? kRemoteStartTimeoutMs, signal);
+      return this;
+    }
     const installation = this.#options.installation ?? (await findMilvusLite(this.#options));
     const dbPath = await normalizePathKey(this.target);
     this.#dbPath = dbPath;
