@@ -1,6 +1,7 @@
 // Migration throughput: 10,000 rows of 128-dim vectors from milvus-lite (native 2.5.1) to a real
 // Milvus standalone (PyPI milvus 2.3.5), `migrateDatabase` beside a straightforward Python copy
-// (pymilvus 2.5 query_iterator, then insert; test/bench/migrate-copy.py) with the same batch size,
+// (pymilvus 2.5 query_iterator, then insert; test/bench/migrate-copy.py; setuptools<81 for the
+// pkg_resources milvus-lite 2.5.1 imports) with the same batch size,
 // interleaved in one run. Both include starting the source's lite server, the target's schema and
 // index, and a Strong count at the end.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -81,7 +82,7 @@ async function makeSource(installation, dbPath) {
 export async function bench({ runs, log }) {
   const n = Math.min(runs, 3);
   const standalonePython = await venv('milvus-standalone-2.3.5', ['milvus==2.3.5'], log);
-  const copyPython = await venv('pymilvus-copy-2.5', ['pymilvus>=2.5,<2.6', 'milvus-lite==2.5.1'], log);
+  const copyPython = await venv('pymilvus-copy-2.5', ['pymilvus>=2.5,<2.6', 'milvus-lite==2.5.1', 'setuptools<81'], log);
   const installation = await findMilvusLite({ engine: 'native' });
   const scratch = mkdtempSync(join(tmpdir(), 'lh-bench-migrate-'));
   const source = join(scratch, 'source.db');

@@ -287,26 +287,34 @@ export async function migrateDatabase(source: string, target: string, options: M
       }
       await to.loadCollectionSync({ collection_name: name });
 
-      let copied = 0;
       for (const partition of ['_default', ...partitionNames]) {
         const batches = readBatches(from, name, partition, batchSize, sourceEngine === 'python' ? 'offset' : 'iterator');
-        for await (const batch of batches) {
-          if (batch.length === 0) continue;
-          const data = batch.map((row) => {
-            if (!pk.autoID) return row;
-            const { [pk.name]: _dropped, ...rest } = row;
-            return rest;
-          });
-          const inserted = await to.insert({ collection_name: name, ...(partition === '_default' ? {} : { partition_name: partition }), data: data as never });
-          check(inserted.status, `inserting into ${name} of ${target}`);
-          copied += batch.length;
-          copiedAll += batch.length;
-          options.onProgress?.({ collection: name, rows: copiedAll, totalRows });
+        // One insert in flight while the next batch is read: reading and writing overlap.
+        let inFlight: Promise<void> | undefined;
+        try {
+          for await (const batch of batches) {
+            if (batch.length === 0) continue;
+            const data = batch.map((row) => {
+              if (!pk.autoID) return row;
+              const { [pk.name]: _dropped, ...rest } = row;
+              return rest;
+            });
+            await inFlight;
+            inFlight = to.insert({ collection_name: name, ...(partition === '_default' ? {} : { partition_name: partition }), data: data as never }).then((inserted) => {
+              check(inserted.status, `inserting into ${name} of ${target}`);
+              copiedAll += batch.length;
+              options.onProgress?.({ collection: name, rows: copiedAll, totalRows });
+            });
+            // Its failure is seen at the next await; keep it from counting as unhandled meanwhile.
+            inFlight.catch(() => {});
+          }
+        } finally {
+          await inFlight?.catch(() => {});
         }
+        await inFlight;
       }
       const targetRows = await countRows(to, name);
       collections.push({ name, sourceRows: plan.rows, targetRows, partitions: partitionNames, indexes, primaryKeysRegenerated: pk.autoID, replaced });
-      void copied;
     }
     const elapsedMs = performance.now() - started;
     const summary: MigrateSummary = { source, target, collections, rows: copiedAll, elapsedMs, rowsPerSecond: copiedAll / (elapsedMs / 1000) };

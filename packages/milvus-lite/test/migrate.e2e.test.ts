@@ -179,3 +179,24 @@ describe.skipIf(native === undefined)('leasehold-milvus migrate with the real se
     await withLite(native!, target, async (client) => expect((await client.listCollections()).data.map((c) => c.name)).toEqual(['docs']));
   });
 });
+
+describe.skipIf(native === undefined || python === undefined)('leasehold-milvus migrate: a count that differs is exit code 5', () => {
+  it('from a milvus-lite 3 server by URI: its queries come in insertion order, pk paging misses rows, and the check says so', async () => {
+    const dir = freshDir();
+    const source = join(dir, 'py.db');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    await using pool = createMilvusLitePool({ installation: python!, port });
+    await using lease = await pool.acquire(source);
+    const client = new MilvusClient({ address: lease.resource.uri, logLevel: 'error' });
+    // Even ids first, odd ids second: the first page of 16 by insertion order is not the 16 smallest.
+    await createEverything(client, 'docs', { rows: 40, autoId: false, vectors: '2.3', partition: false });
+    await client.closeConnection();
+    const result = await run(['migrate', `127.0.0.1:${port}`, join(dir, 'out.db'), '--batch-size', '16', '--json']);
+    expect(result.exitCode).toBe(5);
+    expect(result.stderr).toMatch(/row counts differ after migrating to .*out\.db: docs: 40 in the source, \d+ in the target/);
+    expect(JSON.parse(result.stdout)).toMatchObject({ collections: [{ name: 'docs', sourceRows: 40 }] });
+  });
+});
