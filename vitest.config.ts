@@ -18,5 +18,7 @@ export default defineConfig({
       include: ['packages/pool/test/types.test.ts'],
       tsconfig: 'packages/pool/tsconfig.test.json',
     },
+    // A run that skipped anything ends with one loud line saying how many and why.
+    reporters: ['default', './test/skip-reporter.ts'],
   },
 });

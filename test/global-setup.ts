@@ -1,20 +1,28 @@
-// Finds both milvus-lite engines before any test runs, installing them into leasehold's cache on a
-// fresh machine (set LEASEHOLD_NO_INSTALL=1 to skip that). Tests read the result with inject();
-// under CI=true a test that needs a missing engine fails instead of skipping.
+// Finds both milvus-lite engines and Milvus standalone (PyPI `milvus`, for the remote tests) before
+// any test runs, installing what is missing into leasehold's cache (LEASEHOLD_NO_INSTALL=1: don't).
+// Tests read the result with inject(). What is still missing fails the tests that need it; the one
+// way to skip them is LEASEHOLD_SKIP_MILVUS=1 outside CI (see support/skip-policy.ts).
 import type { TestProject } from 'vitest/node';
 import { findMilvusLite, installMilvusLite } from '@leasehold/milvus-lite';
+import { findMilvusStandalone, installMilvusStandalone } from '../packages/milvus-lite/test/support/milvus-standalone.js';
 import type { MilvusLiteProvided } from '../packages/milvus-lite/test/support/provided.js';
+import { skipOnPurpose } from '../packages/milvus-lite/test/support/skip-policy.js';
 
 const kVersions = { native: '2.5.1', python: '3.2.2' } as const;
 
 export default async function setup(project: TestProject): Promise<void> {
   const provided: MilvusLiteProvided = { problems: {} };
+  if (skipOnPurpose()) {
+    project.provide('milvusLite', { ...provided, skipOnPurpose: true });
+    return;
+  }
+  const install = process.env['LEASEHOLD_NO_INSTALL'] !== '1';
   for (const engine of ['native', 'python'] as const) {
     try {
       provided[engine] = await findMilvusLite({ engine });
     } catch (error) {
-      if (process.env['LEASEHOLD_NO_INSTALL'] === '1') {
-        provided.problems[engine] = (error as Error).message;
+      if (!install) {
+        provided.problems[engine] = `${(error as Error).message}\n(LEASEHOLD_NO_INSTALL=1: not installing it)`;
         continue;
       }
       try {
@@ -26,5 +34,18 @@ export default async function setup(project: TestProject): Promise<void> {
       }
     }
   }
+  let standalone = findMilvusStandalone();
+  if ('problem' in standalone && install) {
+    const { problem } = standalone;
+    try {
+      console.log("[global-setup] installing Milvus standalone (PyPI milvus) into leasehold's cache…");
+      await installMilvusStandalone();
+      standalone = findMilvusStandalone();
+    } catch (installError) {
+      standalone = { problem: `${problem}\n(installing failed too: ${(installError as Error).message})` };
+    }
+  }
+  if ('python' in standalone) provided.standalone = standalone.python;
+  else provided.problems.standalone = standalone.problem;
   project.provide('milvusLite', provided);
 }

@@ -1,13 +1,13 @@
 // `pnpm bench`: runs every area's benchmark module in one process, prints each figure beside its
 // peer's from the same run, and writes BENCHMARKS.md. Run with `node --expose-gc`.
-// Usage: node --expose-gc test/bench/run.mjs [--runs N] [--only pool,milvus,fixtures] [--no-write]
+// Usage: node --expose-gc test/bench/run.mjs [--runs N] [--only pool,milvus,fixtures,migrate] [--no-write]
 import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
-const AREAS = ['pool', 'milvus', 'open-milvus', 'fixtures', 'share'];
+const AREAS = ['pool', 'milvus', 'open-milvus', 'fixtures', 'share', 'migrate', 'python-engine'];
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '5' },

@@ -15,9 +15,13 @@ import { createMilvusLitePool } from './milvus-lite-pool.js';
 import type { MilvusLiteServer } from './milvus-lite-server.js';
 import { makeSocketDir, removeSocketDir } from './socket-dir.js';
 import { listSharedServers, stopSharedServer } from './share/control.js';
+import { SingleBar, Presets } from 'cli-progress';
+import { migrateDatabase, MigrateInputError, MigrationCountMismatchError, type MigrateSummary } from './migrate.js';
+import type { MilvusLitePoolOptions } from './milvus-lite-pool.js';
+import { isRemoteUri } from './remote-uri.js';
 
 /** Exit codes: each means one thing, so scripts can branch on them. */
-const kExit = { ok: 0, failed: 1, usage: 2, notFound: 3, inUse: 4 } as const;
+const kExit = { ok: 0, failed: 1, usage: 2, notFound: 3, inUse: 4, countMismatch: 5 } as const;
 
 class UsageError extends Error {}
 
@@ -33,9 +37,11 @@ Commands:
   install [--version X]              install milvus-lite into leasehold's cache venv
   status [--json]                    list this user's shared servers (serve --share, share: true)
   stop <db>                          stop the shared server of <db> for every process using it
+  migrate <source> <target>          copy collections between a local database and a Milvus URI
 
 Run 'leasehold-milvus <command> --help' for a command's options.
-Exit codes: 0 ok, 1 failed, 2 bad usage, 3 milvus-lite not found, 4 database in use.`,
+Exit codes: 0 ok, 1 failed, 2 bad usage, 3 milvus-lite not found, 4 database in use,
+5 migrate: row counts differ in the target after the copy.`,
   serve: `Usage: leasehold-milvus serve <db> [--json] [--engine auto|native|python] [--port N] [--share]
 
 Starts a milvus-lite server for <db> and prints the URI to connect to (with --json, one JSON line:
@@ -60,6 +66,17 @@ Existing files are never overwritten. Shows a progress bar when stderr is a term
 
 Shows which milvus-lite engines were found and where, then checks python, the socket directory and
 its permissions, and starts a real server on a scratch database. Prints the fix for each failure.`,
+  migrate: `Usage: leasehold-milvus migrate <source> <target> [--collection NAME]... [--batch-size N] [--replace] [--json]
+
+Copies collections (schema, indexes, partitions, rows) from <source> to <target>; each is a local
+database path (either milvus-lite engine) or a Milvus URI (http://host:19530, host:port). The
+source is only read. Row counts are checked in the target afterwards (exit code 5 if they differ).
+  --collection NAME      copy only this collection (repeatable); default every collection
+  --batch-size N         rows per read and insert (default 1000)
+  --replace              drop a same-name collection in the target first (default: refuse)
+  --json                 print the summary as one JSON line
+  --source-engine E, --target-engine E   auto|native|python for a local side
+Auto-generated primary keys (auto_id) are generated anew by the target: ids change.`,
   install: `Usage: leasehold-milvus install [--version X]
 
 Creates ${cacheVenv('<X>')} and installs milvus-lite X from PyPI (default ${DEFAULT_MILVUS_LITE_VERSION}, the native
@@ -208,6 +225,67 @@ async function doctor(args: string[]): Promise<number> {
   return found === 0 ? kExit.notFound : failures > 0 ? kExit.failed : kExit.ok;
 }
 
+async function migrate(args: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    {
+      collection: { type: 'string', multiple: true },
+      'batch-size': { type: 'string' },
+      replace: { type: 'boolean' },
+      json: { type: 'boolean' },
+      'source-engine': { type: 'string' },
+      'target-engine': { type: 'string' },
+    },
+    2,
+  );
+  if (values['help']) return help('migrate');
+  const [source, target] = positionals;
+  if (source === undefined || target === undefined) throw new UsageError('migrate needs a source and a target: leasehold-milvus migrate ./app.db http://milvus:19530');
+  const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size']);
+  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1)) throw new UsageError(`--batch-size must be an integer ≥ 1, got ${JSON.stringify(values['batch-size'])}`);
+  const side = (flag: string): MilvusLitePoolOptions => {
+    const engine = engineOption(values[flag] as string | undefined);
+    return engine === 'auto' ? {} : { engine };
+  };
+  const local = (where: string): string => (isRemoteUri(where) ? where : resolve(where));
+  const collections = values['collection'] as unknown as string[] | undefined;
+  const bar = process.stderr.isTTY && !values['json'] ? new SingleBar({ format: 'Migrate {collection} [{bar}] {value}/{total} rows, {rate} rows/s', hideCursor: true, stream: process.stderr }, Presets.shades_classic) : undefined;
+  const started = performance.now();
+  let summary: MigrateSummary;
+  try {
+    summary = await migrateDatabase(local(source), local(target), {
+      ...(collections ? { collections } : {}),
+      ...(batchSize === undefined ? {} : { batchSize }),
+      replace: values['replace'] === true,
+      sourceServer: side('source-engine'),
+      targetServer: side('target-engine'),
+      onProgress: ({ collection, rows, totalRows }) => {
+        const rate = Math.round(rows / ((performance.now() - started) / 1000));
+        if (bar && !bar.isActive) bar.start(totalRows, 0, { collection, rate });
+        bar?.update(rows, { collection, rate });
+      },
+    });
+  } catch (error) {
+    bar?.stop();
+    if (!(error instanceof MigrationCountMismatchError)) throw error;
+    process.stdout.write(values['json'] ? `${JSON.stringify({ ...error.summary, error: error.message })}\n` : '');
+    process.stderr.write(`leasehold-milvus: ${error.message}\n`);
+    return kExit.countMismatch;
+  }
+  bar?.stop();
+  if (values['json']) {
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    return kExit.ok;
+  }
+  for (const c of summary.collections) {
+    process.stdout.write(
+      `${c.name}: ${c.targetRows} rows${c.partitions.length ? `, partitions ${c.partitions.join(', ')}` : ''}${c.indexes.length ? `, indexes ${c.indexes.join(', ')}` : ''}${c.replaced ? ' (replaced)' : ''}${c.primaryKeysRegenerated ? '; auto_id primary keys were generated anew by the target' : ''}\n`,
+    );
+  }
+  process.stdout.write(`Migrated ${summary.rows} rows in ${summary.collections.length} collection(s) to ${summary.target} in ${(summary.elapsedMs / 1000).toFixed(1)} s (${Math.round(summary.rowsPerSecond)} rows/s); counts verified\n`);
+  return kExit.ok;
+}
+
 async function install(args: string[]): Promise<number> {
   const { values } = parse(args, { version: { type: 'string' } });
   if (values['help']) return help('install');
@@ -266,6 +344,8 @@ async function main(argv: string[]): Promise<number> {
       return status(rest);
     case 'stop':
       return stop(rest);
+    case 'migrate':
+      return migrate(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -287,7 +367,9 @@ main(process.argv.slice(2)).then(
         ? kExit.usage
         : error instanceof MilvusLiteNotFoundError
           ? kExit.notFound
-          : error instanceof KeyLockedError || (error as Error).cause instanceof KeyLockedError
+          : error instanceof MigrateInputError
+            ? kExit.usage
+            : error instanceof KeyLockedError || (error as Error).cause instanceof KeyLockedError
             ? kExit.inUse
             : error instanceof InvalidKeyError
               ? kExit.usage

@@ -70,3 +70,12 @@ export class DatabaseReplacedError extends MilvusLiteError {
     this.change = change;
   }
 }
+
+/** A remote Milvus URI (`http://…`, `host:port`) did not answer a gRPC call within `startTimeoutMs`. */
+export class RemoteUnreachableError extends MilvusLiteError {
+  readonly uri: string;
+  constructor(uri: string, waitedMs: number) {
+    super(`Milvus at ${uri} does not answer (no gRPC reply in ${waitedMs} ms); check that the server is up and the address is right`);
+    this.uri = uri;
+  }
+}

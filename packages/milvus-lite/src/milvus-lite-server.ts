@@ -7,7 +7,11 @@ import type { FindMilvusLiteOptions } from './find-milvus-lite.js';
 import { findOrInstall } from './find-or-install.js';
 import { closeAttachments } from './server-attachments.js';
 import { DatabaseReplacedError, MilvusLiteError, ServerExitedError } from './errors.js';
+import { awaitRemote } from './remote-probe.js';
 import { isRemoteUri } from './remote-uri.js';
+
+// A remote Milvus is either up or not: no server of ours to wait for, so a shorter default.
+const kRemoteStartTimeoutMs = 10_000;
 
 /** Options of `MilvusLiteServer` (and of `createMilvusLitePool`, which passes them on). */
 export interface MilvusLiteServerOptions extends FindMilvusLiteOptions {
@@ -19,7 +23,11 @@ export interface MilvusLiteServerOptions extends FindMilvusLiteOptions {
    * `MilvusLiteNotFoundError` instead.
    */
   readonly install?: boolean;
-  /** One deadline for the whole start (spawn, the server's first line, its first gRPC answer), in ms. Default 60000. */
+  /**
+   * One deadline for the whole start (spawn, the server's first line, its first gRPC answer), in ms.
+   * Default 60000; for a remote URI, how long to wait for it to answer (default 10000 ms) before a
+   * `RemoteUnreachableError`.
+   */
   readonly startTimeoutMs?: number;
   /** How long a graceful stop may take before SIGKILL. Default 10000 ms. */
   readonly stopTimeoutMs?: number;
@@ -139,7 +147,10 @@ export class MilvusLiteServer implements AsyncDisposable {
   }
 
   async #start(signal: AbortSignal | undefined): Promise<this> {
-    if (this.#engine === 'remote') return this;
+    if (this.#engine === 'remote') {
+      await awaitRemote(this.target, this.#options.startTimeoutMs ?? kRemoteStartTimeoutMs, signal);
+      return this;
+    }
     const installation = this.#options.installation ?? (await findOrInstall(this.#options));
     const dbPath = await normalizePathKey(this.target);
     this.#dbPath = dbPath;

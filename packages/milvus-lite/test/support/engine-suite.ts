@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   DatabaseReplacedError,
+  RemoteUnreachableError,
   InvalidDatabaseError,
   InvalidKeyError,
   KeyLockedError,
@@ -349,14 +350,14 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
       });
     });
 
-    it('a remote URI passes through untouched and starts nothing', async () => {
-      const pool = newPool();
-      await using lease = await pool.acquire('http://127.0.0.1:19530');
-      expect(lease.resource.uri).toBe('http://127.0.0.1:19530');
-      expect(lease.resource.engine).toBe('remote');
-      expect(lease.resource.pid).toBeNull();
-      await using hostPort = await pool.acquire('milvus.internal:19530');
-      expect(hostPort.resource.uri).toBe('milvus.internal:19530');
+    it('a remote URI starts nothing, and one that does not answer is a RemoteUnreachableError naming it (remote.e2e.test.ts has a real one)', async () => {
+      const pool = newPool({ startTimeoutMs: 300 });
+      for (const uri of ['http://127.0.0.1:9', 'milvus.invalid:19530']) {
+        const error = await pool.acquire(uri).catch((e: unknown) => e);
+        expect((error as Error).message).toContain(uri);
+        expect((error as Error).cause).toBeInstanceOf(RemoteUnreachableError);
+      }
+      expect(pool.stats()).toMatchObject({ resources: 0, leases: 0 });
     });
 
     describe('bad input gets a clear error and changes nothing on disk', () => {

@@ -4,7 +4,11 @@ import type { Installation } from '../../src/index.js';
 export interface MilvusLiteProvided {
   native?: Installation;
   python?: Installation;
-  problems: Partial<Record<'native' | 'python', string>>;
+  /** The venv python that runs PyPI's `milvus` (Milvus standalone), for the remote tests. */
+  standalone?: string;
+  problems: Partial<Record<'native' | 'python' | 'standalone', string>>;
+  /** LEASEHOLD_SKIP_MILVUS=1 outside CI: every test that needs a real server skips, on purpose. */
+  skipOnPurpose?: boolean;
 }
 
 declare module 'vitest' {

@@ -1,0 +1,202 @@
+// migrateDatabase between two local databases (the standalone ones are in remote.e2e.test.ts), and
+// every bad input: a clear error, and nothing written.
+import { existsSync, readdirSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { createMilvusLitePool, InvalidDatabaseError, migrateDatabase, MigrateInputError, RemoteUnreachableError, type Installation } from '../src/index.js';
+import { installationOf } from './support/installations.js';
+import { createEverything, hashTree, rowsOf, schemaOf } from './support/migrate-data.js';
+import { freshDirs } from './support/scratch-dirs.js';
+
+const native = installationOf('native');
+const python = installationOf('python');
+const freshDir = freshDirs('lh-migrate-');
+
+async function withLite<T>(installation: Installation, path: string, body: (client: MilvusClient) => Promise<T>): Promise<T> {
+  await using pool = createMilvusLitePool({ installation });
+  await using lease = await pool.acquire(path);
+  const client = new MilvusClient({ address: lease.resource.uri, logLevel: 'error' });
+  try {
+    return await body(client);
+  } finally {
+    await client.closeConnection();
+  }
+}
+
+describe.skipIf(native === undefined || python === undefined)('migrateDatabase, local to local', () => {
+  it('python-engine lite → native lite: every field type both engines take, indexes, dynamic field; the source hashes the same', async () => {
+    const dir = freshDir();
+    const source = join(dir, 'py.db');
+    const target = join(dir, 'native.db');
+    const before = await withLite(python!, source, async (client) => {
+      await createEverything(client, 'all_types', { rows: 40, autoId: false, vectors: 'lite', partition: false });
+      await createEverything(client, 'auto_ids', { rows: 9, autoId: true, vectors: 'lite', partition: false });
+      return {
+        schema: await schemaOf(client, 'all_types'),
+        rows: await rowsOf(client, 'all_types', { withId: true }),
+        autoRows: await rowsOf(client, 'auto_ids', { withId: false }),
+      };
+    });
+    const hashed = hashTree(source);
+    const summary = await migrateDatabase(source, target, { batchSize: 16, sourceServer: { installation: python! }, targetServer: { installation: native! } });
+    expect(hashTree(source)).toEqual(hashed);
+    expect(summary.collections.map((c) => [c.name, c.sourceRows, c.targetRows, c.primaryKeysRegenerated])).toEqual([
+      ['all_types', 40, 40, false],
+      ['auto_ids', 9, 9, true],
+    ]);
+    await withLite(native!, target, async (client) => {
+      expect(await schemaOf(client, 'all_types')).toEqual(before.schema);
+      expect(await rowsOf(client, 'all_types', { withId: true })).toEqual(before.rows);
+      expect(await rowsOf(client, 'auto_ids', { withId: false })).toEqual(before.autoRows);
+    });
+  });
+});
+
+describe.skipIf(native === undefined)('migrateDatabase refuses bad input before writing anything', () => {
+  const lite = (): { installation: Installation } => ({ installation: native! });
+  async function sourceWithDocs(): Promise<{ dir: string; source: string; hashed: Record<string, string> }> {
+    const dir = freshDir();
+    const source = join(dir, 'src.db');
+    await withLite(native!, source, (client) => createEverything(client, 'docs', { rows: 5, autoId: false, vectors: '2.3', partition: false }));
+    return { dir, source, hashed: hashTree(source) };
+  }
+
+  it('a missing source: InvalidDatabaseError naming it; no target created', async () => {
+    const dir = freshDir();
+    const error = await migrateDatabase(join(dir, 'nope.db'), join(dir, 'out.db'), { sourceServer: lite(), targetServer: lite() }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidDatabaseError);
+    expect((error as Error).message).toContain(join(dir, 'nope.db'));
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('the same database twice (also through another spelling): refused', async () => {
+    const { dir, source, hashed } = await sourceWithDocs();
+    for (const target of [source, join(dir, '.', 'src.db'), `${dir}/../${dir.split('/').at(-1)!}/src.db`]) {
+      await expect(migrateDatabase(source, target, { sourceServer: lite(), targetServer: lite() })).rejects.toThrow(/same database/);
+    }
+    await expect(migrateDatabase('http://127.0.0.1:19530', '127.0.0.1:19530')).rejects.toThrow(MigrateInputError);
+    expect(hashTree(source)).toEqual(hashed);
+  });
+
+  it('a --collection the source does not have: named, with what it has; no target created', async () => {
+    const { dir, source, hashed } = await sourceWithDocs();
+    const target = join(dir, 'out.db');
+    const error = await migrateDatabase(source, target, { collections: ['docs', 'ghost'], sourceServer: lite(), targetServer: lite() }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MigrateInputError);
+    expect((error as Error).message).toMatch(/has no collection "ghost"; it has: docs/);
+    expect(existsSync(target)).toBe(false);
+    expect(hashTree(source)).toEqual(hashed);
+  });
+
+  it('an unreachable target URI: RemoteUnreachableError naming it, within startTimeoutMs', async () => {
+    const { source, hashed } = await sourceWithDocs();
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    const uri = `http://127.0.0.1:${port}`;
+    const error = await migrateDatabase(source, uri, { sourceServer: lite(), targetServer: { startTimeoutMs: 1000 } }).catch((e: unknown) => e);
+    expect((error as Error).message).toContain(uri);
+    expect((error as Error).cause).toBeInstanceOf(RemoteUnreachableError);
+    expect(hashTree(source)).toEqual(hashed);
+  });
+
+  it('a same-name collection in the target: refused, the target untouched, unless replace', async () => {
+    const { dir, source } = await sourceWithDocs();
+    const target = join(dir, 'out.db');
+    await withLite(native!, target, (client) => createEverything(client, 'docs', { rows: 2, autoId: false, vectors: '2.3', partition: false }));
+    const hashedTarget = hashTree(target);
+    await expect(migrateDatabase(source, target, { sourceServer: lite(), targetServer: lite() })).rejects.toThrow(/already has "docs"; nothing was written/);
+    expect(hashTree(target)).toEqual(hashedTarget);
+    const summary = await migrateDatabase(source, target, { replace: true, sourceServer: lite(), targetServer: lite() });
+    expect(summary.collections).toMatchObject([{ name: 'docs', replaced: true, sourceRows: 5, targetRows: 5 }]);
+  });
+
+  it.skipIf(python === undefined)('partitions into milvus-lite 2.5, which has none: a clear error, and the half-made collection gone', async () => {
+    const dir = freshDir();
+    const source = join(dir, 'py.db');
+    await withLite(python!, source, (client) => createEverything(client, 'parted', { rows: 4, autoId: false, vectors: '2.3' }));
+    const target = join(dir, 'native.db');
+    await expect(migrateDatabase(source, target, { sourceServer: { installation: python! }, targetServer: lite() })).rejects.toThrow(/does not keep partitions .* "p_odd"/);
+    expect(await withLite(native!, target, async (client) => (await client.listCollections()).data.map((c) => c.name))).toEqual([]);
+  });
+});
+
+// The CLI as installed: the bin shim pnpm puts in node_modules/.bin for the workspace.
+const cli = fileURLToPath(new URL('../../../node_modules/.bin/leasehold-milvus', import.meta.url));
+const run = (args: string[]) => execa(cli, args, { reject: false, timeout: 180_000, env: { MILVUS_LITE_PYTHON: native?.python ?? '' } });
+
+describe('leasehold-milvus migrate: usage', () => {
+  it('--help documents the options and exit code 5', async () => {
+    const result = await run(['migrate', '--help']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: leasehold-milvus migrate <source> <target>/);
+    expect(result.stdout).toMatch(/--collection NAME[\s\S]*--batch-size N[\s\S]*--replace[\s\S]*--json[\s\S]*exit code 5/);
+    expect((await run(['--help'])).stdout).toMatch(/5 migrate: row counts differ/);
+  });
+
+  it.each([
+    [['migrate', 'a.db'], /migrate needs a source and a target/],
+    [['migrate', 'a.db', 'b.db', '--batch-size', '0'], /--batch-size must be an integer ≥ 1, got "0"/],
+    [['migrate', 'a.db', 'b.db', '--target-engine', 'rust'], /--engine must be auto, native or python/],
+  ])('%j is bad usage: exit 2', async (args, message) => {
+    const result = await run(args);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+});
+
+describe.skipIf(native === undefined)('leasehold-milvus migrate with the real server', () => {
+  it('copies the named collection, prints a --json summary, refuses a clash with exit 2, writes nothing for a missing collection', async () => {
+    const dir = freshDir();
+    const source = join(dir, 'src.db');
+    await withLite(native!, source, async (client) => {
+      await createEverything(client, 'docs', { rows: 12, autoId: true, vectors: '2.3', partition: false });
+      await createEverything(client, 'other', { rows: 3, autoId: false, vectors: '2.3', partition: false });
+    });
+    const hashed = hashTree(source);
+    const target = join(dir, 'out.db');
+    const ok = await run(['migrate', source, target, '--collection', 'docs', '--batch-size', '5', '--json']);
+    expect(ok.exitCode).toBe(0);
+    const summary = JSON.parse(ok.stdout) as { rows: number; collections: { name: string; targetRows: number; primaryKeysRegenerated: boolean }[] };
+    expect(summary).toMatchObject({ rows: 12, collections: [{ name: 'docs', targetRows: 12, primaryKeysRegenerated: true }] });
+    const plain = await run(['migrate', source, join(dir, 'plain.db'), '--collection', 'docs']);
+    expect(plain.exitCode).toBe(0);
+    expect(plain.stdout).toMatch(/docs: 12 rows, indexes vec_ivf: IVF_FLAT\/IP; auto_id primary keys were generated anew by the target/);
+    expect(plain.stdout).toMatch(/Migrated 12 rows in 1 collection\(s\) to .*plain\.db in [\d.]+ s \(\d+ rows\/s\); counts verified/);
+    const clash = await run(['migrate', source, target, '--collection', 'docs']);
+    expect(clash.exitCode).toBe(2);
+    expect(clash.stderr).toMatch(/already has "docs"; nothing was written/);
+    const ghost = await run(['migrate', source, join(dir, 'ghost.db'), '--collection', 'ghost']);
+    expect(ghost.exitCode).toBe(2);
+    expect(ghost.stderr).toMatch(/has no collection "ghost"; it has: docs, other/);
+    expect(existsSync(join(dir, 'ghost.db'))).toBe(false);
+    expect(hashTree(source)).toEqual(hashed);
+    await withLite(native!, target, async (client) => expect((await client.listCollections()).data.map((c) => c.name)).toEqual(['docs']));
+  });
+});
+
+describe.skipIf(native === undefined || python === undefined)('leasehold-milvus migrate: a count that differs is exit code 5', () => {
+  it('from a milvus-lite 3 server by URI: its queries come in insertion order, pk paging misses rows, and the check says so', async () => {
+    const dir = freshDir();
+    const source = join(dir, 'py.db');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    await using pool = createMilvusLitePool({ installation: python!, port });
+    await using lease = await pool.acquire(source);
+    const client = new MilvusClient({ address: lease.resource.uri, logLevel: 'error' });
+    // Even ids first, odd ids second: the first page of 16 by insertion order is not the 16 smallest.
+    await createEverything(client, 'docs', { rows: 40, autoId: false, vectors: '2.3', partition: false });
+    await client.closeConnection();
+    const result = await run(['migrate', `127.0.0.1:${port}`, join(dir, 'out.db'), '--batch-size', '16', '--json']);
+    expect(result.exitCode).toBe(5);
+    expect(result.stderr).toMatch(/row counts differ after migrating to .*out\.db: docs: 40 in the source, \d+ in the target/);
+    expect(JSON.parse(result.stdout)).toMatchObject({ collections: [{ name: 'docs', sourceRows: 40 }] });
+  });
+});
