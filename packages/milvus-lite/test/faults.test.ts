@@ -281,7 +281,7 @@ describe.skipIf(installation === undefined)('a failed start releases everything 
     const where = scratch();
     const error = await withTmpdir(where.tmp, () => newPool({ installation: { ...installation!, binary: '/bin/false' } }).acquire(where.dbPath)).catch((e: unknown) => e);
     expect((error as Error).cause).toBeInstanceOf(ServerStartError);
-    expect(((error as Error).cause as ServerStartError).exit?.code).toBe(1);
+    expect(((error as Error).cause as ServerStartError).exit).toEqual({ code: 1, signal: null, stderrTail: '' });
     await expectReleased(where);
   });
 
