@@ -65,6 +65,25 @@ describe.skipIf(installation === undefined)('MilvusLiteServer, ServerManager and
     await expect(server.start()).rejects.toThrow(/was stopped; create a new MilvusLiteServer/);
   });
 
+  it('MilvusLiteServer.start({ signal }) aborted at the ready step rejects with the reason itself, and stops the server', async () => {
+    const dir = freshDir();
+    const controller = new AbortController();
+    const reason = new Error('gave up');
+    let pid = 0;
+    const server = new MilvusLiteServer(join(dir, 'a.db'), {
+      installation: installation!,
+      onStartStep: (step, info) => {
+        if (step === 'ready') {
+          pid = info.pid!;
+          controller.abort(reason);
+        }
+      },
+    });
+    await expect(server.start({ signal: controller.signal })).rejects.toBe(reason);
+    expect(isAlive(pid)).toBe(false);
+    expect(processesMentioning(dir)).toEqual([]);
+  });
+
   it("a startup failure carries the server's exit code and the tail of its stderr, and leaves the file alone", async () => {
     const dir = freshDir();
     const dbPath = join(dir, 'corrupt.db');

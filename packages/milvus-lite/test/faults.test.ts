@@ -3,7 +3,7 @@
 import { chmodSync, existsSync, readdirSync, readFileSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { KeyLockedError, LeaseRevokedError, PoolClosedError, ServerExitedError, ServerStartError, type MilvusLiteServer } from '../src/index.js';
+import { KeyLockedError, LeaseRevokedError, ServerExitedError, ServerStartError, type MilvusLiteServer } from '../src/index.js';
 import { LockBroker } from '../src/lock-broker.js';
 import { installationOf } from './support/installations.js';
 import { freshDirs, poolsClosedAfterEach } from './support/scratch-dirs.js';
@@ -120,31 +120,59 @@ describe.skipIf(installation === undefined)('fault injection, real native server
     await reopened.closeConnection();
   });
 
-  it('close() during a herd of acquires settles every promise and leaves nothing running', async () => {
+  it('close() during a herd of acquires (every start paused at its ready step) rejects all of them with PoolClosedError and leaves nothing running', async () => {
     const dir = freshDir();
-    const pool = newPool();
     const names = ['h1.db', 'h2.db', 'h3.db', 'h4.db'];
+    const pids: number[] = [];
+    let allReady!: () => void;
+    const reachedReady = new Promise<void>((resolve) => (allReady = resolve));
+    let resume!: () => void;
+    const resumed = new Promise<void>((resolve) => (resume = resolve));
+    const pool = newPool({
+      onStartStep: async (step, { pid }) => {
+        if (step !== 'ready') return;
+        pids.push(pid!);
+        if (pids.length === names.length) allReady();
+        await resumed;
+      },
+    });
     const acquires = names.flatMap((name) => Array.from({ length: 10 }, () => pool.acquire(join(dir, name))));
-    await new Promise((r) => setTimeout(r, 5));
+    await reachedReady;
+    expect(pool.stats()).toMatchObject({ starting: 4, waiting: 40 });
+    for (const pid of pids) expect(isAlive(pid)).toBe(true);
     const closed = pool.close();
+    resume();
     const outcomes = await Promise.allSettled(acquires);
     await closed;
-    for (const outcome of outcomes) {
-      if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(PoolClosedError);
-      else expect(outcome.value.signal.aborted).toBe(true);
-    }
-    expect(pool.stats()).toMatchObject({ resources: 0, starting: 0, waiting: 0 });
+    expect(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as Error).name : 'resolved'))).toEqual(Array(40).fill('PoolClosedError'));
+    expect(pool.stats()).toMatchObject({ resources: 0, starting: 0, waiting: 0, started: 0, failedStarts: 4 });
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
     await expectClean(dir, [], names);
   });
 
-  it('an acquire aborted during the start: it rejects at once, and the server that still arrives is stopped', async () => {
+  it('an acquire aborted while its start waits at the ready step rejects at once; the start is abandoned and its server stopped', async () => {
     const dir = freshDir();
-    const pool = newPool();
     const controller = new AbortController();
+    let reached!: (pid: number) => void;
+    const atReady = new Promise<number>((resolve) => (reached = resolve));
+    let resume!: () => void;
+    const resumed = new Promise<void>((resolve) => (resume = resolve));
+    const pool = newPool({
+      onStartStep: async (step, { pid }) => {
+        if (step !== 'ready') return;
+        reached(pid!);
+        await resumed;
+      },
+    });
     const acquire = pool.acquire(join(dir, 'aborted.db'), { signal: controller.signal });
-    setTimeout(() => controller.abort(new Error('gave up')), 2);
+    const pid = await atReady;
+    controller.abort(new Error('gave up'));
+    // Rejected while the start is still paused: the acquire does not wait for it.
     await expect(acquire).rejects.toThrow('gave up');
-    await expect.poll(() => pool.stats().resources + pool.stats().starting, { timeout: 10_000 }).toBe(0);
+    expect(isAlive(pid)).toBe(true);
+    resume();
+    await expect.poll(() => pool.stats(), { timeout: 10_000 }).toMatchObject({ resources: 0, starting: 0, started: 0, failedStarts: 1 });
+    expect(isAlive(pid)).toBe(false);
     await expectClean(dir, [], ['aborted.db']);
   });
 
@@ -253,7 +281,7 @@ describe.skipIf(installation === undefined)('a failed start releases everything 
     const where = scratch();
     const error = await withTmpdir(where.tmp, () => newPool({ installation: { ...installation!, binary: '/bin/false' } }).acquire(where.dbPath)).catch((e: unknown) => e);
     expect((error as Error).cause).toBeInstanceOf(ServerStartError);
-    expect(((error as Error).cause as ServerStartError).exit?.code).toBe(1);
+    expect(((error as Error).cause as ServerStartError).exit).toEqual({ code: 1, signal: null, stderrTail: '' });
     await expectReleased(where);
   });
 
