@@ -15,14 +15,16 @@
  * Protocol: one JSON line `{"address": …}` on stdout once the server is listening. It stops
  * gracefully (server.stop, then MilvusLite.close, exit 0) on SIGINT, SIGTERM or when its stdin
  * closes: the owning Node process dying, even by SIGKILL, closes that pipe. On Linux it also asks
- * for SIGKILL at parent death (PR_SET_PDEATHSIG). Exit codes: 3 the data directory is locked
+ * for SIGINT at parent death (PR_SET_PDEATHSIG), the same graceful stop (a SIGKILL there would beat
+ * the stdin stop and skip milvus-lite's close). Once asked to stop, it exits within 30 s whatever
+ * happens (a watchdog), so a wedged shutdown never leaves an orphan. Exit codes: 3 the data directory is locked
  * (DataDirLockedError), 4 the address could not be bound (in use), 1 anything else.
  */
 export const kPythonWrapper = String.raw`
 import json, os, signal, sys, threading
 try:
     import ctypes
-    ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    ctypes.CDLL("libc.so.6").prctl(1, signal.SIGINT)  # PR_SET_PDEATHSIG: a graceful stop
 except Exception:
     pass
 stop = threading.Event()
@@ -78,8 +80,16 @@ except Exception as e:
 sys.stdout.write(json.dumps({"address": address}) + "\n"); sys.stdout.flush()
 while not stop.wait(3600):
     pass
+# Stopping: a second signal (the parent-death one after stdin's EOF) must not cut the close short.
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+watchdog = threading.Timer(30, lambda: os._exit(1))
+watchdog.daemon = True
+watchdog.start()
 server.stop(grace=2).wait()
 db.close()
+sys.stdout.flush(); sys.stderr.flush()
+os._exit(0)
 `;
 
 /** The environment variable that carries `kPythonWrapper` to `kPythonWrapperBootstrap`. */

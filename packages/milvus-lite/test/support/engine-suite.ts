@@ -168,9 +168,7 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
       expect(lease.resource.pid).toBeGreaterThan(0);
     });
 
-    // python: the wrapper's parent-death SIGKILL still beats its graceful stdin-EOF stop (issue 13.3, the
-    // python wrapper's fix); \`it.fails\` keeps that visible until it is fixed.
-    (engine === 'python' ? it.fails : it)('a script that ends while holding a lease exits by itself, and its server stops gracefully (exit code 0, no -journal left)', async () => {
+    it('a script that ends while holding a lease exits by itself, and its server stops gracefully (exit code 0, no -journal left)', async () => {
       const dir = freshDir();
       const dbPath = join(dir, 'forgot.db');
       const { report, reaped } = await startReapedOwner(dbPath, installation!, 'forget');
