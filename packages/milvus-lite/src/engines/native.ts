@@ -8,7 +8,7 @@ import { ServerStartError } from '../errors.js';
 import { LockBroker, LockBusyError } from '../lock-broker.js';
 import { OutputTail } from '../output-tail.js';
 import { makeSocketDir, removeSocketDir } from '../socket-dir.js';
-import { waitUntilReady } from './ready.js';
+import { StartDeadline, waitUntilReady } from './ready.js';
 import { exitInfoOf, exitWithin, startFailure, unrefProcess } from './server-process.js';
 
 // Servers still running at exit. They stop by themselves, gracefully: the lock broker dies with
@@ -63,25 +63,29 @@ class Rollback {
 export const nativeEngine: Engine = {
   name: 'native',
   async start(options: EngineStartOptions): Promise<EngineProcess> {
-    const { installation, dbPath, signal } = options;
-    const startedAt = performance.now(); // startTimeoutMs covers the whole start, not only readiness
+    const { installation, dbPath } = options;
+    // One deadline, startTimeoutMs, for the whole start: a stall at any step ends on time.
+    const deadline = new StartDeadline(options);
     await checkNativeDatabase(dbPath);
     const name = basename(dbPath);
     const lockPath = join(dirname(dbPath), `.${name}.lock`);
     const broker = LockBroker.for(installation.python);
     const rollback = new Rollback();
-    // The abort is checked before and after the hook, so a step never starts once the start was given up.
-    const step = async (step: StartStep, pid?: number): Promise<void> => {
-      signal?.throwIfAborted();
-      await options.onStep?.(step, pid === undefined ? {} : { pid });
-      signal?.throwIfAborted();
-    };
+    // The abort and the deadline are checked before and after each step's hook, so a step never starts once the start was given up.
+    const step = (step: StartStep, pid?: number): Promise<void> => deadline.step(step, pid === undefined ? {} : { pid });
     try {
       await step('lock');
       let lockRef: number;
+      const locking = broker.lock(lockPath);
       try {
-        lockRef = await broker.lock(lockPath);
+        lockRef = await deadline.race(locking);
       } catch (error) {
+        // Given up while the broker still works on it (stalled): a lock it takes later is let go at once.
+        if (!(error instanceof LockBusyError)) void locking.then(async (ref) => {
+          await broker.unlock(ref);
+          await broker.clean(lockPath);
+        }, () => {});
+        if (deadline.signal.aborted) throw error;
         if (error instanceof LockBusyError) {
           const holder = error.holderPid === undefined ? '' : ` (pid ${error.holderPid} holds it)`;
           throw new KeyLockedError(dbPath, `another program (another milvus-lite server, or Python's ServerManager) has it open; its lock is ${lockPath}${holder}`, { cause: error });
@@ -98,8 +102,9 @@ export const nativeEngine: Engine = {
       let socketDir: string;
       let socketPath: string;
       try {
-        ({ dir: socketDir, socketPath } = await makeSocketDir(`${name}.sock`));
+        ({ dir: socketDir, socketPath } = await deadline.race(makeSocketDir(`${name}.sock`)));
       } catch (error) {
+        if (deadline.signal.aborted) throw error;
         throw new ServerStartError(dbPath, `was not started: no socket directory could be made (${(error as Error).message}); set TMPDIR to a writable directory`, undefined, { cause: error });
       }
       const entry = { socketDir };
@@ -150,7 +155,7 @@ export const nativeEngine: Engine = {
 
       try {
         await step('ready', child.pid);
-        await waitUntilReady({ socketPath }, exited, { ...options, startedAt });
+        await waitUntilReady({ socketPath }, exited, { signal: deadline.signal, startTimeoutMs: options.startTimeoutMs, startedAt: deadline.at - options.startTimeoutMs });
       } catch (error) {
         // The stop undoes the rest (socket directory, lock file) once the process is gone.
         await stop(options.stopTimeoutMs);
@@ -167,7 +172,9 @@ export const nativeEngine: Engine = {
       };
     } catch (error) {
       await rollback.run();
-      throw error;
+      throw deadline.passed(error) && !(error instanceof ServerStartError) ? new ServerStartError(dbPath, (error as Error).message) : error;
+    } finally {
+      deadline.dispose();
     }
   },
 };
