@@ -181,7 +181,7 @@ describe.skipIf(installation === undefined)('fault injection, real native server
     const pool = newPool({ startTimeoutMs: 0 });
     const error = await pool.acquire(join(dir, 'slow.db')).catch((e: unknown) => e);
     expect((error as Error).cause).toBeInstanceOf(ServerStartError);
-    expect((error as Error).message).toMatch(/did not answer a gRPC call within 0 ms/);
+    expect((error as Error).message).toMatch(/did not start within 0 ms/);
     await expectClean(dir, [], ['slow.db']);
   });
 
@@ -307,7 +307,7 @@ describe.skipIf(installation === undefined)('a failed start releases everything 
     });
     const error = await withTmpdir(where.tmp, () => pool.acquire(where.dbPath)).catch((e: unknown) => e);
     expect((error as Error).cause).toBeInstanceOf(ServerStartError);
-    expect((error as Error).message).toMatch(/did not answer a gRPC call within 300 ms \(killed by SIGKILL\)/);
+    expect((error as Error).message).toMatch(/did not start within 300 ms: it stalled waiting for a gRPC call to answer \(killed by SIGKILL\)/);
     await expectReleased(where);
   });
 
