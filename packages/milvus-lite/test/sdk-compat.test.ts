@@ -45,7 +45,17 @@ function compatSuite(engine: 'native' | 'python', installation: Installation | u
       await using lease = await newPool().acquire(join(freshDir(), dbName));
       const client = new sdk3.MilvusClient({ address: lease.resource.uri, logLevel: 'error' });
       if (engine === 'native') expect((await client.hasCollection({ collection_name: 'nope' })).value).toBe(true);
-      else await expect(client.createCollection({ collection_name: 'quick', dimension: kDim })).rejects.toThrow(/index_type/);
+      else {
+        // The quick form works on python since the wrapper defaults index_type to AUTOINDEX; the
+        // legacy number stays wrong: IndexNotExist (code 700) arrives as IllegalRowRecord (11).
+        const { DataType } = sdk3;
+        await client.createCollection({ collection_name: 'plain', fields: [{ name: 'id', data_type: DataType.Int64, is_primary_key: true }, { name: 'v', data_type: DataType.FloatVector, dim: kDim }] });
+        const { status } = await client.describeIndex({ collection_name: 'plain', field_name: 'v' });
+        expect(status).toMatchObject({ code: 700, error_code: 'IllegalRowRecord' });
+        const fixed = new sdk3.MilvusClient(milvusClientConfig(lease.resource.uri, { logLevel: 'error' }));
+        expect((await fixed.describeIndex({ collection_name: 'plain', field_name: 'v' })).status).toMatchObject({ code: 700, error_code: 'IndexNotExist' });
+        await fixed.closeConnection();
+      }
       await client.closeConnection();
     });
 
