@@ -71,9 +71,10 @@ export const nativeEngine: Engine = {
     const broker = LockBroker.for(installation.python);
     const rollback = new Rollback();
     // The abort is checked before and after the hook, so a step never starts once the start was given up.
+    let uri: string | undefined;
     const step = async (step: StartStep, pid?: number): Promise<void> => {
       signal?.throwIfAborted();
-      await options.onStep?.(step, pid === undefined ? {} : { pid });
+      await options.onStep?.(step, { ...(pid === undefined ? {} : { pid }), ...(uri === undefined ? {} : { uri }) });
       signal?.throwIfAborted();
     };
     try {
@@ -110,6 +111,7 @@ export const nativeEngine: Engine = {
         await removeSocketDir(socketDir);
       });
 
+      uri = `unix:${socketPath}`;
       await step('spawn');
       const libDir = installation.libDir ?? dirname(installation.binary);
       const env = { ...process.env, ...options.env };
