@@ -37,8 +37,11 @@ export interface ExitInfo {
  */
 export type StartStep = 'lock' | 'socket-dir' | 'spawn' | 'first-line' | 'ready';
 
-/** Called, and awaited, before each named step runs; `info.pid` is set once the process exists. */
-export type StartStepHook = (step: StartStep, info: { readonly pid?: number }) => void | Promise<void>;
+/**
+ * Called, and awaited, before each named step runs; `info.pid` is set once the process exists,
+ * `info.uri` (what clients will connect to, not listening yet) from the `'spawn'` step on.
+ */
+export type StartStepHook = (step: StartStep, info: { readonly pid?: number; readonly uri?: string }) => void | Promise<void>;
 
 export interface EngineStartOptions {
   readonly installation: Installation;

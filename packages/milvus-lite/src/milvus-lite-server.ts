@@ -5,7 +5,7 @@ import { nativeEngine } from './engines/native.js';
 import { pythonEngine } from './engines/python.js';
 import type { FindMilvusLiteOptions } from './find-milvus-lite.js';
 import { findOrInstall } from './find-or-install.js';
-import { closeAttachments } from './server-attachments.js';
+import { announceServerAddress, closeAttachments } from './server-attachments.js';
 import { DatabaseReplacedError, MilvusLiteError, ServerExitedError } from './errors.js';
 import { awaitRemote } from './remote-probe.js';
 import { isRemoteUri } from './remote-uri.js';
@@ -165,7 +165,10 @@ export class MilvusLiteServer implements AsyncDisposable {
       startTimeoutMs: this.#options.startTimeoutMs ?? 60_000,
       stopTimeoutMs: this.#options.stopTimeoutMs ?? 10_000,
       ...(this.#options.port === undefined ? {} : { port: this.#options.port }),
-      ...(this.#options.onStartStep ? { onStep: this.#options.onStartStep } : {}),
+      onStep: (step, info) => {
+        if (step === 'spawn' && info.uri !== undefined) announceServerAddress(dbPath, info.uri);
+        return this.#options.onStartStep?.(step, info);
+      },
     });
     this.#identity = new DatabaseIdentity(dbPath, (change) => this.#lose(new DatabaseReplacedError(dbPath, change)));
     void this.#process.exited.then((exit) => this.#lose(new ServerExitedError(dbPath, exit)));

@@ -5,7 +5,8 @@ import { milvusClientConfig } from './milvus-client-config.js';
 import { createMilvusLitePool } from './milvus-lite-pool.js';
 import { shareRequested } from './share/shared-pool.js';
 import type { MilvusLiteServer } from './milvus-lite-server.js';
-import { attachToServer } from './server-attachments.js';
+import { attachToServer, onServerAddress } from './server-attachments.js';
+import { isRemoteUri, normalizeTarget } from './remote-uri.js';
 
 /** Options of `openMilvus`. */
 export interface OpenMilvusOptions {
@@ -50,23 +51,103 @@ function loadSdk(): Promise<Sdk> {
   }));
 }
 
-/** The server's shared client: made once (concurrent opens wait for the same one), closed when the server stops. */
-function sharedClient(server: MilvusLiteServer, sdk: Promise<Sdk>, config: OpenMilvusOptions['client']): Promise<MilvusClient> {
+/** A client of `uri` built (protobufs loaded) but not connected: `connect()` once the server answers. */
+type EarlyClient = Promise<{ readonly uri: string; readonly client: MilvusClient }>;
+
+function buildClient(sdk: Sdk, uri: string, config: OpenMilvusOptions['client']): MilvusClient {
+  // __SKIP_CONNECT__ (SDK 2.4 to 3.x): the constructor loads protobufs only; nothing dials a socket
+  // that is not listening yet, so grpc-js never enters its reconnect backoff.
+  return new sdk.MilvusClient({ ...milvusClientConfig(uri, config), __SKIP_CONNECT__: true } as ClientConfig);
+}
+
+/** Early clients by address, one per start however many opens wait for it, until adopted or dropped. */
+const earlyClients = new Map<string, EarlyClient>();
+
+/** Closes `early` unless it was adopted (a start that failed, or a server whose client exists already). */
+function dropEarly(early: EarlyClient | undefined): void {
+  void early?.then(({ uri, client }) => {
+    if (earlyClients.get(uri) !== early) return;
+    earlyClients.delete(uri);
+    return client.closeConnection();
+  }).catch(() => {});
+}
+
+/**
+ * The server's shared client: made once (concurrent opens wait for the same one), closed when the
+ * server stops. An `early` client built for this server's address while it started is adopted and
+ * connected now that the server answers; otherwise one is built now.
+ */
+function sharedClient(server: MilvusLiteServer, config: OpenMilvusOptions['client'], early: EarlyClient | undefined): Promise<MilvusClient> {
   let client = sharedClients.get(server);
   if (client === undefined) {
     client = (async () => {
-      const made = new (await sdk).MilvusClient(milvusClientConfig(server.uri, config));
+      const loaded = await loadSdk();
+      const built = await early?.catch(() => undefined);
+      let made: MilvusClient;
+      if (built !== undefined && built.uri === server.uri && earlyClients.get(built.uri) === early) {
+        earlyClients.delete(built.uri);
+        made = built.client;
+      } else {
+        dropEarly(early);
+        made = buildClient(loaded, server.uri, config);
+      }
       attachToServer(server, async () => {
         await made.closeConnection();
       });
+      made.connect(loaded.MilvusClient.sdkInfo.version);
       await made.connectPromise;
       return made;
     })();
     sharedClients.set(server, client);
     // A failed connect is not remembered: the next open tries again.
     client.catch(() => sharedClients.delete(server));
+  } else if (early !== undefined) {
+    // Once the client's maker has decided whether it adopts this very early client.
+    void client.catch(() => {}).then(() => dropEarly(early));
   }
   return client;
+}
+
+/**
+ * While the server of `pathOrUri` starts, builds its client as soon as its address is known (the
+ * SDK's import and constructor are ~0.5 s of CPU, the server's start mostly waits on other
+ * processes). `off()` stops listening; `early()` gives the client, if one was begun. Listening
+ * begins once the path is normalized, which is before any start reaches its spawn; if not, the
+ * client is simply built after the start.
+ */
+function watchAddress(pathOrUri: string, config: OpenMilvusOptions['client']): { off: () => void; early: () => EarlyClient | undefined } {
+  let early: EarlyClient | undefined;
+  let off: (() => void) | undefined;
+  let done = false;
+  void normalizeTarget(pathOrUri).then(
+    (key) => {
+      if (done) return;
+      off = onServerAddress(key, (uri) => {
+        let made = earlyClients.get(uri);
+        if (made === undefined) {
+          // After the current step: the spawn goes first, then the SDK's CPU runs while the server boots.
+          made = loadSdk().then((loaded) => new Promise((resolve, reject) => setImmediate(() => {
+            try {
+              resolve({ uri, client: buildClient(loaded, uri, config) });
+            } catch (error) {
+              reject(error as Error);
+            }
+          })));
+          made.catch(() => earlyClients.get(uri) === made && earlyClients.delete(uri));
+          earlyClients.set(uri, made);
+        }
+        early ??= made;
+      });
+    },
+    () => {},
+  );
+  return {
+    off: () => {
+      done = true;
+      off?.();
+    },
+    early: () => early,
+  };
 }
 
 /** A delegating view of `client` that belongs to one lease. */
@@ -110,17 +191,28 @@ function handleOf(client: MilvusClient, lease: Lease<MilvusLiteServer>, target: 
  * await client.createCollection({ collection_name: 'docs', dimension: 8 });
  */
 export async function openMilvus(pathOrUri: string, options: OpenMilvusOptions = {}): Promise<LeasedMilvusClient> {
-  const sdk = loadSdk();
-  sdk.catch(() => {}); // observed below; never an unhandled rejection while the server starts
-  const pool = options.pool ?? (shareRequested(options.share) ? (defaultSharedPool ??= createMilvusLitePool({ share: true })) : (defaultPool ??= createMilvusLitePool({ share: false })));
-  const lease = await pool.acquire(
+  const shared = options.pool === undefined && shareRequested(options.share);
+  const pool = options.pool ?? (shared ? (defaultSharedPool ??= createMilvusLitePool({ share: true })) : (defaultPool ??= createMilvusLitePool({ share: false })));
+  // Where this process starts the server, the SDK loads once the server is spawned (its ~0.25 s of
+  // CPU would otherwise hold back the lock broker and the spawn); elsewhere, at once.
+  const watch = shared || isRemoteUri(pathOrUri) ? undefined : watchAddress(pathOrUri, options.client);
+  if (watch === undefined) loadSdk().catch(() => {}); // observed below; never an unhandled rejection meanwhile
+  let lease: Lease<MilvusLiteServer>;
+  try {
+    lease = await pool.acquire(
     pathOrUri,
     options.signal === undefined && options.timeoutMs === undefined
       ? undefined
       : { ...(options.signal ? { signal: options.signal } : {}), ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) },
-  );
+    );
+  } catch (error) {
+    dropEarly(watch?.early());
+    throw error;
+  } finally {
+    watch?.off();
+  }
   try {
-    const client = await sharedClient(lease.resource, sdk, options.client);
+    const client = await sharedClient(lease.resource, options.client, watch?.early());
     return handleOf(client, lease, pathOrUri);
   } catch (error) {
     await lease.release();

@@ -72,7 +72,8 @@ export const nativeEngine: Engine = {
     const broker = LockBroker.for(installation.python);
     const rollback = new Rollback();
     // The abort and the deadline are checked before and after each step's hook, so a step never starts once the start was given up.
-    const step = (step: StartStep, pid?: number): Promise<void> => deadline.step(step, pid === undefined ? {} : { pid });
+    let uri: string | undefined;
+    const step = (step: StartStep, pid?: number): Promise<void> => deadline.step(step, { ...(pid === undefined ? {} : { pid }), ...(uri === undefined ? {} : { uri }) });
     try {
       await step('lock');
       let lockRef: number;
@@ -115,6 +116,7 @@ export const nativeEngine: Engine = {
         await removeSocketDir(socketDir);
       });
 
+      uri = `unix:${socketPath}`;
       await step('spawn');
       const libDir = installation.libDir ?? dirname(installation.binary);
       const env = { ...process.env, ...options.env };

@@ -77,7 +77,8 @@ export const pythonEngine: Engine = {
         target = { host: '127.0.0.1', port: options.port };
         address = `127.0.0.1:${options.port}`;
       }
-      await deadline.step('spawn');
+      const uri = options.port === undefined ? address : `http://${address}`;
+      await deadline.step('spawn', { uri });
       const tail = new OutputTail();
       const spawned = spawnWrapper(options, address);
       tail.follow(spawned.stderr);
@@ -99,16 +100,16 @@ export const pythonEngine: Engine = {
           }
           return exit;
         })());
-      await deadline.step('first-line', spawned.pid === undefined ? {} : { pid: spawned.pid });
+      await deadline.step('first-line', spawned.pid === undefined ? { uri } : { pid: spawned.pid, uri });
       await deadline.race(firstLine(spawned, exitInfo, dbPath, address));
       spawned.stdout.resume();
-      await deadline.step('ready', { pid: spawned.pid! });
+      await deadline.step('ready', { pid: spawned.pid!, uri });
       await waitUntilReady(target, exitInfo, { signal: deadline.signal, startTimeoutMs: options.startTimeoutMs, startedAt: deadline.at - options.startTimeoutMs });
       // Only once it is up: while starting, nothing else may be keeping Node alive.
       unrefProcess(spawned);
       const graceful = stop;
       return {
-        uri: options.port === undefined ? address : `http://${address}`,
+        uri,
         pid: spawned.pid!,
         exited: exitInfo,
         stop: () => graceful('graceful'),

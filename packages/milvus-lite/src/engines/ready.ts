@@ -44,7 +44,7 @@ export class StartDeadline {
   }
 
   /** Enters `step`: awaits the hook (until the deadline at most), then throws if the start is over. */
-  async step(step: StartStep, info: { readonly pid?: number } = {}): Promise<void> {
+  async step(step: StartStep, info: { readonly pid?: number; readonly uri?: string } = {}): Promise<void> {
     this.#step = step;
     this.signal.throwIfAborted();
     if (this.#options.onStep !== undefined) await this.race(Promise.resolve(this.#options.onStep(step, info)));
@@ -76,7 +76,7 @@ export class StartDeadline {
 export interface StartDeadlineOptions {
   readonly startTimeoutMs: number;
   readonly signal?: AbortSignal | undefined;
-  readonly onStep?: ((step: StartStep, info: { readonly pid?: number }) => void | Promise<void>) | undefined;
+  readonly onStep?: ((step: StartStep, info: { readonly pid?: number; readonly uri?: string }) => void | Promise<void>) | undefined;
 }
 
 /**

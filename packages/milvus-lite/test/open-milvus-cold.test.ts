@@ -1,0 +1,62 @@
+import { join } from 'node:path';
+import { MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { openMilvus } from '../src/index.js';
+import { installationOf } from './support/installations.js';
+import { freshDirs, poolsClosedAfterEach } from './support/scratch-dirs.js';
+
+// openMilvus builds a cold server's client while the server starts (as soon as its address is
+// known, with the SDK's __SKIP_CONNECT__), and connects it only once the server answered.
+describe.each(['native', 'python'] as const)('openMilvus on a cold %s server', (engine) => {
+  const installation = installationOf(engine);
+  const freshDir = freshDirs(`lh-cold-${engine}-`);
+  const newPool = poolsClosedAfterEach(installation);
+  const dbName = engine === 'native' ? 'cold.db' : 'cold';
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it.skipIf(installation === undefined)('builds the client during the start, connects it once after the server answered; concurrent opens keep one', async () => {
+    const events: string[] = [];
+    const original = MilvusClient.prototype.connect;
+    const connect = vi.spyOn(MilvusClient.prototype, 'connect').mockImplementation(function (this: MilvusClient, version: string) {
+      events.push(`connect ${this.config.address}`);
+      original.call(this, version);
+    });
+    // Both SDK lines' constructors call createChannelPool (the SDK's own method): on each client built.
+    const built = vi.spyOn(MilvusClient.prototype as unknown as { createChannelPool: () => unknown }, 'createChannelPool') as unknown as { mock: { contexts: MilvusClient[] } };
+    const close = vi.spyOn(MilvusClient.prototype, 'closeConnection');
+    const pool = newPool({
+      onStartStep: async (step, info) => {
+        events.push(`step ${step}`);
+        // The server is spawned and not yet asked: its client gets built meanwhile (without the
+        // early client, nothing is built before the start ends, and this wait fails the start).
+        if (step === 'ready') {
+          await vi.waitFor(() => expect(built.mock.contexts.map((client) => client.config.address)).toContain(info.uri), { timeout: 30_000, interval: 5 });
+          events.push(`ready for ${info.uri}`);
+        }
+      },
+    });
+    const dbPath = join(freshDir(), dbName);
+    const handles = await Promise.all(Array.from({ length: 3 }, () => openMilvus(dbPath, { pool })));
+    const uri = handles[0]!.lease.resource.uri;
+    expect(new Set(handles.map((h) => h.channelPool)).size).toBe(1);
+    // One connect, of the server's address, after the ready step; nothing was closed.
+    expect((connect.mock.contexts as MilvusClient[]).map((client) => client.config.address)).toEqual([uri]);
+    // The ready step comes before the probe; the connect only after the lease, i.e. after an answer.
+    expect(events.indexOf(`connect ${uri}`)).toBeGreaterThan(events.indexOf(`ready for ${uri}`));
+    expect(events.indexOf(`ready for ${uri}`)).toBeGreaterThan(-1);
+    expect(close).not.toHaveBeenCalled();
+    expect(new Set(built.mock.contexts).size).toBe(1);
+    for (const handle of handles) expect((await handle.listCollections()).status.error_code).toBe('Success');
+    await Promise.all(handles.map((h) => h[Symbol.asyncDispose]()));
+    // A warm open of a running server builds nothing and connects nothing.
+    const holder = await openMilvus(dbPath, { pool }); // a cold start again: the last release stopped it
+    const [clients, connects] = [new Set(built.mock.contexts).size, connect.mock.calls.length];
+    const warm = await openMilvus(dbPath, { pool });
+    expect([new Set(built.mock.contexts).size, connect.mock.calls.length]).toEqual([clients, connects]);
+    expect((await warm.hasCollection({ collection_name: 'nope' })).value).toBe(false);
+    await warm[Symbol.asyncDispose]();
+    await holder[Symbol.asyncDispose]();
+  });
+});
