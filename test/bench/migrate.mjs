@@ -4,30 +4,21 @@
 // pkg_resources milvus-lite 2.5.1 imports) with the same batch size,
 // interleaved in one run. Both include starting the source's lite server, the target's schema and
 // index, and a Strong count at the end.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { benchVenv, kPymilvusPeer } from './venvs.mjs';
 import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
-import { cacheDir, createMilvusLitePool, findMilvusLite, migrateDatabase } from '@leasehold/milvus-lite';
+import { createMilvusLitePool, findMilvusLite, migrateDatabase } from '@leasehold/milvus-lite';
 
 const kRows = 10_000;
 const kDim = 128;
 const kBatch = 1000;
 const launcher = fileURLToPath(new URL('../../packages/milvus-lite/test/fixtures/milvus-standalone.py', import.meta.url));
 const copyScript = fileURLToPath(new URL('./migrate-copy.py', import.meta.url));
-
-async function venv(name, packages, log) {
-  const dir = join(cacheDir(), name);
-  if (!existsSync(join(dir, 'bin', 'python'))) {
-    log(`creating ${dir} (${packages.join(' ')})`);
-    await execa('python3', ['-m', 'venv', dir]);
-    await execa(join(dir, 'bin', 'pip'), ['install', '--disable-pip-version-check', '-q', ...packages]);
-  }
-  return join(dir, 'bin', 'python');
-}
 
 async function freePorts(n) {
   const servers = [];
@@ -81,8 +72,8 @@ async function makeSource(installation, dbPath) {
 
 export async function bench({ runs, log }) {
   const n = Math.min(runs, 3);
-  const standalonePython = await venv('milvus-standalone-2.3.5', ['milvus==2.3.5'], log);
-  const copyPython = await venv('pymilvus-copy-2.5', ['pymilvus>=2.5,<2.6', 'milvus-lite==2.5.1', 'setuptools<81'], log);
+  const standalonePython = await benchVenv({ name: 'milvus-standalone-2.3.5', packages: ['milvus==2.3.5'], probe: 'import milvus' }, log);
+  const copyPython = await benchVenv(kPymilvusPeer, log);
   const installation = await findMilvusLite({ engine: 'native' });
   const scratch = mkdtempSync(join(tmpdir(), 'lh-bench-migrate-'));
   const source = join(scratch, 'source.db');

@@ -1,14 +1,15 @@
 // openMilvus: warm open with the shared client vs a new MilvusClient per call; a cold open as a
 // whole fresh process vs Python's MilvusClient(path); an HTTP handler with a handle per request vs
 // one client held for life, at 1 and 50 concurrent connections. Peers run in the same run.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { benchVenv, kPymilvusPeer } from './venvs.mjs';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
-import { cacheDir, createMilvusLitePool, findMilvusLite, milvusClientConfig, openMilvus } from '../../packages/milvus-lite/dist/index.js';
+import { createMilvusLitePool, findMilvusLite, milvusClientConfig, openMilvus } from '../../packages/milvus-lite/dist/index.js';
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const kIndex = fileURLToPath(new URL('../../packages/milvus-lite/dist/index.js', import.meta.url));
@@ -30,19 +31,6 @@ from pymilvus import MilvusClient
 MilvusClient(sys.argv[1]).list_collections()
 print("ok", flush=True)
 `;
-
-/** A venv with pymilvus 2.5 and milvus-lite 2.5.1 in leasehold's cache, made if missing. */
-async function pythonPeer(log) {
-  const venv = join(cacheDir(), 'bench-pymilvus-2.5');
-  const python = join(venv, 'bin', 'python');
-  const ready = existsSync(python) && (await execa(python, ['-c', 'import pymilvus, milvus_lite'], { reject: false })).exitCode === 0;
-  if (!ready) {
-    log(`creating ${venv} (pymilvus 2.5, milvus-lite 2.5.1)`);
-    await execa('python3', ['-m', 'venv', venv]);
-    await execa(join(venv, 'bin', 'pip'), ['install', '-q', '--disable-pip-version-check', 'pymilvus>=2.5,<2.6', 'milvus-lite==2.5.1', 'setuptools<81']); // milvus-lite 2.5 imports pkg_resources
-  }
-  return python;
-}
 
 /** Wall time from spawn until the program printed "ok". */
 async function timeUntilOk(file, args) {
@@ -104,7 +92,7 @@ async function serve(handler) {
 
 export async function bench({ runs, log }) {
   const installation = await findMilvusLite({ engine: 'native' });
-  const python = await pythonPeer(log);
+  const python = await benchVenv(kPymilvusPeer, log);
   const root = mkdtempSync(join(tmpdir(), 'leasehold-bench-open-'));
   const nodeScript = join(root, 'open.mjs');
   writeFileSync(nodeScript, kNode);
