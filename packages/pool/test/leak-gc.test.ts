@@ -83,6 +83,73 @@ describe('semantic 10 in-process: a lease garbage-collected unreleased', () => {
     }
   });
 
+  it('a lease released before it was registered is never reported, while another lease keeps its resource up', async () => {
+    const pool = new LeasePool({ start: (key) => ({ key }), normalizeKey: String, idleTimeoutMs: Infinity });
+    const capture = captureWarnings();
+    try {
+      const kept = await pool.acquire('shared');
+      await (async () => {
+        const early = await pool.acquire('shared');
+        await early.release(); // in the same macrotask: before the batch is registered
+      })();
+      await macrotask();
+      for (let round = 0; round < 10; round++) {
+        gc!();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(pool.stats()).toMatchObject({ leaked: 0, leases: 1, resources: 1 });
+      expect(capture.warnings.filter((w) => w.code === 'LEASEHOLD_LEASE_LEAKED')).toEqual([]);
+      await kept.release();
+    } finally {
+      capture.stop();
+      await pool.close();
+    }
+  });
+
+  it('a lease collected while its resource is stopping no longer counts as held', async () => {
+    let finish!: () => void;
+    const pool = new LeasePool({ start: (key) => ({ key }), stop: () => new Promise<void>((r) => (finish = r)), normalizeKey: String, stopTimeoutMs: Infinity });
+    const capture = captureWarnings();
+    try {
+      await (async () => {
+        await pool.acquire('stopping');
+      })();
+      await macrotask();
+      const evicting = pool.evict('stopping');
+      await macrotask();
+      expect(pool.stats()).toMatchObject({ resources: 1, leases: 1 });
+      await collectUntil(() => pool.stats().leases === 0);
+      expect(pool.stats()).toMatchObject({ resources: 1, leases: 0, leaked: 0 });
+      expect(capture.warnings.filter((w) => w.code === 'LEASEHOLD_LEASE_LEAKED')).toEqual([]);
+      finish();
+      await evicting;
+    } finally {
+      capture.stop();
+      await pool.close();
+    }
+  });
+
+  it('LEASEHOLD_TRACE_LEASES=1 turns on captureStacks', async () => {
+    const saved = process.env['LEASEHOLD_TRACE_LEASES'];
+    process.env['LEASEHOLD_TRACE_LEASES'] = '1';
+    const pool = new LeasePool({ start: (key) => ({ key }), normalizeKey: String });
+    if (saved === undefined) delete process.env['LEASEHOLD_TRACE_LEASES'];
+    else process.env['LEASEHOLD_TRACE_LEASES'] = saved;
+    const capture = captureWarnings();
+    try {
+      await (async function tracedCaller() {
+        await pool.acquire('traced');
+      })();
+      await macrotask();
+      await collectUntil(() => capture.warnings.length > 0);
+      expect(capture.warnings.map((w) => w.message)).toEqual([expect.stringContaining('Acquired at:')]);
+      expect(capture.warnings[0]!.message).toContain('tracedCaller');
+    } finally {
+      capture.stop();
+      await pool.close();
+    }
+  });
+
   it('without captureStacks the warning says how to get the stack', async () => {
     const pool = new LeasePool({ start: (key) => ({ key }), normalizeKey: String });
     const capture = captureWarnings();

@@ -1,4 +1,4 @@
-import { mkdtempSync, realpathSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,11 +65,13 @@ describe('lock: cross-process exclusivity per key', () => {
   it('a compromised lock marks the resource lost instead of crashing the process', async () => {
     const key = join(dir, 'compromised.db');
     const stops: string[] = [];
+    const errors: unknown[] = [];
+    // updateMs 1000 with the default staleMs (10 s): the lock is refreshed, and its loss seen, within about a second.
     const pool = new LeasePool({
       start: async () => 'r',
       stop: async (_r, { reason }) => void stops.push(reason),
-      lock: { staleMs: 2000, updateMs: 1000 },
-      onError: () => {},
+      lock: { updateMs: 1000 },
+      onError: (error) => void errors.push(error),
     });
     const lease = await pool.acquire(key);
     rmSync(`${key}.lock`, { recursive: true });
@@ -79,5 +81,22 @@ describe('lock: cross-process exclusivity per key', () => {
     await expect.poll(() => stops).toEqual(['lost']);
     expect(pool.stats().lost).toBe(1);
     await lease.release();
+    await expect.poll(() => pool.stats().resources).toBe(0);
+    // Releasing a compromised lock fails by design (ERELEASED); that is not reported.
+    expect(errors).toEqual([]);
+  });
+
+  it('a lock that cannot be removed at release is reported to onError with the key and reason', async () => {
+    const key = join(dir, 'unremovable.db');
+    const errors: Array<{ error: unknown; context: unknown }> = [];
+    const pool = new LeasePool({ start: async () => 'r', lock: true, onError: (error, context) => void errors.push({ error, context }) });
+    const lease = await pool.acquire(key);
+    writeFileSync(join(`${key}.lock`, 'intruder'), '');
+    await lease.release();
+    expect(errors).toHaveLength(1);
+    expect((errors[0]!.error as NodeJS.ErrnoException).code).toBe('ENOTEMPTY');
+    expect(errors[0]!.context).toEqual({ key, reason: 'idle' });
+    rmSync(`${key}.lock`, { recursive: true });
+    await pool.close();
   });
 });

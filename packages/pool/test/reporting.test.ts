@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LeasePool, StopTimeoutError } from '../src/index.js';
-import { fakeFactory, flush } from './support/fake-factory.js';
+import { fakeFactory, flush, until } from './support/fake-factory.js';
 
 const dir = realpathSync(mkdtempSync(join(tmpdir(), 'leasehold-reporting-')));
 const a = join(dir, 'a.db');
@@ -29,7 +29,8 @@ describe('stats() and keys()', () => {
     });
     const acquireA = pool.acquire(a);
     const acquireB = pool.acquire(b);
-    await flush();
+    // Both keys normalized (realpath, on the thread pool) and both starts called: not a fixed number of turns.
+    await until(() => f.pending.length === 2, 'both starts');
     expect(pool.stats()).toEqual({ resources: 0, starting: 2, leases: 0, idle: 0, waiting: 2, started: 0, stopped: 0, failedStarts: 0, lost: 0, leaked: 0 });
     expect(pool.keys().sort()).toEqual([a, b]);
     await f.resolveNext();
