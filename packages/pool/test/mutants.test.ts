@@ -97,6 +97,7 @@ describe('errors', () => {
     const bare = new LeaseRevokedError('/k', 'evict');
     expect(bare.message).toBe('the resource of /k is gone (evict)');
     expect(bare.cause).toBeUndefined();
+    expect('cause' in bare).toBe(false);
     const boom = new Error('boom');
     const caused = new LeaseRevokedError('/k', 'lost', boom);
     expect(caused.message).toBe('the resource of /k is gone (lost): boom');

@@ -40,7 +40,7 @@ describe('bad options throw from the constructor, naming the option and the valu
   });
 
   it('maxResources Infinity, integer values, lock false and lock true are accepted', () => {
-    for (const options of [{ maxResources: Infinity }, { maxResources: 1 }, { lock: false }, { lock: true }, { idleTimeoutMs: 0, stopTimeoutMs: Infinity }]) {
+    for (const options of [{ maxResources: Infinity }, { maxResources: 1 }, { lock: false }, { lock: true }, { lock: { staleMs: 2000 } }, { idleTimeoutMs: 0, stopTimeoutMs: Infinity }]) {
       expect(() => new LeasePool<string>({ start, ...options })).not.toThrow();
     }
   });
