@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,12 +10,26 @@ const kPrefix = 'lh-';
 // Holds the owning process id; only directories with this file are ever swept.
 const kOwnerFile = 'leasehold.pid';
 const swept = new Set<string>();
+// Directories made and not yet removed. Servers still running at exit stop by themselves (their
+// lock or stdin goes with this process); their directories are removed synchronously here, since
+// an 'exit' listener cannot await.
+const live = new Set<string>();
+let exitHookInstalled = false;
+
+function removeLiveAtExit(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const dir of live) rmSync(dir, { recursive: true, force: true });
+  });
+}
 
 /**
  * A private (0700, owned by us, fresh: mkdtemp never reuses a path) directory for one server's
  * socket (and the native server's glog files), under the OS temp dir or `/tmp` when that is too
  * long for the socket path limit. The first call per base directory also sweeps (a readdir and a read per `lh-` entry)
- * the directories that processes now dead left there (a SIGKILLed owner cannot clean up).
+ * the directories that processes now dead left there (a SIGKILLed owner cannot clean up). Until
+ * `removeSocketDir`, the directory is also removed when this process exits.
  */
 export async function makeSocketDir(socketName: string): Promise<{ dir: string; socketPath: string }> {
   let base = tmpdir();
@@ -24,11 +39,14 @@ export async function makeSocketDir(socketName: string): Promise<{ dir: string; 
     await sweepSocketDirs(base);
   }
   const dir = await mkdtemp(join(base, kPrefix));
+  live.add(dir);
+  removeLiveAtExit();
   await writeFile(join(dir, kOwnerFile), String(process.pid));
   return { dir, socketPath: join(dir, socketName) };
 }
 
 export async function removeSocketDir(dir: string): Promise<void> {
+  live.delete(dir);
   await rm(dir, { recursive: true, force: true }).catch(() => {});
 }
 

@@ -1,5 +1,5 @@
 import { basename, dirname, join } from 'node:path';
-import { existsSync, rmSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { execa } from 'execa';
 import { KeyLockedError } from '@leasehold/pool';
 import type { Engine, EngineProcess, EngineStartOptions, ExitInfo, StartStep } from '../engine.js';
@@ -10,20 +10,6 @@ import { OutputTail } from '../output-tail.js';
 import { makeSocketDir, removeSocketDir } from '../socket-dir.js';
 import { StartDeadline, waitUntilReady } from './ready.js';
 import { exitInfoOf, exitWithin, startFailure, unrefProcess } from './server-process.js';
-
-// Servers still running at exit. They stop by themselves, gracefully: the lock broker dies with
-// this process, the server takes its lock and shuts down. Only their socket directories are left
-// to remove, synchronously (an 'exit' listener cannot await).
-const live = new Set<{ socketDir: string }>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const server of live) rmSync(server.socketDir, { recursive: true, force: true });
-  });
-}
 
 /**
  * A server whose socket was deleted can no longer be reached; it is stopped, so its leases learn it
@@ -108,13 +94,7 @@ export const nativeEngine: Engine = {
         if (deadline.signal.aborted) throw error;
         throw new ServerStartError(dbPath, `was not started: no socket directory could be made (${(error as Error).message}); set TMPDIR to a writable directory`, undefined, { cause: error });
       }
-      const entry = { socketDir };
-      live.add(entry);
-      installExitHook();
-      rollback.push(async () => {
-        live.delete(entry);
-        await removeSocketDir(socketDir);
-      });
+      rollback.push(() => removeSocketDir(socketDir));
 
       uri = `unix:${socketPath}`;
       await step('spawn');

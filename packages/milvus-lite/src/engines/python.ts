@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,19 +13,6 @@ import { makeSocketDir, removeSocketDir } from '../socket-dir.js';
 import { kPythonWrapper, kPythonWrapperBootstrap, kPythonWrapperEnv } from './python-wrapper.js';
 import { StartDeadline, waitUntilReady } from './ready.js';
 import { exitInfoOf, exitWithin, startFailure, unrefProcess } from './server-process.js';
-
-// Socket directories of servers still running at exit: their wrappers stop by themselves (stdin
-// closes), and the directories are removed synchronously (an 'exit' listener cannot await).
-const liveSocketDirs = new Set<string>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const dir of liveSocketDirs) rmSync(dir, { recursive: true, force: true });
-  });
-}
 
 /** Whether `pid` is stopped (SIGSTOP, a debugger): it cannot act on SIGINT until continued. Linux's /proc only. */
 function isStopped(pid: number | undefined): boolean {
@@ -69,8 +56,6 @@ export const pythonEngine: Engine = {
       if (options.port === undefined) {
         const made = await makeSocketDir('milvus.sock');
         socketDir = made.dir;
-        liveSocketDirs.add(socketDir);
-        installExitHook();
         target = { socketPath: made.socketPath };
         address = `unix:${made.socketPath}`;
       } else {
@@ -94,10 +79,7 @@ export const pythonEngine: Engine = {
             spawned.kill('SIGCONT');
           }
           const exit = await exitWithin(spawned, exitInfo, options.stopTimeoutMs);
-          if (socketDir !== undefined) {
-            liveSocketDirs.delete(socketDir);
-            await removeSocketDir(socketDir);
-          }
+          if (socketDir !== undefined) await removeSocketDir(socketDir);
           return exit;
         })());
       await deadline.step('first-line', spawned.pid === undefined ? { uri } : { pid: spawned.pid, uri });
@@ -116,10 +98,7 @@ export const pythonEngine: Engine = {
       };
     } catch (error) {
       if (stop !== undefined) await stop('failed start');
-      else if (socketDir !== undefined) {
-        liveSocketDirs.delete(socketDir);
-        await removeSocketDir(socketDir);
-      }
+      else if (socketDir !== undefined) await removeSocketDir(socketDir);
       if (exited === undefined) throw deadline.passed(error) ? new ServerStartError(dbPath, (error as Error).message) : error;
       throw await startFailure(error, dbPath, exited);
     } finally {
