@@ -1,7 +1,6 @@
 // migrateDatabase between two local databases (the standalone ones are in remote.e2e.test.ts), and
 // every bad input: a clear error, and nothing written.
 import { existsSync, readdirSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -10,6 +9,7 @@ import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { createMilvusLitePool, InvalidDatabaseError, migrateDatabase, MigrateInputError, RemoteUnreachableError, type Installation } from '../src/index.js';
 import { installationOf } from './support/installations.js';
 import { createEverything, hashTree, rowsOf, schemaOf } from './support/migrate-data.js';
+import { freePort } from './support/ports.js';
 import { freshDirs } from './support/scratch-dirs.js';
 
 const native = installationOf('native');
@@ -94,10 +94,7 @@ describe.skipIf(native === undefined)('migrateDatabase refuses bad input before 
 
   it('an unreachable target URI: RemoteUnreachableError naming it, within startTimeoutMs', async () => {
     const { source, hashed } = await sourceWithDocs();
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    await new Promise((resolve) => server.close(resolve));
+    const port = await freePort();
     const uri = `http://127.0.0.1:${port}`;
     const error = await migrateDatabase(source, uri, { sourceServer: lite(), targetServer: { startTimeoutMs: 1000 } }).catch((e: unknown) => e);
     expect((error as Error).message).toContain(uri);
@@ -184,10 +181,7 @@ describe.skipIf(native === undefined || python === undefined)('leasehold-milvus 
   it('from a milvus-lite 3 server by URI: its queries come in insertion order, pk paging misses rows, and the check says so', async () => {
     const dir = freshDir();
     const source = join(dir, 'py.db');
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    await new Promise((resolve) => server.close(resolve));
+    const port = await freePort();
     await using pool = createMilvusLitePool({ installation: python!, port });
     await using lease = await pool.acquire(source);
     const client = new MilvusClient({ address: lease.resource.uri, logLevel: 'error' });

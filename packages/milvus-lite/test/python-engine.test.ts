@@ -11,20 +11,13 @@ import { MilvusLiteServer, ServerStartError, StartError, type Installation, type
 import { installationOf } from './support/installations.js';
 import { connect } from './support/milvus-data.js';
 import { isAlive, processesMentioning } from './support/processes.js';
+import { freePort } from './support/ports.js';
 import { freshDirs, poolsClosedAfterEach } from './support/scratch-dirs.js';
 
 const installation: Installation | undefined = installationOf('python');
 const freshDir = freshDirs('lh-pyengine-');
 const cli = fileURLToPath(new URL('../../../node_modules/.bin/leasehold-milvus', import.meta.url));
 
-/** A port of 127.0.0.1 that was free a moment ago. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Runs `body` with socket directories made under a scratch TMPDIR of its own, and returns that directory's leftovers. */
 async function withOwnTmpdir(body: () => Promise<void>): Promise<string[]> {

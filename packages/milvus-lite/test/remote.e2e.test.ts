@@ -1,7 +1,6 @@
 // The remote path (DESIGN §2: remote URIs pass through, engine 'remote') against a real Milvus
 // standalone, started once for this file: it takes ~30 s and a good share of the machine.
 import { mkdtempSync, realpathSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,21 +9,13 @@ import { createMilvusLitePool, migrateDatabase, MigrateInputError, openMilvus, R
 import { installationOf, milvusStandalonePython } from './support/installations.js';
 import { createEverything, hashTree, rowsOf, schemaOf, withoutWhatPythonLiteDrops } from './support/migrate-data.js';
 import { startMilvusStandalone, type MilvusStandalone } from './support/milvus-standalone.js';
+import { freePort } from './support/ports.js';
 import { processesMentioning } from './support/processes.js';
 
 const python = milvusStandalonePython();
 const native = installationOf('native');
 const pythonLite = installationOf('python');
 let standalone: MilvusStandalone;
-
-/** A port nothing listens on: bound, then closed. */
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 // One standalone for every describe below: started once, stopped once, nothing of it left.
 beforeAll(async () => {
@@ -183,7 +174,7 @@ describe('a remote Milvus that is down', () => {
 
   for (const spell of [(p: number) => `http://127.0.0.1:${p}`, (p: number) => `127.0.0.1:${p}`]) {
     it(`acquire of ${spell(0).replace(':0', ':P')} rejects naming the URI, within the acquire's timeout, with no unhandled rejection`, async () => {
-      const uri = spell(await deadPort());
+      const uri = spell(await freePort());
       await using pool = createMilvusLitePool({ startTimeoutMs: 60_000 });
       const started = performance.now();
       const error = await pool.acquire(uri, { timeoutMs: 1500 }).catch((e: unknown) => e);
@@ -201,7 +192,7 @@ describe('a remote Milvus that is down', () => {
   }
 
   it('openMilvus of a down URI rejects naming it, and ServerManager logs it and returns null', async () => {
-    const uri = `http://127.0.0.1:${await deadPort()}`;
+    const uri = `http://127.0.0.1:${await freePort()}`;
     const pool = createMilvusLitePool({ startTimeoutMs: 500 });
     await expect(openMilvus(uri, { pool })).rejects.toThrow(uri);
     await pool.close();

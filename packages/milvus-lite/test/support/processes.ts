@@ -46,17 +46,22 @@ function spawnOwner(dbPath: string, installation: Installation, mode: string) {
   return execa(process.execPath, [ownerScript, dbPath, JSON.stringify(installation), mode], { reject: false, stdin: 'ignore' });
 }
 
-export async function startOwner(dbPath: string, installation: Installation, mode = 'hold'): Promise<{ child: ReturnType<typeof spawnOwner>; report: OwnerReport }> {
-  const child = spawnOwner(dbPath, installation, mode);
-  const report = await new Promise<OwnerReport>((resolve, reject) => {
+/** The owner's first stdout line, its JSON report; rejects if it exits before printing one. */
+function firstReport(child: PromiseLike<{ stderr: unknown }> & { readonly stdout: NodeJS.ReadableStream | null }): Promise<OwnerReport> {
+  return new Promise<OwnerReport>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += String(chunk);
       const line = out.split('\n')[0];
       if (out.includes('\n') && line) resolve(JSON.parse(line) as OwnerReport);
     });
-    void child.then((r) => reject(new Error(`owner exited before reporting: ${String(r.stderr)}`)));
+    void Promise.resolve(child).then((r) => reject(new Error(`owner exited before reporting: ${String(r.stderr)}`)));
   });
+}
+
+export async function startOwner(dbPath: string, installation: Installation, mode = 'hold'): Promise<{ child: ReturnType<typeof spawnOwner>; report: OwnerReport }> {
+  const child = spawnOwner(dbPath, installation, mode);
+  const report = await firstReport(child);
   return { child, report };
 }
 
@@ -96,14 +101,6 @@ export async function startReapedOwner(dbPath: string, installation: Installatio
       .filter((line) => line.startsWith('reaped '))
       .map((line) => JSON.parse(line.slice('reaped '.length)) as ReapedExit),
   );
-  const report = await new Promise<OwnerReport>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += String(chunk);
-      const line = out.split('\n')[0];
-      if (out.includes('\n') && line) resolve(JSON.parse(line) as OwnerReport);
-    });
-    void child.then((r) => reject(new Error(`owner exited before reporting: ${String(r.stderr)}`)));
-  });
+  const report = await firstReport(child);
   return { report, reaped };
 }
