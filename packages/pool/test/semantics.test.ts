@@ -437,10 +437,10 @@ describe('evict and close', () => {
     const controller = new AbortController();
     const x = pool.acquire(a);
     const y = pool.acquire(b, { signal: controller.signal });
-    await flush();
-    controller.abort();
-    // a's start, whichever of the two normalizations (realpath on the thread pool) finished first.
+    // Both starts under way (realpath runs on the thread pool, so no fixed number of turns is enough),
+    // then b's only waiter aborts: an abort during a start.
     await until(() => f.pending.length === 2, 'both starts');
+    controller.abort();
     f.pending.splice(f.pending.findIndex((p) => p.key === a), 1)[0]!.resolve();
     const leaseX = await x;
     const releasing = leaseX.release();
