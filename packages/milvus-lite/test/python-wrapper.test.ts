@@ -34,6 +34,17 @@ async function startWrapper() {
   return { child, line, dbPath, dir, socketPath };
 }
 
+/** SIGINT to argv[1], back to back, for 0.5 s or until it is gone. */
+const kSignalFlood = String.raw`
+import os, signal, sys, time
+pid, end = int(sys.argv[1]), time.monotonic() + 0.5
+while time.monotonic() < end:
+    try:
+        os.kill(pid, signal.SIGINT)
+    except ProcessLookupError:
+        break
+`;
+
 describe.skipIf(installation === undefined)('the python wrapper, with its parent alive', () => {
   it('stdin EOF alone stops it gracefully: exit 0, its socket gone', async () => {
     const { child, line, dir, socketPath } = await startWrapper();
@@ -50,6 +61,29 @@ describe.skipIf(installation === undefined)('the python wrapper, with its parent
       await removeSocketDir(dir);
     }
   }, 130_000);
+
+  // The owner's death brings stdin's EOF and the parent-death SIGINT at the same instant. A handler
+  // that took a lock (threading.Event.set) deadlocked when its signal landed while the main thread,
+  // just woken, still held that very lock inside Event.wait: the wrapper then ran forever, an orphan
+  // (seen in CI; about 1 owner SIGKILL in 25 here). The window lasts microseconds, so a second
+  // process sends SIGINT back to back for half a second, then stdin closes: the old handler
+  // wedged in most rounds.
+  it('a flood of SIGINTs, then stdin EOF, never wedges it: 3 rounds, each exits 0 within 10 s', async () => {
+    for (let round = 0; round < 3; round++) {
+      const { child, dir, socketPath } = await startWrapper();
+      try {
+        await execa(installation!.python, ['-c', kSignalFlood, String(child.pid)]);
+        child.stdin.end();
+        const result = await Promise.race([child, sleep(10_000).then(() => undefined)]);
+        expect(result, `round ${round}: still running 10 s after its stop requests (wedged)`).toBeDefined();
+        expect({ code: result!.exitCode, signal: result!.signal }).toEqual({ code: 0, signal: undefined });
+        expect(existsSync(socketPath)).toBe(false);
+      } finally {
+        child.kill('SIGKILL');
+        await removeSocketDir(dir);
+      }
+    }
+  }, 240_000);
 
   it('SIGINT stops it gracefully too, and a second wrapper on the same data directory exits 3 (locked)', async () => {
     const { child, dbPath, dir } = await startWrapper();

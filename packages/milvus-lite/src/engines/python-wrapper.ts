@@ -17,7 +17,7 @@
  * closes: the owning Node process dying, even by SIGKILL, closes that pipe. On Linux it also asks
  * for SIGINT at parent death (PR_SET_PDEATHSIG), the same graceful stop (a SIGKILL there would beat
  * the stdin stop and skip milvus-lite's close). Once asked to stop, it exits within 30 s whatever
- * happens (a watchdog), so a wedged shutdown never leaves an orphan. Exit codes: 3 the data directory is locked
+ * happens (`alarm(30)`: the kernel ends it with SIGALRM), so a wedged shutdown never leaves an orphan. Exit codes: 3 the data directory is locked
  * (DataDirLockedError), 4 the address could not be bound (in use), 1 anything else.
  */
 export const kPythonWrapper = String.raw`
@@ -27,16 +27,24 @@ try:
     ctypes.CDLL("libc.so.6").prctl(1, signal.SIGINT)  # PR_SET_PDEATHSIG: a graceful stop
 except Exception:
     pass
-stop = threading.Event()
-def on_signal(*_):
-    stop.set()
-signal.signal(signal.SIGINT, on_signal)
-signal.signal(signal.SIGTERM, on_signal)
+# Stop requests arrive on a self-pipe. A signal handler must not take a lock: one that calls
+# threading.Event.set() deadlocks when the signal lands while the main thread holds the Event's own
+# lock inside wait(), which the parent-death SIGINT and stdin's EOF, arriving together, made happen.
+wake_r, wake_w = os.pipe()
+os.set_blocking(wake_w, False)
+def request_stop(*_):
+    try:
+        os.write(wake_w, b"x")
+    except OSError:
+        pass  # the pipe is full: a stop is already requested
+signal.signal(signal.SIGINT, request_stop)
+signal.signal(signal.SIGTERM, request_stop)
+signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the stop's watchdog: the kernel ends the process
 def watch_stdin():
     # os.read, not sys.stdin: a daemon thread blocked in a buffered read aborts interpreter shutdown.
     while os.read(0, 65536):
         pass
-    stop.set()
+    request_stop()
 threading.Thread(target=watch_stdin, daemon=True).start()
 data_dir, address = sys.argv[1], sys.argv[2]
 def fail(code, error):
@@ -78,14 +86,10 @@ except Exception as e:
     db.close()
     fail(4 if "bind" in str(e).lower() else 1, e)
 sys.stdout.write(json.dumps({"address": address}) + "\n"); sys.stdout.flush()
-while not stop.wait(3600):
-    pass
-# Stopping: a second signal (the parent-death one after stdin's EOF) must not cut the close short.
-signal.signal(signal.SIGINT, signal.SIG_IGN)
-signal.signal(signal.SIGTERM, signal.SIG_IGN)
-watchdog = threading.Timer(30, lambda: os._exit(1))
-watchdog.daemon = True
-watchdog.start()
+os.read(wake_r, 1)  # PEP 475: a signal's handler runs, and the read goes on to get its byte
+# Stopping. Later signals (the parent-death one after stdin's EOF) only write to the pipe, so they
+# cannot cut the close short; SIGALRM (its default action, set above) ends a close that wedges.
+signal.alarm(30)
 server.stop(grace=2).wait()
 db.close()
 sys.stdout.flush(); sys.stderr.flush()
