@@ -9,6 +9,7 @@ import { LeasePool } from '../../packages/pool/dist/index.js';
 const HOT_OPS = 200_000;
 const RC_OPS = 50_000;
 const HERD = 1_000;
+const HERD_SAMPLES = 15;
 const IDLE_KEYS = 10_000;
 
 // Each side's loop is written out inline (no per-op wrapper function), so the figure is the
@@ -80,10 +81,11 @@ export async function bench({ runs, log }) {
     let starts = 0;
     const pool = new LeasePool({ start: () => (starts++, startOnce()) });
     const herdKey = join(dir, `herd-${run}-${withSignals ? 's' : 'p'}.db`);
-    const controllers = withSignals ? Array.from({ length: HERD }, () => new AbortController()) : [];
-    globalThis.gc?.(); // a collection of the previous sample's garbage is not this sample's cost
+    // The callers' signals exist before the herd (as a request's does): Node makes an AbortController's
+    // signal on first read, ~4 µs, which is the caller's cost, not the pool's.
+    const signals = withSignals ? Array.from({ length: HERD }, () => new AbortController().signal) : [];
     const t0 = performance.now();
-    const leases = await Promise.all(Array.from({ length: HERD }, (_, i) => pool.acquire(herdKey, withSignals ? { signal: controllers[i].signal } : undefined)));
+    const leases = await Promise.all(Array.from({ length: HERD }, (_, i) => pool.acquire(herdKey, withSignals ? { signal: signals[i] } : undefined)));
     const ms = performance.now() - t0;
     if (starts !== 1 || leases.length !== HERD) throw new Error(`herd: ${starts} starts for ${leases.length} leases`);
     await Promise.all(leases.map((l) => l.release()));
@@ -96,7 +98,6 @@ export async function bench({ runs, log }) {
     const map = await Effect.runPromise(Scope.extend(RcMap.make({ lookup: () => Effect.promise(() => (starts++, startOnce())) }), herdScope));
     const herdKey = join(dir, `herd-rc-${run}.db`);
     const getScope = Effect.runSync(Scope.make());
-    globalThis.gc?.(); // a collection of the previous sample's garbage is not this sample's cost
     const t0 = performance.now();
     const got = await Effect.runPromise(Scope.extend(Effect.all(Array.from({ length: HERD }, () => RcMap.get(map, herdKey)), { concurrency: 'unbounded' }), getScope));
     const ms = performance.now() - t0;
@@ -115,24 +116,33 @@ export async function bench({ runs, log }) {
       return e.promise;
     };
     const herdKey = join(dir, `herd-floor-${run}.db`);
-    globalThis.gc?.(); // a collection of the previous sample's garbage is not this sample's cost
     const t0 = performance.now();
     const got = await Promise.all(Array.from({ length: HERD }, () => acquire(herdKey)));
     const ms = performance.now() - t0;
     if (starts !== 1 || got.length !== HERD) throw new Error(`floor herd: ${starts} starts`);
     return ms;
   };
+  // A herd takes a few ms, so one sample is at the mercy of a single collection or a scheduler
+  // tick: each run takes HERD_SAMPLES of each side, interleaved, and the figures are the medians of
+  // all samples. No gc() before a sample: a forced full collection shrinks the young generation, and
+  // the next few ms of allocation then pay for scavenges and fresh pages (it doubled our median).
   const herd = { ours: [], signals: [], rc: [], floor: [] };
   await herdOurs(-1, false);
   await herdOurs(-1, true);
   await herdRcMap(-1);
   await herdFloor(-1);
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   for (let run = 0; run < runs; run++) {
-    herd.ours.push(await herdOurs(run, false));
-    herd.signals.push(await herdOurs(run, true));
-    herd.rc.push(await herdRcMap(run));
-    herd.floor.push(await herdFloor(run));
-    log(`herd run ${run + 1}: ours ${herd.ours.at(-1).toFixed(2)} ms, with signals ${herd.signals.at(-1).toFixed(2)} ms, RcMap ${herd.rc.at(-1).toFixed(2)} ms, Map+promise ${herd.floor.at(-1).toFixed(2)} ms`);
+    const got = { ours: [], signals: [], rc: [], floor: [] };
+    for (let sample = 0; sample < HERD_SAMPLES; sample++) {
+      const id = run * HERD_SAMPLES + sample;
+      got.ours.push(await herdOurs(id, false));
+      got.signals.push(await herdOurs(id, true));
+      got.rc.push(await herdRcMap(id));
+      got.floor.push(await herdFloor(id));
+    }
+    for (const side of Object.keys(herd)) herd[side].push(...got[side]);
+    log(`herd run ${run + 1} (median of ${HERD_SAMPLES}): ours ${median(got.ours).toFixed(2)} ms, with signals ${median(got.signals).toFixed(2)} ms, RcMap ${median(got.rc).toFixed(2)} ms, Map+promise ${median(got.floor).toFixed(2)} ms`);
   }
 
   // Memory of 10,000 idle keys (idleTimeoutMs Infinity; RcMap with an infinite idleTimeToLive),
@@ -172,9 +182,9 @@ export async function bench({ runs, log }) {
     { section: 'Hot path', metric: 'acquire+release of a running key (defaults)', unit: 'ns', ours: hot.ours, peerName: 'generic-pool', peer: hot.gp },
     { section: 'Hot path', metric: 'acquire+release, captureStacks: true', unit: 'ns', ours: hot.withStacks, peerName: 'generic-pool', peer: hot.gp },
     { section: 'Hot path', metric: 'acquire+release of a running key', unit: 'ns', ours: hot.oursForRc, peerName: 'Effect RcMap.get in Effect.scoped (runPromise)', peer: hot.rc },
-    { section: 'Cold herd', metric: `${HERD} concurrent acquires of one cold key (start: one setImmediate), until all held`, unit: 'ms', ours: herd.ours, peerName: 'Effect RcMap.get ×1000 in one scope', peer: herd.rc },
-    { section: 'Cold herd', metric: `${HERD} concurrent acquires, until all held`, unit: 'ms', ours: herd.ours, peerName: 'Map + one shared promise (the floor)', peer: herd.floor },
-    { section: 'Cold herd', metric: `${HERD} concurrent acquires, each with its own AbortSignal`, unit: 'ms', ours: herd.signals, peerName: 'Effect RcMap.get ×1000 in one scope', peer: herd.rc },
+    { section: 'Cold herd', metric: `${HERD} concurrent acquires of one cold key (start: one setImmediate), until all held (${HERD_SAMPLES} samples per run)`, unit: 'ms', ours: herd.ours, peerName: 'Effect RcMap.get ×1000 in one scope', peer: herd.rc },
+    { section: 'Cold herd', metric: `${HERD} concurrent acquires, until all held (${HERD_SAMPLES} samples per run)`, unit: 'ms', ours: herd.ours, peerName: 'Map + one shared promise (the floor)', peer: herd.floor },
+    { section: 'Cold herd', metric: `${HERD} concurrent acquires, each with its own AbortSignal (${HERD_SAMPLES} samples per run)`, unit: 'ms', ours: herd.signals, peerName: 'Effect RcMap.get ×1000 in one scope', peer: herd.rc },
     { section: 'Memory', metric: `heap per idle key (${IDLE_KEYS} keys)`, unit: 'B', ours: perKey, peerName: 'Effect RcMap (idleTimeToLive: infinity)', peer: perKeyRc },
   ];
 }
