@@ -133,3 +133,59 @@ describe.skipIf(installation === undefined)('share: one database, many processes
     await Promise.all(clients.map((c) => c.end()));
   }, 180_000);
 });
+
+// The same protocol with the python engine (milvus-lite 3.x, a Python wrapper per server): the
+// supervisor owns a wrapper instead of a binary, and its death must take the wrapper along.
+const pythonInstallation = installationOf('python');
+
+describe.skipIf(pythonInstallation === undefined)('share: one database, many processes (real processes, python engine 3.2.2)', () => {
+  const scratch = shareScratch('lh-share-py-');
+  const inst = pythonInstallation!;
+
+  it('two processes insert through openMilvus(path, { share: true }) and each reads the other’s rows; the last close stops the server', async () => {
+    const db = scratch.db();
+    const a = scratch.client(db, inst);
+    const b = scratch.client(db, inst);
+    const [ra, rb] = await Promise.all([a.ok('open', { name: 'x' }), b.ok('open', { name: 'x' })]);
+    expect(ra['pid']).toBe(rb['pid']);
+    expect(milvusServersOf(db)).toEqual([ra['pid']]);
+    await a.ok('createCollection', { name: 'x', collection: 'docs' });
+    await a.ok('insert', { name: 'x', collection: 'docs', ids: [1, 2] });
+    await b.ok('insert', { name: 'x', collection: 'docs', ids: [3, 4] });
+    expect((await a.ok('ids', { name: 'x', collection: 'docs' }))['ids']).toEqual([1, 2, 3, 4]);
+    expect((await b.ok('ids', { name: 'x', collection: 'docs' }))['ids']).toEqual([1, 2, 3, 4]);
+    await a.ok('close', { name: 'x' });
+    await b.ok('close', { name: 'x' });
+    expect(await eventually(() => milvusServersOf(db).length === 0, 10_000)).toBe(true);
+  }, 120_000);
+
+  it('the supervisor is killed: the leases are revoked within 1 s, its python server goes too, the next acquire starts afresh', async () => {
+    const db = scratch.db();
+    const clients = [scratch.client(db, inst), scratch.client(db, inst)];
+    const replies = await Promise.all(clients.map((c) => c.ok('acquire', { name: 'l' })));
+    const { pid, supervisorPid } = replies[0]!;
+    expect(replies[1]!['pid']).toBe(pid);
+    process.kill(supervisorPid as number, 'SIGKILL');
+    const killedAt = Date.now();
+    expect(await eventually(() => clients.every((c) => c.events.some((e) => e.event === 'revoked' && e['name'] === 'l')), 1000)).toBe(true);
+    for (const c of clients) for (const e of c.events.filter((e) => e.event === 'revoked')) expect(e['at'] as number).toBeLessThanOrEqual(killedAt + 1000);
+    // The wrapper, orphaned, stops on its stdin's EOF and the parent-death signal (30 s at most).
+    expect(await eventually(() => !isAlive(pid as number), 30_000)).toBe(true);
+    for (const c of clients) await c.ok('release', { name: 'l' });
+    const again = await clients[1]!.ok('acquire', { name: 'l' });
+    expect(again['supervisorPid']).not.toBe(supervisorPid);
+    expect(milvusServersOf(db)).toEqual([again['pid']]);
+    await clients[1]!.ok('release', { name: 'l' });
+  }, 120_000);
+
+  it('4 processes open one cold database at once: one server', async () => {
+    const db = scratch.db();
+    const clients: ShareClient[] = Array.from({ length: 4 }, () => scratch.client(db, inst));
+    const replies = await Promise.all(clients.map((c) => c.ok('acquire', { name: 'l' })));
+    expect(new Set(replies.map((r) => r['pid'])).size).toBe(1);
+    expect(new Set(replies.map((r) => r['supervisorPid'])).size).toBe(1);
+    expect(milvusServersOf(db)).toEqual([replies[0]!['pid']]);
+    await Promise.all(clients.map((c) => c.ok('release', { name: 'l' })));
+    await Promise.all(clients.map((c) => c.end()));
+  }, 180_000);
+});

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll } from 'vitest';
 import type { Installation } from '../../src/index.js';
+import { kPythonWrapperBootstrap } from '../../src/engines/python-wrapper.js';
 import { isAlive, processesMentioning } from './processes.js';
 
 const clientScript = fileURLToPath(new URL('../fixtures/share-client.mjs', import.meta.url));
@@ -110,11 +111,13 @@ export function shareScratch(prefix: string) {
   };
 }
 
-/** Servers and supervisors of `dbPath`: milvus binaries name the database in their command line. */
+/** Servers of `dbPath` (either engine): their command lines name the database. */
 export function milvusServersOf(dbPath: string): number[] {
   return processesMentioning(dbPath).filter((pid) => {
     try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]!.endsWith('/milvus');
+      // The native engine's binary, or the python engine's wrapper (its bootstrap names it).
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return argv[0]!.endsWith('/milvus') || (argv[1] === '-c' && argv[2] === kPythonWrapperBootstrap);
     } catch {
       return false;
     }
