@@ -1,9 +1,13 @@
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMilvusLitePool, KeyLockedError } from '../src/index.js';
+import { listSharedServers } from '../src/share/control.js';
+import { peerCredentials, type PeerCredentials } from '../src/share/peer-credentials.js';
+import { kProtocolVersion } from '../src/share/protocol.js';
 import { ensureRendezvousDir, RendezvousError } from '../src/share/rendezvous.js';
 import type { SupervisorStep } from '../src/share/supervisor.js';
 import { installationOf } from './support/installations.js';
@@ -152,5 +156,58 @@ m.release_all()
     holder.stdin!.end();
     await holder;
     expect(await eventually(() => milvusServersOf(db).length === 0, 15_000)).toBe(true);
+  });
+
+  // Peer credentials: the supervisor asks the kernel who connected (SO_PEERCRED), never trusting
+  // the pid a client announces.
+  it('peerCredentials reads the kernel’s pid, uid and gid of a connection, and the socket keeps reading', async () => {
+    const path = join(scratch.rendezvous, 'peer-test.sock');
+    const received: string[] = [];
+    let credentials: PeerCredentials | undefined;
+    const done = new Promise<void>((resolve, reject) => {
+      const server = createServer((socket) => {
+        socket.setEncoding('utf8').on('data', (chunk: string) => {
+          received.push(chunk);
+          if (received.join('').includes('after')) {
+            socket.end();
+            server.close();
+            resolve();
+          }
+        });
+        peerCredentials(inst.python, socket).then((c) => (credentials = c), reject);
+      }).listen(path, () => {
+        const client = connect(path, () => {
+          client.write('before ');
+          setTimeout(() => client.write('after'), 300);
+        });
+        client.on('error', reject);
+      });
+    });
+    await done;
+    expect(credentials).toEqual({ pid: process.pid, uid: process.getuid!(), gid: process.getgid!() });
+    expect(received.join('')).toBe('before after');
+  });
+
+  it('a client that announces another pid than the kernel reports is refused, and is not counted as attached', async () => {
+    const db = scratch.db();
+    const client = scratch.client(db, inst);
+    const lease = await client.ok('acquire', { name: 'l' });
+    const [socketName] = readdirSync(scratch.rendezvous).filter((name) => name.endsWith('.sock') && name !== 'peer-test.sock');
+    const raw = connect(join(scratch.rendezvous, socketName!));
+    const reply = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      let buffered = '';
+      raw.setEncoding('utf8').on('data', (chunk: string) => {
+        buffered += chunk;
+        if (buffered.includes('\n')) resolve(JSON.parse(buffered.slice(0, buffered.indexOf('\n'))) as Record<string, unknown>);
+      });
+      raw.on('error', reject);
+      raw.write(`${JSON.stringify({ op: 'hello', version: kProtocolVersion, pid: 1, idleTimeoutMs: null })}\n`);
+    });
+    raw.destroy();
+    expect(reply).toMatchObject({ op: 'error', code: 'refused' });
+    expect((reply['error'] as Error).message).toContain(`from process ${process.pid}, which announced itself as 1`);
+    const listed = (await listSharedServers(scratch.rendezvous)).find((s) => s.serverPid === lease['pid']);
+    expect(listed?.clients).toEqual([client.pid]);
+    await client.ok('release', { name: 'l' });
   });
 });

@@ -26,7 +26,7 @@ export interface ServerInfo {
 
 export interface StatusInfo extends ServerInfo {
   readonly state: string;
-  /** Pids of the attached client processes (as they announced themselves; checked against /proc on Linux). */
+  /** Pids of the attached client processes: on Linux the kernel's (SO_PEERCRED), elsewhere as they announced themselves. */
   readonly clients: readonly number[];
   /** Milliseconds since the last client left, or null while one is attached. */
   readonly idleMs: number | null;

@@ -1,10 +1,11 @@
-import { readFileSync, writeFileSync, existsSync, watch, type FSWatcher } from 'node:fs';
+import { writeFileSync, existsSync, watch, type FSWatcher } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Installation } from '../engine.js';
 import { LockBroker, LockBusyError } from '../lock-broker.js';
 import { MilvusLiteServer } from '../milvus-lite-server.js';
+import { peerCredentials } from './peer-credentials.js';
 import { kProtocolVersion, readMessages, send, type ClientMessage, type ServerInfo, type StatusInfo, type WireError } from './protocol.js';
 import { rendezvousPaths } from './rendezvous.js';
 
@@ -64,16 +65,6 @@ function wireError(error: unknown): WireError {
   const inner = e.name === 'StartError' && e.cause instanceof Error ? e.cause : e;
   const exit = (inner as { exit?: WireError['exit'] }).exit;
   return { name: inner.name, message: inner.message, ...(exit ? { exit } : {}) };
-}
-
-/** The uid of a local process, from /proc (Linux); undefined where that cannot be read. */
-function uidOf(pid: number): number | undefined {
-  try {
-    const match = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -143,19 +134,32 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
         armIdle();
       }
     });
-    readMessages<ClientMessage>(socket, (message) => {
+    // The kernel's word on who connected (SO_PEERCRED), asked once per connection; a failed read
+    // refuses the connection (null), and off Linux there is none to ask (undefined).
+    const peer = peerCredentials(installation.python, socket).catch((error: unknown) => {
+      log(`refusing a connection: ${(error as Error).message}`);
+      return null;
+    });
+    const refuse = (message: string): void => {
+      send(socket, { op: 'error', version: kProtocolVersion, code: 'refused', error: { name: 'MilvusLiteError', message } });
+      socket.end();
+    };
+    const onMessage = async (message: ClientMessage): Promise<void> => {
       if (message.version !== kProtocolVersion) {
         send(socket, { op: 'error', version: kProtocolVersion, code: 'version', error: { name: 'MilvusLiteError', message: `this shared server speaks protocol ${kProtocolVersion}, the client ${String(message.version)}` } });
         socket.end();
         return;
       }
+      const credentials = await peer;
       const uid = process.getuid?.();
-      const peerUid = uidOf(message.pid);
-      if (uid !== undefined && peerUid !== undefined && peerUid !== uid) {
-        send(socket, { op: 'error', version: kProtocolVersion, code: 'refused', error: { name: 'MilvusLiteError', message: `process ${message.pid} belongs to uid ${peerUid}; this server serves uid ${uid} only` } });
-        socket.end();
-        return;
+      if (credentials === null) return refuse('the shared server could not read the credentials of this connection (SO_PEERCRED); see its log');
+      if (credentials !== undefined && uid !== undefined && credentials.uid !== uid) {
+        return refuse(`process ${credentials.pid} belongs to uid ${credentials.uid}; this server serves uid ${uid} only`);
       }
+      if (credentials !== undefined && credentials.pid !== message.pid) {
+        return refuse(`the connection comes from process ${credentials.pid}, which announced itself as ${message.pid}`);
+      }
+      if (socket.destroyed) return;
       if (message.op === 'status') {
         send(socket, { op: 'status', version: kProtocolVersion, status: status() });
         socket.end();
@@ -168,14 +172,15 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
           return;
         }
         want(message.idleTimeoutMs);
-        clients.set(socket, message.pid);
+        clients.set(socket, credentials?.pid ?? message.pid);
         attachedOnce = true;
         idleSince = null;
         clearTimeout(idleTimer);
         if (state === 'ready') send(socket, { op: 'ready', version: kProtocolVersion, ...served.info! });
         else waiting.add(socket);
       }
-    });
+    };
+    readMessages<ClientMessage>(socket, (message) => void onMessage(message));
   };
 
   const status = (): StatusInfo => ({
