@@ -50,7 +50,8 @@ export async function removeSocketDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true }).catch(() => {});
 }
 
-function isAlive(pid: number): boolean {
+/** Whether process `pid` exists (`kill(pid, 0)`; EPERM: it exists, as another user's). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -1,5 +1,5 @@
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -188,26 +188,41 @@ m.release_all()
     expect(received.join('')).toBe('before after');
   });
 
-  it('a client that announces another pid than the kernel reports is refused, and is not counted as attached', async () => {
+  it('a client that announces another pid than the kernel reports is refused and not counted; a token is honoured only for the pid it was given to', async () => {
     const db = scratch.db();
     const client = scratch.client(db, inst);
     const lease = await client.ok('acquire', { name: 'l' });
     const [socketName] = readdirSync(scratch.rendezvous).filter((name) => name.endsWith('.sock') && name !== 'peer-test.sock');
-    const raw = connect(join(scratch.rendezvous, socketName!));
-    const reply = await new Promise<Record<string, unknown>>((resolve, reject) => {
-      let buffered = '';
-      raw.setEncoding('utf8').on('data', (chunk: string) => {
-        buffered += chunk;
-        if (buffered.includes('\n')) resolve(JSON.parse(buffered.slice(0, buffered.indexOf('\n'))) as Record<string, unknown>);
+    const socketPath = join(scratch.rendezvous, socketName!);
+    const opened: Socket[] = [];
+    const hello = (fields: object) =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        const raw = connect(socketPath);
+        opened.push(raw);
+        let buffered = '';
+        raw.setEncoding('utf8').on('data', (chunk: string) => {
+          buffered += chunk;
+          if (buffered.includes('\n')) resolve(JSON.parse(buffered.slice(0, buffered.indexOf('\n'))) as Record<string, unknown>);
+        });
+        raw.on('error', reject);
+        raw.write(`${JSON.stringify({ op: 'hello', version: kProtocolVersion, idleTimeoutMs: 0, ...fields })}\n`);
       });
-      raw.on('error', reject);
-      raw.write(`${JSON.stringify({ op: 'hello', version: kProtocolVersion, pid: 1, idleTimeoutMs: null })}\n`);
-    });
-    raw.destroy();
-    expect(reply).toMatchObject({ op: 'error', code: 'refused' });
-    expect((reply['error'] as Error).message).toContain(`from process ${process.pid}, which announced itself as 1`);
-    const listed = (await listSharedServers(scratch.rendezvous)).find((s) => s.serverPid === lease['pid']);
-    expect(listed?.clients).toEqual([client.pid]);
+    try {
+      const forged = await hello({ pid: 1 });
+      expect(forged).toMatchObject({ op: 'error', code: 'refused' });
+      expect((forged['error'] as Error).message).toContain(`from process ${process.pid}, which announced itself as 1`);
+      const listed = (await listSharedServers(scratch.rendezvous)).find((s) => s.serverPid === lease['pid']);
+      expect(listed?.clients).toEqual([client.pid]);
+      // This process, checked by the kernel, gets a token; presented under another pid it buys nothing.
+      const checked = await hello({ pid: process.pid });
+      expect(checked).toMatchObject({ op: 'ready', serverPid: lease['pid'] });
+      expect(checked['token']).toMatch(/^[\w-]{24}$/);
+      expect(await hello({ pid: 1, token: checked['token'] })).toMatchObject({ op: 'error', code: 'refused' });
+      expect(await hello({ pid: process.pid, token: checked['token'] })).toMatchObject({ op: 'ready', token: checked['token'] });
+      expect(await hello({ pid: process.pid, token: 'not-a-token' })).toMatchObject({ op: 'ready' });
+    } finally {
+      for (const raw of opened) raw.destroy();
+    }
     await client.ok('release', { name: 'l' });
   });
 });

@@ -38,6 +38,10 @@ export function errorFromWire(dbPath: string, wire: WireError): Error {
   return error;
 }
 
+// The token each supervisor (by socket path) gave this process with its last `ready`: the next
+// hello presents it, and the supervisor skips reading the connection's credentials again.
+const tokens = new Map<string, string>();
+
 type Outcome = { readonly kind: 'ready'; readonly server: SharedServer } | { readonly kind: 'absent' } | { readonly kind: 'retry' };
 
 /** One attempt: connect to the socket, say hello, wait for `ready`. */
@@ -64,13 +68,17 @@ function tryAttach(socketPath: string, dbPath: string, hello: ClientMessage, sig
       });
     });
     socket.once('close', () => settle(() => resolve({ kind: 'retry' })));
-    socket.once('connect', () => send(socket, hello));
+    socket.once('connect', () => {
+      const token = tokens.get(socketPath);
+      send(socket, token === undefined || hello.op !== 'hello' ? hello : { ...hello, token });
+    });
     readMessages<SupervisorMessage>(socket, (message) => {
       if (settled) {
         if (message.op === 'bye') server?.setReason(message.reason);
         return;
       }
       if (message.op === 'ready') {
+        if (message.token !== undefined) tokens.set(socketPath, message.token);
         server = new SharedServer(socket, message);
         socket.unref();
         settle(() => resolve({ kind: 'ready', server: server! }));

@@ -12,7 +12,15 @@ import type { ExitInfo } from '../engine.js';
 export const kProtocolVersion = 1;
 
 export type ClientMessage =
-  | { readonly op: 'hello'; readonly version: number; readonly pid: number; /** null: never (Infinity, which JSON cannot carry). */ readonly idleTimeoutMs: number | null }
+  | {
+      readonly op: 'hello';
+      readonly version: number;
+      readonly pid: number;
+      /** null: never (Infinity, which JSON cannot carry). */
+      readonly idleTimeoutMs: number | null;
+      /** What this supervisor's last `ready` to this process carried: its peer credentials are known already. */
+      readonly token?: string;
+    }
   | { readonly op: 'status'; readonly version: number; readonly pid: number }
   | { readonly op: 'stop'; readonly version: number; readonly pid: number };
 
@@ -41,7 +49,7 @@ export interface WireError {
 }
 
 export type SupervisorMessage =
-  | ({ readonly op: 'ready'; readonly version: number } & ServerInfo)
+  | ({ readonly op: 'ready'; readonly version: number; /** For the next hello of this process (see `hello.token`). */ readonly token?: string } & ServerInfo)
   | { readonly op: 'error'; readonly version: number; readonly code: 'start-failed' | 'stopping' | 'version' | 'refused'; readonly error: WireError }
   | { readonly op: 'status'; readonly version: number; readonly status: StatusInfo }
   | { readonly op: 'stopped'; readonly version: number }

@@ -1,13 +1,18 @@
 import { writeFileSync, existsSync, watch, type FSWatcher } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Installation } from '../engine.js';
 import { LockBroker, LockBusyError } from '../lock-broker.js';
 import { MilvusLiteServer } from '../milvus-lite-server.js';
-import { peerCredentials } from './peer-credentials.js';
+import { isAlive } from '../socket-dir.js';
+import { peerCredentials, type PeerCredentials } from './peer-credentials.js';
 import { kProtocolVersion, readMessages, send, type ClientMessage, type ServerInfo, type StatusInfo, type WireError } from './protocol.js';
 import { rendezvousPaths } from './rendezvous.js';
+
+/** Beyond this many tokens, those of dead processes are dropped. */
+const kMaxTokens = 1024;
 
 /** What a client passes to the supervisor it spawns (one JSON argument). */
 export interface SupervisorConfig {
@@ -103,7 +108,11 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
   type State = 'starting' | 'ready' | 'stopping';
   let state: State = 'starting';
   const clients = new Map<Socket, number>();
-  const waiting = new Set<Socket>();
+  // Sockets waiting for the server, each with the token its `ready` will carry.
+  const waiting = new Map<Socket, string | undefined>();
+  // Tokens handed to processes whose credentials the kernel confirmed: a re-attach that presents one
+  // skips the ~10-20 ms credential read. A token goes only over the connection it was checked on.
+  const verified = new Map<string, number>();
   let idleTimeoutMs: number | null = 0;
   // Until a first client has attached, the spawner (perhaps slow on a loaded machine) gets this long.
   let attachedOnce = false;
@@ -134,12 +143,13 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
         armIdle();
       }
     });
-    // The kernel's word on who connected (SO_PEERCRED), asked once per connection; a failed read
-    // refuses the connection (null), and off Linux there is none to ask (undefined).
-    const peer = peerCredentials(installation.python, socket).catch((error: unknown) => {
-      log(`refusing a connection: ${(error as Error).message}`);
-      return null;
-    });
+    // The kernel's word on who connected (SO_PEERCRED); a failed read refuses the connection
+    // (null), and off Linux there is none to ask (undefined).
+    const credentialsOf = (): Promise<PeerCredentials | null | undefined> =>
+      peerCredentials(installation.python, socket).catch((error: unknown) => {
+        log(`refusing a connection: ${(error as Error).message}`);
+        return null;
+      });
     const refuse = (message: string): void => {
       send(socket, { op: 'error', version: kProtocolVersion, code: 'refused', error: { name: 'MilvusLiteError', message } });
       socket.end();
@@ -150,14 +160,23 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
         socket.end();
         return;
       }
-      const credentials = await peer;
-      const uid = process.getuid?.();
-      if (credentials === null) return refuse('the shared server could not read the credentials of this connection (SO_PEERCRED); see its log');
-      if (credentials !== undefined && uid !== undefined && credentials.uid !== uid) {
-        return refuse(`process ${credentials.pid} belongs to uid ${credentials.uid}; this server serves uid ${uid} only`);
-      }
-      if (credentials !== undefined && credentials.pid !== message.pid) {
-        return refuse(`the connection comes from process ${credentials.pid}, which announced itself as ${message.pid}`);
+      const known = message.op === 'hello' && message.token !== undefined && verified.get(message.token) === message.pid;
+      let token = known ? (message as { token?: string }).token : undefined;
+      if (!known) {
+        const credentials = await credentialsOf();
+        const uid = process.getuid?.();
+        if (credentials === null) return refuse('the shared server could not read the credentials of this connection (SO_PEERCRED); see its log');
+        if (credentials !== undefined && uid !== undefined && credentials.uid !== uid) {
+          return refuse(`process ${credentials.pid} belongs to uid ${credentials.uid}; this server serves uid ${uid} only`);
+        }
+        if (credentials !== undefined && credentials.pid !== message.pid) {
+          return refuse(`the connection comes from process ${credentials.pid}, which announced itself as ${message.pid}`);
+        }
+        if (credentials !== undefined && message.op === 'hello') {
+          if (verified.size >= kMaxTokens) for (const [t, pid] of verified) if (!isAlive(pid)) verified.delete(t);
+          token = randomBytes(18).toString('base64url');
+          verified.set(token, credentials.pid);
+        }
       }
       if (socket.destroyed) return;
       if (message.op === 'status') {
@@ -172,12 +191,12 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
           return;
         }
         want(message.idleTimeoutMs);
-        clients.set(socket, credentials?.pid ?? message.pid);
+        clients.set(socket, message.pid);
         attachedOnce = true;
         idleSince = null;
         clearTimeout(idleTimer);
-        if (state === 'ready') send(socket, { op: 'ready', version: kProtocolVersion, ...served.info! });
-        else waiting.add(socket);
+        if (state === 'ready') send(socket, { op: 'ready', version: kProtocolVersion, ...served.info!, ...(token === undefined ? {} : { token }) });
+        else waiting.set(socket, token);
       }
     };
     readMessages<ClientMessage>(socket, (message) => void onMessage(message));
@@ -228,7 +247,7 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
       await pauseAt('stopping', dir, key);
       watcher?.close();
       listener?.close();
-      for (const socket of [...clients.keys(), ...waiting]) {
+      for (const socket of [...clients.keys(), ...waiting.keys()]) {
         if (socket === requester) continue;
         send(socket, { op: 'bye', version: kProtocolVersion, reason });
         socket.end();
@@ -261,7 +280,7 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
     log(`${kStartFailedMarker}${JSON.stringify(wire)}`);
     state = 'stopping';
     listener?.close();
-    for (const socket of waiting) {
+    for (const socket of waiting.keys()) {
       send(socket, { op: 'error', version: kProtocolVersion, code: 'start-failed', error: wire });
       socket.end();
     }
@@ -278,7 +297,7 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
   });
   state = 'ready';
   log(`serving ${dbPath} at ${info.uri} (server pid ${info.serverPid})`);
-  for (const socket of waiting) send(socket, { op: 'ready', version: kProtocolVersion, ...info });
+  for (const [socket, token] of waiting) send(socket, { op: 'ready', version: kProtocolVersion, ...info, ...(token === undefined ? {} : { token }) });
   waiting.clear();
   if (clients.size === 0) idleSince = Date.now();
   armIdle();
