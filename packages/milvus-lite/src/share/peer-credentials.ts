@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 
 /** The process at the other end of a unix-socket connection, as the kernel recorded it at `connect()`. */
@@ -32,18 +31,15 @@ sys.stdout.write("%d %d %d\n" % (pid, uid, gid))
  */
 export async function peerCredentials(python: string, socket: Socket): Promise<PeerCredentials | undefined> {
   if (process.platform !== 'linux') return undefined;
-  const child = spawn(python, ['-I', '-S', '-c', kReadPeerCredentials], { stdio: ['ignore', 'pipe', 'pipe', socket] });
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
-  // spawn stops reading a socket it hands to a child (the child is meant to own it); this one
+  // execa is imported here, on first use: attaching loads nothing it does not run.
+  const { execa } = await import('execa');
+  // Handed to a child, the socket stops being read here (the child is meant to own it); this one
   // stays the supervisor's, so its reading resumes once Python is done (data waits in the kernel).
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', resolve);
-  }).finally(() => socket.resume());
-  const match = /^(-?\d+) (\d+) (\d+)\n$/.exec(out);
+  const result = await execa(python, ['-I', '-S', '-c', kReadPeerCredentials], { stdio: ['ignore', 'pipe', 'pipe', socket], reject: false, timeout: 10_000 }).finally(() => socket.resume());
+  const out = String(result.stdout);
+  const err = String(result.stderr);
+  const code = result.exitCode;
+  const match = /^(-?\d+) (\d+) (\d+)$/.exec(out);
   if (code !== 0 || match === null) throw new Error(`reading the peer's credentials (SO_PEERCRED) with ${python} failed (exit code ${String(code)}): ${err.trim().split('\n').slice(-3).join(' | ') || out}`);
   return { pid: Number(match[1]), uid: Number(match[2]), gid: Number(match[3]) };
 }
