@@ -150,6 +150,9 @@ function watchAddress(pathOrUri: string, config: OpenMilvusOptions['client']): {
   };
 }
 
+const kNotSettledValue: unique symbol = Symbol('not settled');
+const kNotSettled = Promise.resolve(kNotSettledValue);
+
 /** A delegating view of `client` that belongs to one lease. */
 function handleOf(client: MilvusClient, lease: Lease<MilvusLiteServer>, target: string): LeasedMilvusClient {
   let released = false;
@@ -193,18 +196,25 @@ function handleOf(client: MilvusClient, lease: Lease<MilvusLiteServer>, target: 
 export async function openMilvus(pathOrUri: string, options: OpenMilvusOptions = {}): Promise<LeasedMilvusClient> {
   const shared = options.pool === undefined && shareRequested(options.share);
   const pool = options.pool ?? (shared ? (defaultSharedPool ??= createMilvusLitePool({ share: true })) : (defaultPool ??= createMilvusLitePool({ share: false })));
-  // Where this process starts the server, the SDK loads once the server is spawned (its ~0.25 s of
-  // CPU would otherwise hold back the lock broker and the spawn); elsewhere, at once.
-  const watch = shared || isRemoteUri(pathOrUri) ? undefined : watchAddress(pathOrUri, options.client);
-  if (watch === undefined) loadSdk().catch(() => {}); // observed below; never an unhandled rejection meanwhile
-  let lease: Lease<MilvusLiteServer>;
-  try {
-    lease = await pool.acquire(
-    pathOrUri,
+  const acquireOptions =
     options.signal === undefined && options.timeoutMs === undefined
       ? undefined
-      : { ...(options.signal ? { signal: options.signal } : {}), ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) },
-    );
+      : { ...(options.signal ? { signal: options.signal } : {}), ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) };
+  let lease: Lease<MilvusLiteServer>;
+  let watch: ReturnType<typeof watchAddress> | undefined;
+  try {
+    const acquisition = pool.acquire(pathOrUri, acquireOptions);
+    // A warm acquire has settled already (it wins the race): nothing starts, so there is no
+    // address to watch for, and no path to normalize again (a realpath, most of a warm open).
+    const settled = await Promise.race([acquisition, kNotSettled]);
+    if (settled !== kNotSettledValue) lease = settled;
+    else {
+      // Where this process starts the server, the SDK loads once the server is spawned (its ~0.25 s
+      // of CPU would otherwise hold back the lock broker and the spawn); elsewhere, at once.
+      watch = shared || isRemoteUri(pathOrUri) ? undefined : watchAddress(pathOrUri, options.client);
+      if (watch === undefined) loadSdk().catch(() => {}); // observed below; never an unhandled rejection meanwhile
+      lease = await acquisition;
+    }
   } catch (error) {
     dropEarly(watch?.early());
     throw error;
