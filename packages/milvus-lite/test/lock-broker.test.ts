@@ -48,6 +48,30 @@ describe.skipIf(installation === undefined)('LockBroker, real interpreter', () =
     await broker().unlock(second);
   });
 
+  it('has no pid before its first call: the process starts on first use', () => {
+    expect(LockBroker.for(join(freshDir(), 'never-used-python')).pid).toBeUndefined();
+  });
+
+  it('calls in flight at once each get their own reply: refs are distinct and every lock is held', async () => {
+    const dir = freshDir();
+    const [a, , , b] = await Promise.all([
+      broker().lock(join(dir, 'a.lock')),
+      broker().unlock(-1),
+      broker().clean(join(dir, 'c.lock')),
+      broker().lock(join(dir, 'b.lock')),
+    ]);
+    expect(a).not.toBe(b);
+    for (const name of ['a.lock', 'b.lock']) await expect(broker().lock(join(dir, name))).rejects.toBeInstanceOf(LockBusyError);
+    await broker().unlock(a);
+    await broker().unlock(b);
+  });
+
+  it('an interpreter that cannot run the helper: the call rejects with its exit code and what it printed', async () => {
+    // sh refuses python's options (-I or -S): it prints why on stderr and exits 2.
+    const error = await LockBroker.for('/bin/sh').lock(join(freshDir(), 'a.lock')).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/^the lock helper \(\/bin\/sh\) exited: code 2: \S[^]*option/i);
+  });
+
   it('a lock held by another process: LockBusyError naming the path and the holder pid; free again once it lets go', async () => {
     const path = join(freshDir(), '.app.db.lock');
     const holder = await holdElsewhere(installation!.python, path);
