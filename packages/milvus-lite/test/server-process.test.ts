@@ -149,6 +149,7 @@ describe('StartDeadline', () => {
         seen.push([step, info]);
         if (step === 'spawn') return new Promise<void>((resolve) => (release = resolve));
         if (step === 'ready') throw new Error('hook says no');
+        return undefined;
       },
     });
     await deadline.step('lock');
