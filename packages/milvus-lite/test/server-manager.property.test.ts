@@ -108,6 +108,7 @@ describe('ServerManager model', () => {
               calls.push(
                 manager.startAndGetUri(path).then((uri) => {
                   entry.uri = uri;
+                  if (uri !== null && typeof uri !== 'string') run.violations.push(`${path}: resolved ${String(uri)}, neither a URI nor null`);
                   pending.get(path)!.delete(start);
                   if (start.overtaken && uri !== null) run.violations.push(`${path}: a start overtaken by a release resolved ${uri}`);
                   if (uri !== null && run.running.get(path) !== uri) run.violations.push(`${path}: resolved ${uri}, which was not running`);
