@@ -99,6 +99,16 @@ describe('DatabaseIdentity', () => {
     await expect.poll(() => changes, { timeout: 2000, interval: 5 }).toEqual(['deleted']);
   });
 
+  it('the watch does not keep Node alive', () => {
+    const path = join(freshDir(), 'a.db');
+    writeFileSync(path, '');
+    const watches = (): number => process.getActiveResourcesInfo().filter((r) => r === 'FSEventWrap').length;
+    const before = watches();
+    const { identity } = watched(path);
+    expect(watches()).toBe(before);
+    identity.close();
+  });
+
   it('closed: nothing is reported, and check() is true whatever happened', async () => {
     const path = join(freshDir(), 'a.db');
     writeFileSync(path, '');
