@@ -108,22 +108,25 @@ describe('ServerManager model', () => {
               calls.push(
                 manager.startAndGetUri(path).then((uri) => {
                   entry.uri = uri;
+                  if (uri !== null && typeof uri !== 'string') run.violations.push(`${path}: resolved ${String(uri)}, neither a URI nor null`);
                   pending.get(path)!.delete(start);
                   if (start.overtaken && uri !== null) run.violations.push(`${path}: a start overtaken by a release resolved ${uri}`);
                   if (uri !== null && run.running.get(path) !== uri) run.violations.push(`${path}: resolved ${uri}, which was not running`);
-                }),
+                  // The fake engine never fails: only a release issued while it was pending makes a start resolve null.
+                  if (!start.overtaken && uri === null) run.violations.push(`${path}: a start no release overtook resolved null`);
+                }, (error: unknown) => run.violations.push(`${path}: startAndGetUri rejected (${String(error)}); it resolves null on failure`)),
               );
             } else if (cmd.op === 'release') {
               last.set(paths[cmd.path]!, { op: 'release' });
               overtake(paths[cmd.path]!);
               const path = paths[cmd.path]!;
-              calls.push(manager.releaseServer(path).then(stoppedBy([path])));
+              calls.push(manager.releaseServer(path).then(stoppedBy([path]), (error: unknown) => run.violations.push(`releaseServer rejected (${String(error)})`)));
             } else {
               for (const path of paths) {
                 last.set(path, { op: 'release' });
                 overtake(path);
               }
-              calls.push(manager.releaseAll().then(stoppedBy(paths)));
+              calls.push(manager.releaseAll().then(stoppedBy(paths), (error: unknown) => run.violations.push(`releaseAll rejected (${String(error)})`)));
             }
           });
         }

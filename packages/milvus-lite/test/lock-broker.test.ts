@@ -1,0 +1,185 @@
+// LockBroker on its own, against the real interpreter of the native engine (its Python, its fcntl
+// locks): what each reply becomes, and that the broker keeps Node alive only while a reply is awaited.
+// The engines' use of it is tested with real servers in faults.test.ts and the e2e suites.
+import { execa } from 'execa';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LockBroker, LockBusyError } from '../src/lock-broker.js';
+import { installationOf } from './support/installations.js';
+import { freshDirs } from './support/scratch-dirs.js';
+
+const installation = installationOf('native');
+const freshDir = freshDirs('lh-broker-');
+
+/** A python process that holds the fcntl lock of `path` until its stdin closes; resolves once it holds it. */
+async function holdElsewhere(python: string, path: string): Promise<{ pid: number; release: () => Promise<void> }> {
+  const script = 'import fcntl, os, sys\nfd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o644)\nfcntl.lockf(fd, fcntl.LOCK_EX)\nprint("held", flush=True)\nsys.stdin.read()\n';
+  const child = execa(python, ['-I', '-S', '-c', script, path], { stdin: 'pipe', stdout: 'pipe', buffer: false, reject: false });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once('data', () => resolve());
+    void child.then((result) => reject(new Error(`holder exited: ${String(result.exitCode)}`)));
+  });
+  return {
+    pid: child.pid!,
+    release: async () => {
+      child.stdin.end();
+      await child;
+    },
+  };
+}
+
+/** Live child processes and pipes that keep Node's event loop alive. */
+const keptAlive = (): number => process.getActiveResourcesInfo().filter((r) => r === 'ProcessWrap' || r === 'PipeWrap').length;
+
+describe.skipIf(installation === undefined)('LockBroker, real interpreter', () => {
+  const broker = (): LockBroker => LockBroker.for(installation!.python);
+
+  it('is one broker per interpreter, and one process for every lock', async () => {
+    expect(LockBroker.for(installation!.python)).toBe(LockBroker.for(installation!.python));
+    const dir = freshDir();
+    const first = await broker().lock(join(dir, 'a.lock'));
+    const pid = broker().pid;
+    const second = await broker().lock(join(dir, 'b.lock'));
+    expect(pid).toBeGreaterThan(0);
+    expect(broker().pid).toBe(pid);
+    expect(second).not.toBe(first);
+    await broker().unlock(first);
+    await broker().unlock(second);
+  });
+
+  it('has no pid before its first call: the process starts on first use', () => {
+    expect(LockBroker.for(join(freshDir(), 'never-used-python')).pid).toBeUndefined();
+  });
+
+  it('calls in flight at once each get their own reply: refs are distinct and every lock is held', async () => {
+    const dir = freshDir();
+    const [a, , , b] = await Promise.all([
+      broker().lock(join(dir, 'a.lock')),
+      broker().unlock(-1),
+      broker().clean(join(dir, 'c.lock')),
+      broker().lock(join(dir, 'b.lock')),
+    ]);
+    expect(a).not.toBe(b);
+    for (const name of ['a.lock', 'b.lock']) await expect(broker().lock(join(dir, name))).rejects.toBeInstanceOf(LockBusyError);
+    await broker().unlock(a);
+    await broker().unlock(b);
+  });
+
+  it('an interpreter that cannot run the helper: the call rejects with its exit code and what it printed', async () => {
+    // sh refuses python's options (-I or -S): it prints why on stderr and exits 2.
+    const error = await LockBroker.for('/bin/sh').lock(join(freshDir(), 'a.lock')).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/^the lock helper \(\/bin\/sh\) exited: code 2: \S[^]*option/i);
+    expect((error as Error).message).not.toMatch(/\s$/);
+  });
+
+  it('a lock held by another process: LockBusyError naming the path and the holder pid; free again once it lets go', async () => {
+    const path = join(freshDir(), '.app.db.lock');
+    const holder = await holdElsewhere(installation!.python, path);
+    const error = await broker().lock(path).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LockBusyError);
+    expect((error as LockBusyError).holderPid).toBe(holder.pid);
+    expect((error as Error).name).toBe('LockBusyError');
+    expect((error as Error).message).toBe(`${path} is locked by another process (pid ${holder.pid})`);
+    await holder.release();
+    const ref = await broker().lock(path);
+    await broker().unlock(ref);
+  });
+
+  it('a lock this broker holds already: LockBusyError with no holder pid, and the held lock is kept', async () => {
+    const path = join(freshDir(), '.app.db.lock');
+    const ref = await broker().lock(path);
+    const error = await broker().lock(path).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LockBusyError);
+    expect((error as LockBusyError).holderPid).toBeUndefined();
+    expect((error as Error).message).toBe(`${path} is locked by another process`);
+    // Still held: another process cannot take it (a second open and close would have dropped it).
+    const other = await execa(installation!.python, ['-I', '-S', '-c', 'import fcntl, os, sys\nfd = os.open(sys.argv[1], os.O_WRONLY)\ntry:\n  fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n  print("taken")\nexcept OSError:\n  print("busy")\n', path]);
+    expect(other.stdout).toBe('busy');
+    await broker().unlock(ref);
+    const again = await broker().lock(path);
+    await broker().unlock(again);
+  });
+
+  it('unlock lets go: another process can take the lock at once', async () => {
+    const path = join(freshDir(), '.app.db.lock');
+    const ref = await broker().lock(path);
+    await broker().unlock(ref);
+    const holder = await holdElsewhere(installation!.python, path);
+    await holder.release();
+  });
+
+  it('a symbolic link is refused and never followed, with a message naming the path', async () => {
+    const dir = freshDir();
+    const target = join(dir, 'target');
+    const path = join(dir, '.app.db.lock');
+    symlinkSync(target, path);
+    const error = await broker().lock(path).catch((e: unknown) => e);
+    expect(error).not.toBeInstanceOf(LockBusyError);
+    expect((error as Error).message).toBe(`cannot lock ${path}: it is a symbolic link, which is never followed (remove it if you did not put it there)`);
+    expect((error as { code?: string }).code).toBe('ELOOP');
+    expect(existsSync(target)).toBe(false);
+  });
+
+  it('any other failure: its errno code and message, naming the path', async () => {
+    const dir = freshDir();
+    const path = join(dir, 'no-such-dir', '.app.db.lock');
+    const error = await broker().lock(path).catch((e: unknown) => e);
+    expect(error).not.toBeInstanceOf(LockBusyError);
+    expect((error as { code?: string }).code).toBe('ENOENT');
+    expect((error as Error).message).toMatch(new RegExp(`^cannot lock ${path.replaceAll('.', '\\.')}: ENOENT \\[Errno 2\\] No such file or directory`));
+    const aDir = join(dir, 'a-directory');
+    mkdirSync(aDir);
+    const notFile = await broker().lock(aDir).catch((e: unknown) => e);
+    expect((notFile as { code?: string }).code).toBe('EISDIR');
+  });
+
+  it('clean removes a free lock file, and keeps one that is held', async () => {
+    const dir = freshDir();
+    const free = join(dir, '.free.db.lock');
+    writeFileSync(free, '');
+    await broker().clean(free);
+    expect(existsSync(free)).toBe(false);
+    const held = join(dir, '.held.db.lock');
+    const holder = await holdElsewhere(installation!.python, held);
+    await broker().clean(held);
+    expect(existsSync(held)).toBe(true);
+    await holder.release();
+    // A missing file is no error: clean resolves and makes nothing.
+    await broker().clean(join(dir, '.missing.db.lock'));
+    expect(existsSync(join(dir, '.missing.db.lock'))).toBe(false);
+  });
+
+  it('keeps Node alive only while a reply is awaited', async () => {
+    const dir = freshDir();
+    // The broker is up (earlier tests, or this lock); at rest it holds no reference.
+    await broker().unlock(await broker().lock(join(dir, 'warm.lock')));
+    const atRest = keptAlive();
+    const locking = broker().lock(join(dir, 'a.lock'));
+    expect(keptAlive()).toBeGreaterThan(atRest);
+    const ref = await locking;
+    expect(keptAlive()).toBe(atRest);
+    await broker().unlock(ref);
+    expect(keptAlive()).toBe(atRest);
+  });
+
+  it('the broker killed: pending calls reject naming the helper and its signal; the next call starts a new one', async () => {
+    const dir = freshDir();
+    // A broker of its own (another spelling of the interpreter), made in this test.
+    const python = join(dir, 'python');
+    symlinkSync(installation!.python, python);
+    const broker = (): LockBroker => LockBroker.for(python);
+    const ref = await broker().lock(join(dir, 'a.lock'));
+    const pid = broker().pid!;
+    // SIGSTOP first, so the lock below is certainly pending when the broker dies.
+    process.kill(pid, 'SIGSTOP');
+    const pending = broker().lock(join(dir, 'b.lock')).catch((e: unknown) => e);
+    process.kill(pid, 'SIGKILL');
+    const error = await pending;
+    expect((error as Error).message).toBe(`the lock helper (${python}) exited: SIGKILL`);
+    await broker().unlock(ref); // the old ref is gone with its broker: no error
+    const fresh = await broker().lock(join(dir, 'a.lock'));
+    expect(broker().pid).not.toBe(pid);
+    await broker().unlock(fresh);
+  });
+});
