@@ -231,6 +231,34 @@ describe('waitUntilReady', () => {
     expect((error as Error).message).toBe('exited while starting');
   });
 
+  // A StartDeadline's timer and this probe's end fall on the same deadline; under load the probe
+  // came first and the start failed with "did not answer a gRPC call" instead of the deadline's
+  // "did not start within … it stalled" (seen in CI). Here the signal aborts 60 ms late.
+  it('past the deadline, a caller’s signal that aborts soon after still gives the reason', async () => {
+    const { socketPath, server } = await silentSocket();
+    try {
+      const controller = new AbortController();
+      const started = performance.now();
+      setTimeout(() => controller.abort(new Error('the deadline passed')), 300 + 60);
+      const error = await waitUntilReady({ socketPath }, new Promise(() => {}), { startTimeoutMs: 300, startedAt: started, signal: controller.signal }).catch((e: unknown) => e);
+      expect((error as Error).message).toBe('the deadline passed');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('past the deadline, a caller’s signal that never aborts: the ReadyError after at most a second more', async () => {
+    const { socketPath, server } = await silentSocket();
+    try {
+      const started = performance.now();
+      const error = await waitUntilReady({ socketPath }, new Promise(() => {}), { startTimeoutMs: 300, startedAt: started, signal: new AbortController().signal }).catch((e: unknown) => e);
+      expect((error as Error).message).toBe('did not answer a gRPC call within 300 ms');
+      expect(performance.now() - started).toBeLessThan(300 + 1000 + 1000);
+    } finally {
+      server.close();
+    }
+  });
+
   it('the signal aborts the wait with its reason, at once', async () => {
     const { socketPath, server } = await silentSocket();
     try {

@@ -79,6 +79,21 @@ export interface StartDeadlineOptions {
   readonly onStep?: ((step: StartStep, info: { readonly pid?: number; readonly uri?: string }) => void | Promise<void>) | undefined;
 }
 
+/** How long past its own deadline `waitUntilReady` waits for the caller's signal to abort. */
+const kSameDeadlineSlackMs = 1000;
+
+function abortOrTimeout(signal: AbortSignal, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 /**
  * Resolves once a real gRPC call to `target` answers. Rejects with a ReadyError when the process
  * exits first or the deadline passes (`startedAt + startTimeoutMs`, `startedAt` in
@@ -103,7 +118,14 @@ export async function waitUntilReady(
     if (await grpcAnswers(target, probeMs, signal)) return;
     signal?.throwIfAborted();
     if (exit !== undefined) throw new ReadyError('exited while starting');
-    if (performance.now() > deadline) throw new ReadyError(`did not answer a gRPC call within ${options.startTimeoutMs} ms`);
+    if (performance.now() > deadline) {
+      // A caller's signal on the same deadline (a StartDeadline's) is the one that says why: its
+      // timer fires within a tick of this probe's end, and whichever came first must not decide
+      // which message the start fails with.
+      if (signal !== undefined && !signal.aborted) await abortOrTimeout(signal, kSameDeadlineSlackMs);
+      signal?.throwIfAborted();
+      throw new ReadyError(`did not answer a gRPC call within ${options.startTimeoutMs} ms`);
+    }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, delay);
       function done(): void {
