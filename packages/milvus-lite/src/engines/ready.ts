@@ -82,15 +82,17 @@ export interface StartDeadlineOptions {
 /** How long past its own deadline `waitUntilReady` waits for the caller's signal to abort. */
 const kSameDeadlineSlackMs = 1000;
 
-function abortOrTimeout(signal: AbortSignal, ms: number): Promise<void> {
+/** Resolves after `ms`, or sooner when `signal` aborts or `exited` settles (never rejects). */
+function pause(ms: number, signal: AbortSignal | undefined, exited?: Promise<unknown>): Promise<void> {
   return new Promise<void>((resolve) => {
     const timer = setTimeout(done, ms);
     function done(): void {
       clearTimeout(timer);
-      signal.removeEventListener('abort', done);
+      signal?.removeEventListener('abort', done);
       resolve();
     }
-    signal.addEventListener('abort', done, { once: true });
+    signal?.addEventListener('abort', done, { once: true });
+    void exited?.then(done);
   });
 }
 
@@ -122,20 +124,11 @@ export async function waitUntilReady(
       // A caller's signal on the same deadline (a StartDeadline's) is the one that says why: its
       // timer fires within a tick of this probe's end, and whichever came first must not decide
       // which message the start fails with.
-      if (signal !== undefined && !signal.aborted) await abortOrTimeout(signal, kSameDeadlineSlackMs);
+      if (signal !== undefined && !signal.aborted) await pause(kSameDeadlineSlackMs, signal);
       signal?.throwIfAborted();
       throw new ReadyError(`did not answer a gRPC call within ${options.startTimeoutMs} ms`);
     }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, delay);
-      function done(): void {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      }
-      signal?.addEventListener('abort', done, { once: true });
-      void exited.then(done);
-    });
+    await pause(delay, signal, exited);
     delay = Math.min(delay * 2, 25);
   }
 }

@@ -160,9 +160,9 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
         socket.end();
         return;
       }
-      const known = message.op === 'hello' && message.token !== undefined && verified.get(message.token) === message.pid;
-      let token = known ? (message as { token?: string }).token : undefined;
-      if (!known) {
+      const presented = message.op === 'hello' ? message.token : undefined;
+      let token = presented !== undefined && verified.get(presented) === message.pid ? presented : undefined;
+      if (token === undefined) {
         const credentials = await credentialsOf();
         const uid = process.getuid?.();
         if (credentials === null) return refuse('the shared server could not read the credentials of this connection (SO_PEERCRED); see its log');
