@@ -8,24 +8,13 @@ import { describe, expect, it } from 'vitest';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { createMilvusLitePool, InvalidDatabaseError, migrateDatabase, MigrateInputError, RemoteUnreachableError, type Installation } from '../src/index.js';
 import { installationOf } from './support/installations.js';
-import { createEverything, hashTree, rowsOf, schemaOf } from './support/migrate-data.js';
+import { createEverything, hashTree, rowsOf, schemaOf, withLite } from './support/migrate-data.js';
 import { freePort } from './support/ports.js';
 import { freshDirs } from './support/scratch-dirs.js';
 
 const native = installationOf('native');
 const python = installationOf('python');
 const freshDir = freshDirs('lh-migrate-');
-
-async function withLite<T>(installation: Installation, path: string, body: (client: MilvusClient) => Promise<T>): Promise<T> {
-  await using pool = createMilvusLitePool({ installation });
-  await using lease = await pool.acquire(path);
-  const client = new MilvusClient({ address: lease.resource.uri, logLevel: 'error' });
-  try {
-    return await body(client);
-  } finally {
-    await client.closeConnection();
-  }
-}
 
 describe.skipIf(native === undefined || python === undefined)('migrateDatabase, local to local', () => {
   it('python-engine lite → native lite: every field type both engines take, indexes, dynamic field; the source hashes the same', async () => {

@@ -34,6 +34,14 @@ async function startWrapper() {
   return { child, line, dbPath, dir, socketPath };
 }
 
+/** The wrapper exits within `withinMs` with code 0 (a graceful stop), and its socket is gone. */
+async function expectGracefulExit(child: Awaited<ReturnType<typeof startWrapper>>['child'], socketPath: string, withinMs: number, stillRunning: string): Promise<void> {
+  const result = await Promise.race([child, sleep(withinMs).then(() => undefined)]);
+  expect(result, stillRunning).toBeDefined();
+  expect({ code: result!.exitCode, signal: result!.signal }).toEqual({ code: 0, signal: undefined });
+  expect(existsSync(socketPath)).toBe(false);
+}
+
 /** SIGINT to argv[1], back to back, for 0.5 s or until it is gone. */
 const kSignalFlood = String.raw`
 import os, signal, sys, time
@@ -52,10 +60,7 @@ describe.skipIf(installation === undefined)('the python wrapper, with its parent
       expect(JSON.parse(line)).toEqual({ address: `unix:${socketPath}` });
       expect(await grpcAnswers({ socketPath }, 5000)).toBe(true);
       child.stdin.end();
-      const result = await Promise.race([child, sleep(30_000).then(() => undefined)]);
-      expect(result, 'still running 30 s after its stdin closed').toBeDefined();
-      expect({ code: result!.exitCode, signal: result!.signal }).toEqual({ code: 0, signal: undefined });
-      expect(existsSync(socketPath)).toBe(false);
+      await expectGracefulExit(child, socketPath, 30_000, 'still running 30 s after its stdin closed');
     } finally {
       child.kill('SIGKILL');
       await removeSocketDir(dir);
@@ -74,10 +79,7 @@ describe.skipIf(installation === undefined)('the python wrapper, with its parent
       try {
         await execa(installation!.python, ['-c', kSignalFlood, String(child.pid)]);
         child.stdin.end();
-        const result = await Promise.race([child, sleep(10_000).then(() => undefined)]);
-        expect(result, `round ${round}: still running 10 s after its stop requests (wedged)`).toBeDefined();
-        expect({ code: result!.exitCode, signal: result!.signal }).toEqual({ code: 0, signal: undefined });
-        expect(existsSync(socketPath)).toBe(false);
+        await expectGracefulExit(child, socketPath, 10_000, `round ${round}: still running 10 s after its stop requests (wedged)`);
       } finally {
         child.kill('SIGKILL');
         await removeSocketDir(dir);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { createMilvusLitePool, migrateDatabase, MigrateInputError, openMilvus, RemoteUnreachableError, ServerManager } from '../src/index.js';
 import { installationOf, milvusStandalonePython } from './support/installations.js';
-import { createEverything, hashTree, rowsOf, schemaOf, withoutWhatPythonLiteDrops } from './support/migrate-data.js';
+import { createEverything, hashTree, rowsOf, schemaOf, withLite, withoutWhatPythonLiteDrops } from './support/migrate-data.js';
 import { startMilvusStandalone, type MilvusStandalone } from './support/milvus-standalone.js';
 import { freePort } from './support/ports.js';
 import { processesMentioning } from './support/processes.js';
@@ -94,23 +94,13 @@ describe.skipIf(python === undefined)('a real Milvus standalone (PyPI milvus)', 
 describe.skipIf(python === undefined)('migrateDatabase between milvus-lite and the standalone', () => {
   const scratch = realpathSync(mkdtempSync(join(tmpdir(), 'lh-migrate-remote-')));
   const lite = { installation: native! };
-  const withLite = async <T>(path: string, body: (client: MilvusClient) => Promise<T>, server = lite): Promise<T> => {
-    await using pool = createMilvusLitePool(server);
-    await using lease = await pool.acquire(path);
-    const client = new MilvusClient({ address: lease.resource.uri, logLevel: 'error' });
-    try {
-      return await body(client);
-    } finally {
-      await client.closeConnection();
-    }
-  };
   const remote = (): MilvusClient => new MilvusClient({ address: standalone.uri, logLevel: 'error' });
 
   for (const autoId of [false, true]) {
     it(`lite (native) → standalone, every field type 2.3 takes, ${autoId ? 'auto ids regenerated' : 'given ids kept'}; the source hashes the same`, async () => {
       const source = join(scratch, `to-remote-${String(autoId)}.db`);
       const name = `everything_${autoId ? 'auto' : 'given'}`;
-      const before = await withLite(source, async (client) => {
+      const before = await withLite(native!, source, async (client) => {
         // milvus-lite 2.5 (native) has no partitions; standalone → python-engine lite copies them.
         await createEverything(client, name, { rows: 25, autoId, vectors: '2.3', partition: false });
         return { schema: await schemaOf(client, name), rows: await rowsOf(client, name, { withId: !autoId }) };
@@ -152,6 +142,7 @@ describe.skipIf(python === undefined)('migrateDatabase between milvus-lite and t
     const summary = await migrateDatabase(`127.0.0.1:${standalone.port}`, target, { collections: ['from_remote'], batchSize: 8, targetServer: pyLite });
     expect(summary).toMatchObject({ rows: 30, collections: [{ name: 'from_remote', sourceRows: 30, targetRows: 30, partitions: ['p_odd'] }] });
     await withLite(
+      pyLite.installation,
       target,
       async (lc) => {
         expect((await lc.listCollections()).data.map((c) => c.name)).toEqual(['from_remote']);
@@ -159,7 +150,6 @@ describe.skipIf(python === undefined)('migrateDatabase between milvus-lite and t
         expect(await rowsOf(lc, 'from_remote', { withId: true })).toEqual(rows);
         expect(await rowsOf(lc, 'from_remote', { withId: true, partition: 'p_odd' })).toEqual(odd);
       },
-      pyLite,
     );
     for (const name of ['from_remote', 'left_behind']) await client.dropCollection({ collection_name: name });
     await client.closeConnection();

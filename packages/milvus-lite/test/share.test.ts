@@ -1,10 +1,45 @@
 import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ServerManager } from '../src/index.js';
+import { ServerManager, type Installation } from '../src/index.js';
 import { shareRequested } from '../src/share/shared-pool.js';
 import { installationOf } from './support/installations.js';
 import { isAlive } from './support/processes.js';
 import { eventually, milvusServersOf, shareScratch, type ShareClient } from './support/share-processes.js';
+
+type Scratch = ReturnType<typeof shareScratch>;
+
+/**
+ * Two processes open one database through openMilvus(path, { share: true }): one server; each
+ * inserts and reads the other's rows; once both close, the server is gone within `stopWithinMs`.
+ */
+async function twoProcessesShareRows(scratch: Scratch, inst: Installation, stopWithinMs: number): Promise<void> {
+  const db = scratch.db();
+  const a = scratch.client(db, inst);
+  const b = scratch.client(db, inst);
+  const [ra, rb] = await Promise.all([a.ok('open', { name: 'x' }), b.ok('open', { name: 'x' })]);
+  expect(ra['pid']).toBe(rb['pid']);
+  expect(milvusServersOf(db)).toEqual([ra['pid']]);
+  await a.ok('createCollection', { name: 'x', collection: 'docs' });
+  await a.ok('insert', { name: 'x', collection: 'docs', ids: [1, 2] });
+  await b.ok('insert', { name: 'x', collection: 'docs', ids: [3, 4] });
+  expect((await a.ok('ids', { name: 'x', collection: 'docs' }))['ids']).toEqual([1, 2, 3, 4]);
+  expect((await b.ok('ids', { name: 'x', collection: 'docs' }))['ids']).toEqual([1, 2, 3, 4]);
+  await a.ok('close', { name: 'x' });
+  await b.ok('close', { name: 'x' });
+  expect(await eventually(() => milvusServersOf(db).length === 0, stopWithinMs)).toBe(true);
+}
+
+/** `n` processes acquire one cold database at once: one server and one supervisor for all. */
+async function concurrentColdOpens(scratch: Scratch, inst: Installation, n: number): Promise<void> {
+  const db = scratch.db();
+  const clients: ShareClient[] = Array.from({ length: n }, () => scratch.client(db, inst));
+  const replies = await Promise.all(clients.map((c) => c.ok('acquire', { name: 'l' })));
+  expect(new Set(replies.map((r) => r['pid'])).size).toBe(1);
+  expect(new Set(replies.map((r) => r['supervisorPid'])).size).toBe(1);
+  expect(milvusServersOf(db)).toEqual([replies[0]!['pid']]);
+  await Promise.all(clients.map((c) => c.ok('release', { name: 'l' })));
+  await Promise.all(clients.map((c) => c.end()));
+}
 
 const installation = installationOf('native');
 
@@ -13,20 +48,7 @@ describe.skipIf(installation === undefined)('share: one database, many processes
   const inst = installation!;
 
   it('done-when: two processes insert through openMilvus(path, { share: true }) and each reads the other’s rows', async () => {
-    const db = scratch.db();
-    const a = scratch.client(db, inst);
-    const b = scratch.client(db, inst);
-    const [ra, rb] = await Promise.all([a.ok('open', { name: 'x' }), b.ok('open', { name: 'x' })]);
-    expect(ra['pid']).toBe(rb['pid']);
-    expect(milvusServersOf(db)).toEqual([ra['pid']]);
-    await a.ok('createCollection', { name: 'x', collection: 'docs' });
-    await a.ok('insert', { name: 'x', collection: 'docs', ids: [1, 2] });
-    await b.ok('insert', { name: 'x', collection: 'docs', ids: [3, 4] });
-    expect((await a.ok('ids', { name: 'x', collection: 'docs' }))['ids']).toEqual([1, 2, 3, 4]);
-    expect((await b.ok('ids', { name: 'x', collection: 'docs' }))['ids']).toEqual([1, 2, 3, 4]);
-    await a.ok('close', { name: 'x' });
-    await b.ok('close', { name: 'x' });
-    expect(await eventually(() => milvusServersOf(db).length === 0, 5000)).toBe(true);
+    await twoProcessesShareRows(scratch, inst, 5000);
   });
 
   it('the process that started the server is killed while others are attached: the others keep working', async () => {
@@ -123,14 +145,7 @@ describe.skipIf(installation === undefined)('share: one database, many processes
   });
 
   it('16 processes open one cold database at once: one server', async () => {
-    const db = scratch.db();
-    const clients: ShareClient[] = Array.from({ length: 16 }, () => scratch.client(db, inst));
-    const replies = await Promise.all(clients.map((c) => c.ok('acquire', { name: 'l' })));
-    expect(new Set(replies.map((r) => r['pid'])).size).toBe(1);
-    expect(new Set(replies.map((r) => r['supervisorPid'])).size).toBe(1);
-    expect(milvusServersOf(db)).toEqual([replies[0]!['pid']]);
-    await Promise.all(clients.map((c) => c.ok('release', { name: 'l' })));
-    await Promise.all(clients.map((c) => c.end()));
+    await concurrentColdOpens(scratch, inst, 16);
   }, 180_000);
 });
 
@@ -143,20 +158,7 @@ describe.skipIf(pythonInstallation === undefined)('share: one database, many pro
   const inst = pythonInstallation!;
 
   it('two processes insert through openMilvus(path, { share: true }) and each reads the other’s rows; the last close stops the server', async () => {
-    const db = scratch.db();
-    const a = scratch.client(db, inst);
-    const b = scratch.client(db, inst);
-    const [ra, rb] = await Promise.all([a.ok('open', { name: 'x' }), b.ok('open', { name: 'x' })]);
-    expect(ra['pid']).toBe(rb['pid']);
-    expect(milvusServersOf(db)).toEqual([ra['pid']]);
-    await a.ok('createCollection', { name: 'x', collection: 'docs' });
-    await a.ok('insert', { name: 'x', collection: 'docs', ids: [1, 2] });
-    await b.ok('insert', { name: 'x', collection: 'docs', ids: [3, 4] });
-    expect((await a.ok('ids', { name: 'x', collection: 'docs' }))['ids']).toEqual([1, 2, 3, 4]);
-    expect((await b.ok('ids', { name: 'x', collection: 'docs' }))['ids']).toEqual([1, 2, 3, 4]);
-    await a.ok('close', { name: 'x' });
-    await b.ok('close', { name: 'x' });
-    expect(await eventually(() => milvusServersOf(db).length === 0, 10_000)).toBe(true);
+    await twoProcessesShareRows(scratch, inst, 10_000);
   }, 120_000);
 
   it('the supervisor is killed: the leases are revoked within 1 s, its python server goes too, the next acquire starts afresh', async () => {
@@ -179,13 +181,6 @@ describe.skipIf(pythonInstallation === undefined)('share: one database, many pro
   }, 120_000);
 
   it('4 processes open one cold database at once: one server', async () => {
-    const db = scratch.db();
-    const clients: ShareClient[] = Array.from({ length: 4 }, () => scratch.client(db, inst));
-    const replies = await Promise.all(clients.map((c) => c.ok('acquire', { name: 'l' })));
-    expect(new Set(replies.map((r) => r['pid'])).size).toBe(1);
-    expect(new Set(replies.map((r) => r['supervisorPid'])).size).toBe(1);
-    expect(milvusServersOf(db)).toEqual([replies[0]!['pid']]);
-    await Promise.all(clients.map((c) => c.ok('release', { name: 'l' })));
-    await Promise.all(clients.map((c) => c.end()));
+    await concurrentColdOpens(scratch, inst, 4);
   }, 180_000);
 });

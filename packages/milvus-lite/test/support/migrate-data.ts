@@ -5,10 +5,23 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataType, type MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { createMilvusLitePool, type Installation } from '../../src/index.js';
 import { indexParams } from '../../src/migrate.js';
 
 export const kDim = 8;
+
+/** Runs `body` with a client of a milvus-lite server of `path` (`installation`), then stops that server. */
+export async function withLite<T>(installation: Installation, path: string, body: (client: MilvusClient) => Promise<T>): Promise<T> {
+  await using pool = createMilvusLitePool({ installation });
+  await using lease = await pool.acquire(path);
+  const client = new MilvusClient({ address: lease.resource.uri, logLevel: 'error' });
+  try {
+    return await body(client);
+  } finally {
+    await client.closeConnection();
+  }
+}
 
 function ok(status: { error_code?: string | number | undefined; reason?: string | undefined; code?: number | undefined }, what: string): void {
   // milvus-lite 2.5.1 answers with `code` only, and some calls with an empty status (success).
