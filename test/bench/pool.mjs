@@ -7,6 +7,7 @@ import { Duration, Effect, RcMap, Scope, Exit } from 'effect';
 import { LeasePool } from '../../packages/pool/dist/index.js';
 
 const HOT_OPS = 200_000;
+const HOT_SAMPLES = 20;
 const RC_OPS = 50_000;
 const HERD = 1_000;
 const HERD_SAMPLES = 15;
@@ -53,19 +54,35 @@ export async function bench({ runs, log }) {
       await gp.release(r);
     }
   };
-  const hot = { ours: [], withStacks: [], gp: [], rc: [], oursForRc: [] };
+  // Short samples, interleaved, in alternating order: one long loop per side lets whatever ran just
+  // before it (the previous side's garbage, a major collection it left due) land on one side only.
+  // Each run takes HOT_SAMPLES of each pair; the figures are the medians of all samples.
+  const samples = async (count, ops, pair) => {
+    const got = pair.map(() => []);
+    for (let sample = 0; sample < count; sample++) {
+      const order = sample % 2 === 0 ? [0, 1] : [1, 0];
+      for (const side of order) got[side].push(await timeNs(ops, pair[side]));
+    }
+    return got;
+  };
+  const hot = { ours: [], withStacks: [], gp: [], gpForStacks: [], rc: [], oursForRc: [] };
   // One untimed round each first, so no side is measured while the JIT is still warming up.
   await oursOp(HOT_OPS);
   await oursStacksOp(HOT_OPS / 10);
   await gpOp(HOT_OPS);
   await rcOp(RC_OPS / 10);
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   for (let run = 0; run < runs; run++) {
-    hot.ours.push(await timeNs(HOT_OPS, oursOp));
-    hot.withStacks.push(await timeNs(HOT_OPS, oursStacksOp));
-    hot.gp.push(await timeNs(HOT_OPS, gpOp));
-    hot.oursForRc.push(await timeNs(RC_OPS, oursOp));
-    hot.rc.push(await timeNs(RC_OPS, rcOp));
-    log(`hot run ${run + 1}: ours ${hot.ours.at(-1).toFixed(0)} ns, with stacks ${hot.withStacks.at(-1).toFixed(0)} ns, generic-pool ${hot.gp.at(-1).toFixed(0)} ns`);
+    const [ours1, gp1] = await samples(HOT_SAMPLES, HOT_OPS / HOT_SAMPLES, [oursOp, gpOp]);
+    const [stacks, gp2] = await samples(4, HOT_OPS / HOT_SAMPLES, [oursStacksOp, gpOp]);
+    const [ours3, rc] = await samples(4, RC_OPS / 4, [oursOp, rcOp]);
+    hot.ours.push(...ours1);
+    hot.gp.push(...gp1);
+    hot.withStacks.push(...stacks);
+    hot.gpForStacks.push(...gp2);
+    hot.oursForRc.push(...ours3);
+    hot.rc.push(...rc);
+    log(`hot run ${run + 1} (medians of ${HOT_SAMPLES} samples of ${HOT_OPS / HOT_SAMPLES} ops): ours ${median(ours1).toFixed(0)} ns, generic-pool ${median(gp1).toFixed(0)} ns; with stacks ${median(stacks).toFixed(0)} ns`);
   }
   await gp.drain();
   await gp.clear();
@@ -131,7 +148,6 @@ export async function bench({ runs, log }) {
   await herdOurs(-1, true);
   await herdRcMap(-1);
   await herdFloor(-1);
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   for (let run = 0; run < runs; run++) {
     const got = { ours: [], signals: [], rc: [], floor: [] };
     for (let sample = 0; sample < HERD_SAMPLES; sample++) {
@@ -179,9 +195,9 @@ export async function bench({ runs, log }) {
     log(`memory run ${run + 1}: ours ${perKey.at(-1).toFixed(0)} B/key, RcMap ${perKeyRc.at(-1).toFixed(0)} B/key`);
   }
   return [
-    { section: 'Hot path', metric: 'acquire+release of a running key (defaults)', unit: 'ns', ours: hot.ours, peerName: 'generic-pool', peer: hot.gp },
-    { section: 'Hot path', metric: 'acquire+release, captureStacks: true', unit: 'ns', ours: hot.withStacks, peerName: 'generic-pool', peer: hot.gp },
-    { section: 'Hot path', metric: 'acquire+release of a running key', unit: 'ns', ours: hot.oursForRc, peerName: 'Effect RcMap.get in Effect.scoped (runPromise)', peer: hot.rc },
+    { section: 'Hot path', metric: `acquire+release of a running key (defaults; ${HOT_SAMPLES} interleaved samples per run)`, unit: 'ns', ours: hot.ours, peerName: 'generic-pool', peer: hot.gp },
+    { section: 'Hot path', metric: 'acquire+release, captureStacks: true (4 interleaved samples per run)', unit: 'ns', ours: hot.withStacks, peerName: 'generic-pool', peer: hot.gpForStacks },
+    { section: 'Hot path', metric: 'acquire+release of a running key (4 interleaved samples per run)', unit: 'ns', ours: hot.oursForRc, peerName: 'Effect RcMap.get in Effect.scoped (runPromise)', peer: hot.rc },
     { section: 'Cold herd', metric: `${HERD} concurrent acquires of one cold key (start: one setImmediate), until all held (${HERD_SAMPLES} samples per run)`, unit: 'ms', ours: herd.ours, peerName: 'Effect RcMap.get ×1000 in one scope', peer: herd.rc },
     { section: 'Cold herd', metric: `${HERD} concurrent acquires, until all held (${HERD_SAMPLES} samples per run)`, unit: 'ms', ours: herd.ours, peerName: 'Map + one shared promise (the floor)', peer: herd.floor },
     { section: 'Cold herd', metric: `${HERD} concurrent acquires, each with its own AbortSignal (${HERD_SAMPLES} samples per run)`, unit: 'ms', ours: herd.signals, peerName: 'Effect RcMap.get ×1000 in one scope', peer: herd.rc },

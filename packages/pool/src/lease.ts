@@ -15,11 +15,15 @@ interface LeakRecord {
 const registry = new FinalizationRegistry<LeakRecord>(({ owner, slot, key, trace }) => owner.leaseLeaked(slot, key, trace));
 
 // Leases are registered for leak detection one macrotask after they are taken: a lease released
-// before then (most of them) never pays for the registry. Until then this array keeps it alive.
+// before then (most of them) never pays for the registry. Until then this array keeps it alive; a
+// lease released while it is still the newest one pending (acquire, use, release) leaves it at once,
+// so the common loop keeps the array empty and its leases die young.
 const pending: Lease<unknown>[] = [];
 const kFlushAt = 1024;
+let flushScheduled = false;
 
 function flushPending(): void {
+  flushScheduled = false;
   for (const lease of pending.splice(0)) lease[kTrack]();
 }
 
@@ -51,8 +55,11 @@ export class Lease<R> implements AsyncDisposable {
     this.key = key;
     this.resource = resource;
     this.#trace = trace;
-    if (pending.push(this as Lease<unknown>) === 1) setImmediate(flushPending).unref();
-    else if (pending.length >= kFlushAt) flushPending();
+    if (pending.push(this as Lease<unknown>) >= kFlushAt) flushPending();
+    else if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushPending).unref();
+    }
   }
 
   /** Aborted (with a `LeaseRevokedError`) when the resource is lost, evicted, or the pool closes. Made on first read. */
@@ -72,6 +79,7 @@ export class Lease<R> implements AsyncDisposable {
   release(): Promise<void> {
     if (this.#released !== undefined) return this.#released;
     if (this.#tracked) registry.unregister(this);
+    else if (pending[pending.length - 1] === this) pending.pop();
     return (this.#released = this.#owner.releaseLease(this.#slot));
   }
 

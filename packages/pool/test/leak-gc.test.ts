@@ -129,6 +129,47 @@ describe('semantic 10 in-process: a lease garbage-collected unreleased', () => {
     }
   });
 
+  // A lease released while it is still the newest one waiting to be registered leaves that list at
+  // once (the hot loop's garbage then dies young). These two check that the shortcut never drops
+  // another lease from leak detection.
+  it('a lease released out of order leaves the newer ones tracked: the one dropped later is reported', async () => {
+    const pool = new LeasePool({ start: (key) => ({ key }), normalizeKey: String, idleTimeoutMs: Infinity });
+    const capture = captureWarnings();
+    try {
+      await (async () => {
+        const older = await pool.acquire('out-of-order');
+        await pool.acquire('out-of-order'); // the newer one, never released
+        await older.release(); // not the newest waiting: it must not take the newer one's place
+      })();
+      await macrotask();
+      await collectUntil(() => pool.stats().leaked > 0);
+      expect(pool.stats()).toMatchObject({ leaked: 1, leases: 0 });
+      expect(capture.warnings.filter((w) => w.code === 'LEASEHOLD_LEASE_LEAKED')).toHaveLength(1);
+    } finally {
+      capture.stop();
+      await pool.close();
+    }
+  });
+
+  it('leases taken in later macrotasks are registered too, after the first batch went', async () => {
+    const pool = new LeasePool({ start: (key) => ({ key }), normalizeKey: String, idleTimeoutMs: Infinity });
+    const capture = captureWarnings();
+    try {
+      for (let turn = 0; turn < 3; turn++) {
+        await (async () => {
+          await pool.acquire(`turn-${turn}`); // never released
+        })();
+        await macrotask(); // its batch is registered here
+      }
+      await collectUntil(() => pool.stats().leaked === 3);
+      expect(pool.stats()).toMatchObject({ leaked: 3, leases: 0 });
+      expect(capture.warnings.filter((w) => w.code === 'LEASEHOLD_LEASE_LEAKED').map((w) => /turn-\d/.exec(w.message)?.[0]).sort()).toEqual(['turn-0', 'turn-1', 'turn-2']);
+    } finally {
+      capture.stop();
+      await pool.close();
+    }
+  });
+
   it('LEASEHOLD_TRACE_LEASES=1 turns on captureStacks', async () => {
     const saved = process.env['LEASEHOLD_TRACE_LEASES'];
     process.env['LEASEHOLD_TRACE_LEASES'] = '1';
