@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { setTimeout } from 'node:timers/promises';
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import type { Lease, LeasePool } from '@leasehold/pool';
 import { InvalidDatabaseError, MilvusLiteError } from './errors.js';
@@ -92,6 +93,18 @@ interface FieldSchema {
 function check(status: { error_code?: string | number; code?: number; reason?: string }, what: string): void {
   const ok = (status.error_code === 'Success' || status.error_code === 0 || status.error_code === undefined) && (status.code ?? 0) === 0;
   if (!ok) throw new MilvusLiteError(`${what} failed: ${status.reason || `code ${String(status.code ?? status.error_code)}`}`);
+}
+
+const kLoadPollMs = 50;
+
+/** Resolves once `name` is fully loaded in `client`'s server (GetLoadingProgress at 100); throws on a failed status. */
+async function waitUntilLoaded(client: MilvusClient, name: string, where: string): Promise<void> {
+  for (;;) {
+    const progress = await client.getLoadingProgress({ collection_name: name });
+    check(progress.status, `loading ${name} in ${where}`);
+    if (Number(progress.progress) >= 100) return;
+    await setTimeout(kLoadPollMs);
+  }
 }
 
 async function collectionNames(client: MilvusClient): Promise<string[]> {
@@ -229,7 +242,9 @@ export async function migrateDatabase(source: string, target: string, options: M
       check(described.status, `describing ${name}`);
       const indexes = await from.describeIndex({ collection_name: name });
       const partitions = await partitionsOf(from, name);
-      await from.loadCollection({ collection_name: name });
+      // Not the SDK's loadCollection: it sleeps 400 ms after every progress poll, even the last one.
+      check(await from.loadCollectionAsync({ collection_name: name }), `loading ${name} in ${source}`);
+      await waitUntilLoaded(from, name, source);
       const rows = await countRows(from, name);
       totalRows += rows;
       plans.push({ name, described, indexes: indexes.index_descriptions ?? [], partitions, rows });
@@ -285,7 +300,11 @@ export async function migrateDatabase(source: string, target: string, options: M
         );
         indexes.push(`${index.index_name}: ${indexType}${metricType ? `/${metricType}` : ''}`);
       }
-      await to.loadCollectionSync({ collection_name: name });
+      // Loading is needed only for the count at the end, and a Milvus server takes seconds to load
+      // even an empty collection (2.8 s of a 4.7 s migration, measured with standalone 2.3.5): ask
+      // for it now (the SDK's loadCollection would wait, polling every 400 ms), copy while it loads,
+      // and wait for it before counting.
+      check(await to.loadCollectionAsync({ collection_name: name }), `loading ${name} in ${target}`);
 
       for (const partition of ['_default', ...partitionNames]) {
         const batches = readBatches(from, name, partition, batchSize, sourceEngine === 'python' ? 'offset' : 'iterator');
@@ -313,6 +332,7 @@ export async function migrateDatabase(source: string, target: string, options: M
         }
         await inFlight;
       }
+      await waitUntilLoaded(to, name, target);
       const targetRows = await countRows(to, name);
       collections.push({ name, sourceRows: plan.rows, targetRows, partitions: partitionNames, indexes, primaryKeysRegenerated: pk.autoID, replaced });
     }
