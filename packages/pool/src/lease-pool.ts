@@ -81,7 +81,7 @@ interface Entry<R> {
   waiters: Set<Waiter> | undefined;
   /** Waiters that arrived while it was stopping or doomed; they go again once it has gone. */
   after: Waiter[] | undefined;
-  /** Raw keys that reach it on the hot path: the first one inline, any others in a set. */
+  /** Raw keys that reach it on the hot path: the first one inline (kNoAlias until then), any others in a set. */
   alias: unknown;
   aliases: Set<unknown> | undefined;
   idleTimer: NodeJS.Timeout | undefined;
@@ -92,6 +92,9 @@ interface Entry<R> {
 }
 
 const RESOLVED = Promise.resolve();
+// An entry's first raw key before it has one. Not `undefined`: that is a raw key too (acquire(undefined)
+// with normalizeKey: String), and a stop must then drop it from the hot map like any other.
+const kNoAlias = Symbol('no alias');
 
 async function disposeAcquisition(this: Promise<Lease<unknown>>): Promise<void> {
   let lease: Lease<unknown>;
@@ -374,7 +377,7 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
 
   #alias(entry: Entry<R>, raw: unknown): void {
     this.#hot.set(raw, entry);
-    if (entry.alias === undefined) entry.alias = raw;
+    if (entry.alias === kNoAlias) entry.alias = raw;
     else if (entry.alias !== raw) (entry.aliases ??= new Set()).add(raw);
   }
 
@@ -479,7 +482,7 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
       revoked: undefined,
       waiters: undefined,
       after: undefined,
-      alias: undefined,
+      alias: kNoAlias,
       aliases: undefined,
       idleTimer: undefined,
       doom: undefined,
@@ -587,7 +590,7 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
   }
 
   #unalias(entry: Entry<R>): void {
-    if (entry.alias !== undefined && this.#hot.get(entry.alias) === entry) this.#hot.delete(entry.alias);
+    if (this.#hot.get(entry.alias) === entry) this.#hot.delete(entry.alias);
     if (entry.aliases !== undefined) for (const raw of entry.aliases) if (this.#hot.get(raw) === entry) this.#hot.delete(raw);
   }
 
