@@ -63,4 +63,22 @@ describe.skipIf(installation === undefined)('openMilvus shares one client per se
     expect((await third.listCollections()).status.error_code).toBe('Success');
     await third[Symbol.asyncDispose]();
   });
+  it("passes the caller's signal to the acquire: an aborted open rejects and holds no lease", async () => {
+    const pool = newPool();
+    const reason = new Error('caller gave up');
+    await expect(openMilvus(join(freshDir(), 'aborted.db'), { pool, signal: AbortSignal.abort(reason) })).rejects.toThrow();
+    expect(pool.stats()).toMatchObject({ leases: 0 });
+  });
+
+  it('without a pool, opens share the process-wide pool and its one client', async () => {
+    const dbPath = join(freshDir(), 'default.db');
+    const first = await openMilvus(dbPath);
+    const second = await openMilvus(dbPath);
+    expect(second.channelPool).toBe(first.channelPool);
+    expect(second.lease.resource).toBe(first.lease.resource);
+    const pid = first.lease.resource.pid!;
+    await first[Symbol.asyncDispose]();
+    await second[Symbol.asyncDispose]();
+    expect(isAlive(pid)).toBe(false);
+  });
 });
