@@ -20,9 +20,9 @@ export default {
   // run again (the rest keep their status). `pnpm mutate:full` (or `pnpm mutate --force`) runs all.
   incremental: true,
   incrementalFile: 'packages/pool/stryker-incremental.json',
-  // break: the CI gate, the score reached (90.70%: 605 of 667 mutants detected; a full run then an
-  // incremental one), rounded down. Survivors: stryker-equivalent.md.
-  thresholds: { high: 95, low: 90, break: 90 },
+  // break: the CI gate, the score reached (92.07%: 615 of 668 mutants detected, 2026-12-02), rounded
+  // down. Every survivor is in stryker-equivalent.md, with its reason.
+  thresholds: { high: 95, low: 90, break: 92 },
   ignoreStatic: true,
   // Error-message and option-name text is checked by the tests that read it, not mutant by mutant:
   // a full run over every string does not fit CI's budget on two cores.
