@@ -20,7 +20,7 @@ export default {
   // run again (the rest keep their status). `pnpm mutate:full` (or `pnpm mutate --force`) runs all.
   incremental: true,
   incrementalFile: 'packages/pool/stryker-incremental.json',
-  // break: the CI gate, the score reached (92.07%: 615 of 668 mutants detected, 2026-12-02), rounded
+  // break: the CI gate, the score reached (92.22%: 616 of 668 mutants detected, 2026-12-02), rounded
   // down. Every survivor is in stryker-equivalent.md, with its reason.
   thresholds: { high: 95, low: 90, break: 92 },
   ignoreStatic: true,
