@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,14 +50,33 @@ export async function removeSocketDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true }).catch(() => {});
 }
 
-/** Whether process `pid` exists (`kill(pid, 0)`; EPERM: it exists, as another user's). */
+/**
+ * Whether process `pid` is running: it exists (`kill(pid, 0)`; EPERM: it exists, as another
+ * user's) and, on Linux, has not exited. A process that has exited but whose parent has not
+ * reaped it yet (a zombie, state `Z` or `X` in `/proc/<pid>/stat`, proc(5)) still answers
+ * `kill(pid, 0)`; an orphan's parent is init, which may reap it only a second or two later.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  return !hasExited(pid);
+}
+
+function hasExited(pid: number): boolean {
+  if (process.platform !== 'linux') return false;
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch (error) {
+    // ENOENT: gone between the two looks. Anything else (no /proc mounted): kill() has the last word.
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+  // "pid (comm) state ...": comm may hold spaces and parentheses, so the state follows the last ')'.
+  const state = stat.charAt(stat.lastIndexOf(')') + 2);
+  return state === 'Z' || state === 'X';
 }
 
 /** Removes leasehold socket directories in `base` whose owner process is gone. Never throws. */

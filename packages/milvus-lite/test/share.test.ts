@@ -29,6 +29,29 @@ async function twoProcessesShareRows(scratch: Scratch, inst: Installation, stopW
   expect(await eventually(() => milvusServersOf(db).length === 0, stopWithinMs)).toBe(true);
 }
 
+/**
+ * The process that spawned the supervisor is SIGKILLed while another is attached: the other keeps
+ * working, unrevoked, and once it closes the supervisor (which must not depend on its spawner, not
+ * even for its log) stops the server gracefully and ends within `stopWithinMs`.
+ */
+async function spawnerKilledFirst(scratch: Scratch, inst: Installation, stopWithinMs: number): Promise<void> {
+  const db = scratch.db();
+  const starter = scratch.client(db, inst);
+  const first = await starter.ok('acquire', { name: 'l' });
+  const other = scratch.client(db, inst);
+  await other.ok('open', { name: 'x' });
+  await other.ok('createCollection', { name: 'x', collection: 'docs' });
+  await starter.end();
+  await other.ok('insert', { name: 'x', collection: 'docs', ids: [7] });
+  expect((await other.ok('ids', { name: 'x', collection: 'docs' }))['ids']).toEqual([7]);
+  expect(milvusServersOf(db)).toEqual([first['pid']]);
+  expect(other.events.filter((e) => e.event === 'revoked')).toEqual([]);
+  await other.ok('close', { name: 'x' });
+  // A log on a pipe through the dead spawner used to end the supervisor at its next line.
+  expect(await eventually(() => !isAlive(first['supervisorPid'] as number) && !isAlive(first['pid'] as number), stopWithinMs)).toBe(true);
+  expect(scratch.logOf(db)).toMatch(/stopping: idle\n.*stopped \(the server ended with exit code 0\)\n/);
+}
+
 /** `n` processes acquire one cold database at once: one server and one supervisor for all. */
 async function concurrentColdOpens(scratch: Scratch, inst: Installation, n: number): Promise<void> {
   const db = scratch.db();
@@ -51,19 +74,8 @@ describe.skipIf(installation === undefined)('share: one database, many processes
     await twoProcessesShareRows(scratch, inst, 5000);
   });
 
-  it('the process that started the server is killed while others are attached: the others keep working', async () => {
-    const db = scratch.db();
-    const starter = scratch.client(db, inst);
-    const first = await starter.ok('acquire', { name: 'l' });
-    const other = scratch.client(db, inst);
-    await other.ok('open', { name: 'x' });
-    await other.ok('createCollection', { name: 'x', collection: 'docs' });
-    await starter.end();
-    await other.ok('insert', { name: 'x', collection: 'docs', ids: [7] });
-    expect((await other.ok('ids', { name: 'x', collection: 'docs' }))['ids']).toEqual([7]);
-    expect(milvusServersOf(db)).toEqual([first['pid']]);
-    expect(other.events.filter((e) => e.event === 'revoked')).toEqual([]);
-    await other.ok('close', { name: 'x' });
+  it('the process that started the server is killed while others are attached: the others keep working, and the server stops gracefully after them', async () => {
+    await spawnerKilledFirst(scratch, inst, 5000);
   });
 
   it('the last client is killed: the server is gone within the idle timeout plus 2 s', async () => {
@@ -72,9 +84,13 @@ describe.skipIf(installation === undefined)('share: one database, many processes
     const { pid, supervisorPid } = await client.ok('acquire', { name: 'l' });
     await client.end();
     const killedAt = Date.now();
+    // isAlive counts a zombie as gone: the orphaned supervisor has exited once it is one, though
+    // init may reap it a second or two later.
     expect(await eventually(() => !isAlive(pid as number) && !isAlive(supervisorPid as number), 1000 + 2000)).toBe(true);
     // Not before the idle timeout (with a margin for the clock's coarseness).
     expect(Date.now() - killedAt).toBeGreaterThanOrEqual(900);
+    // Stopped by its supervisor, gracefully, not by the supervisor's death.
+    expect(scratch.logOf(db)).toMatch(/stopping: idle\n.*stopped \(the server ended with exit code 0\)\n/);
   });
 
   it('the supervisor is killed: every client’s leases are revoked within 1 s, no server is orphaned, the next acquire starts afresh', async () => {
@@ -101,11 +117,14 @@ describe.skipIf(installation === undefined)('share: one database, many processes
     await clients[1]!.ok('release', { name: 'l' });
   });
 
-  it('the socket file is deleted: attached clients keep working and a new process still finds the server', async () => {
+  it('the socket file is deleted after the spawner died: attached clients keep working and a new process still finds the server', async () => {
     const db = scratch.db();
+    const spawner = scratch.client(db, inst);
+    await spawner.ok('acquire', { name: 'l' });
     const a = scratch.client(db, inst);
     const first = await a.ok('open', { name: 'x' });
     await a.ok('createCollection', { name: 'x', collection: 'docs' });
+    await spawner.end();
     const { readdirSync } = await import('node:fs');
     for (const f of readdirSync(scratch.rendezvous).filter((f) => f.endsWith('.sock'))) rmSync(`${scratch.rendezvous}/${f}`);
     await a.ok('insert', { name: 'x', collection: 'docs', ids: [1] });
@@ -114,6 +133,7 @@ describe.skipIf(installation === undefined)('share: one database, many processes
     expect(second['pid']).toBe(first['pid']);
     expect((await b.ok('ids', { name: 'x', collection: 'docs' }))['ids']).toEqual([1]);
     expect(milvusServersOf(db)).toEqual([first['pid']]);
+    expect(scratch.logOf(db)).toMatch(/was deleted; listening again/);
     await a.ok('close', { name: 'x' });
     await b.ok('close', { name: 'x' });
   });
@@ -179,6 +199,10 @@ describe.skipIf(pythonInstallation === undefined)('share: one database, many pro
     expect(again['supervisorPid']).not.toBe(supervisorPid);
     expect(milvusServersOf(db)).toEqual([again['pid']]);
     await clients[1]!.ok('release', { name: 'l' });
+  }, 120_000);
+
+  it('the process that started the server is killed while another is attached: the other keeps working, and the server stops gracefully after it', async () => {
+    await spawnerKilledFirst(scratch, inst, 10_000);
   }, 120_000);
 
   it('4 processes open one cold database at once: one server', async () => {

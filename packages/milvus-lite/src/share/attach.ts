@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa } from 'execa';
 import { KeyLockedError } from '@leasehold/pool';
 import type { Installation } from '../engine.js';
 import { checkNativeDatabase } from '../database-path.js';
@@ -149,24 +149,29 @@ function pick(options: AttachOptions): Partial<SupervisorConfig> {
   };
 }
 
-// Detached, in its own session, output appended to a log file (a pipe to a dead reader would
-// kill it with SIGPIPE): it must outlive the process that happened to start it.
+// Detached, in its own session: it must outlive the process that happened to start it. Its
+// stdout and stderr are the log file itself, opened here and handed over as a descriptor, as in
+// Node's own example of a long-running detached child (child_process, options.detached). Not
+// execa's `{ file }`: that pipes the output through this process and writes the file from here,
+// so once this process is gone the supervisor's next log line meets a dead socket and kills it
+// before it stops its server. (execa's types allow no descriptor number beyond 9; Node's spawn
+// is enough here: no shell, and only the exit code is read.)
 function spawnSupervisor(config: SupervisorConfig, logPath: string): { exitCode: number | undefined; done: boolean } {
   const state: { exitCode: number | undefined; done: boolean } = { exitCode: undefined, done: false };
-  const child = execa(process.execPath, [supervisorScript(), JSON.stringify(config)], {
-    cwd: config.dir,
-    detached: true,
-    cleanup: false,
-    stdin: 'ignore',
-    stdout: { file: logPath, append: true },
-    stderr: { file: logPath, append: true },
-    reject: false,
-    buffer: false,
-  });
-  child.unref();
-  void child.then((result) => {
-    state.exitCode = result.exitCode;
-    state.done = true;
-  });
+  const log = openSync(logPath, 'a', 0o600);
+  try {
+    const child = spawn(process.execPath, [supervisorScript(), JSON.stringify(config)], { cwd: config.dir, detached: true, stdio: ['ignore', log, log] });
+    child.once('error', () => {
+      state.done = true;
+    });
+    child.once('exit', (code) => {
+      state.exitCode = code ?? undefined;
+      state.done = true;
+    });
+    child.unref();
+  } finally {
+    // The child holds its own copy of the descriptor once spawned.
+    closeSync(log);
+  }
   return state;
 }

@@ -49,8 +49,13 @@ function accepts(socketPath: string): Promise<boolean> {
   });
 }
 
+/** A line in the log (stderr, the log file). A log that cannot be written never stops the supervisor. */
 function log(line: string): void {
-  process.stderr.write(`${new Date().toISOString()} [${process.pid}] ${line}\n`);
+  try {
+    process.stderr.write(`${new Date().toISOString()} [${process.pid}] ${line}\n`);
+  } catch {
+    // A full disk, say: the server matters more than its log.
+  }
 }
 
 async function pauseAt(step: SupervisorStep, dir: string, key: string): Promise<void> {
@@ -83,6 +88,9 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
   const paths = rendezvousPaths(dir, key);
   // Sockets and files made here are 0600 from the start, never chmod-ed after.
   process.umask(0o077);
+  // An asynchronous write error (stderr on a pipe whose reader is gone) would be an uncaught
+  // 'error' event, and end the supervisor before it stops its server.
+  process.stderr.on('error', () => {});
   await pauseAt('spawned', dir, key);
   const broker = LockBroker.for(installation.python);
   // The election. A holder that serves means this candidate is not needed; a holder that is still
@@ -252,7 +260,8 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
         send(socket, { op: 'bye', version: kProtocolVersion, reason });
         socket.end();
       }
-      await server?.stop().catch(() => {});
+      const exit = await server?.stop().catch((error: Error) => log(`stopping the server failed: ${error.message}`));
+      log(`stopped${exit ? ` (the server ended with ${exit.signal ?? `exit code ${String(exit.code)}`})` : ''}`);
       await pauseAt('server-stopped', dir, key);
       await rm(paths.info, { force: true });
       if (requester) {

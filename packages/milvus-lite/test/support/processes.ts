@@ -19,14 +19,8 @@ export function processesMentioning(text: string): number[] {
     .map(Number);
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** The library's own check: a process that has exited but is not reaped yet (a zombie) is not alive. */
+export { isAlive } from '../../src/socket-dir.js';
 
 export interface OwnerReport {
   pid?: number;

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,6 +101,11 @@ export function shareScratch(prefix: string) {
       const client = new ShareClient(dbPath, installation, { ...env, ...extraEnv }, options);
       clients.push(client);
       return client;
+    },
+    /** The supervisor log of one (existing) database: `<dev>-<ino>.log` in the rendezvous dir. */
+    logOf: (dbPath: string): string => {
+      const { dev, ino } = statSync(dbPath);
+      return readFileSync(join(rendezvous, `${dev.toString(16)}-${ino.toString(16)}.log`), 'utf8');
     },
     /** Every supervisor log in the rendezvous dir, concatenated. */
     log: (): string =>
