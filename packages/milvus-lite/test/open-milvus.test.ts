@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MilvusLiteError, openMilvus } from '../src/index.js';
+import { AcquireTimeoutError, MilvusLiteError, openMilvus } from '../src/index.js';
 import { installationOf } from './support/installations.js';
 import { isAlive } from './support/processes.js';
+import { eventually } from './support/share-processes.js';
 import { freshDirs, poolsClosedAfterEach } from './support/scratch-dirs.js';
 
 const installation = installationOf('native');
@@ -80,5 +81,55 @@ describe.skipIf(installation === undefined)('openMilvus shares one client per se
     await first[Symbol.asyncDispose]();
     await second[Symbol.asyncDispose]();
     expect(isAlive(pid)).toBe(false);
+  });
+  it('the client options reach the shared client: a cold open (built while the server starts), and the first open after a stop', async () => {
+    const pool = newPool({ idleTimeoutMs: 60_000 });
+    const dbPath = join(freshDir(), 'options.db');
+    const cold = await openMilvus(dbPath, { pool, client: { timeout: 4321, username: 'cold' } });
+    expect(cold.config).toMatchObject({ address: cold.lease.resource.uri, timeout: 4321, username: 'cold' });
+    // The shared client exists: a later open's options do not make another (the interface's word).
+    const warm = await openMilvus(dbPath, { pool, client: { timeout: 1 } });
+    expect(warm.config.timeout).toBe(4321);
+    await cold[Symbol.asyncDispose]();
+    await warm[Symbol.asyncDispose]();
+    await pool.evict(dbPath);
+    const again = await openMilvus(dbPath, { pool, client: { timeout: 5678 } });
+    expect(again.config).toMatchObject({ timeout: 5678 });
+    expect(again.config.username).not.toBe('cold');
+    expect((await again.listCollections()).status.error_code).toBe('Success');
+    await again[Symbol.asyncDispose]();
+  });
+
+  it('a timeoutMs the cold start cannot meet rejects with AcquireTimeoutError, holds no lease, and the abandoned start leaves no server', async () => {
+    const pool = newPool();
+    const dbPath = join(freshDir(), 'timeout.db');
+    await expect(openMilvus(dbPath, { pool, timeoutMs: 1 })).rejects.toBeInstanceOf(AcquireTimeoutError);
+    expect(pool.stats().leases).toBe(0);
+    expect(await eventually(() => pool.stats().resources === 0, 10_000)).toBe(true);
+    // A later open of the same path is served as usual (what the timed-out one began was undone).
+    const handle = await openMilvus(dbPath, { pool, timeoutMs: 30_000 });
+    expect((await handle.hasCollection({ collection_name: 'nope' })).value).toBe(false);
+    await handle[Symbol.asyncDispose]();
+  });
+
+  it('a handle: never a thenable, even released; its methods bound once; writes reach the shared client until it is released; its lease stays readable', async () => {
+    const pool = newPool();
+    const dbPath = join(freshDir(), 'proxy.db');
+    const keep = await openMilvus(dbPath, { pool });
+    const handle = await openMilvus(dbPath, { pool });
+    expect((handle as { then?: unknown }).then).toBeUndefined();
+    expect(handle.listCollections).toBe(handle.listCollections);
+    (handle as unknown as Record<string, unknown>)['leaseholdMark'] = 7;
+    expect((keep as unknown as Record<string, unknown>)['leaseholdMark']).toBe(7);
+    const lease = handle.lease;
+    await handle[Symbol.asyncDispose]();
+    expect(handle.lease).toBe(lease);
+    expect(lease.released).toBe(true);
+    // An async function may still return a released handle: awaiting it reads `then`, which must not throw.
+    await expect(Promise.resolve(handle)).resolves.toBe(handle);
+    expect(() => ((handle as unknown as Record<string, unknown>)['leaseholdMark'] = 8)).toThrow(MilvusLiteError);
+    expect((keep as unknown as Record<string, unknown>)['leaseholdMark']).toBe(7);
+    expect(() => handle.config).toThrow(`this openMilvus handle of ${dbPath} was released`);
+    await keep[Symbol.asyncDispose]();
   });
 });

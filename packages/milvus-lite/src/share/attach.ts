@@ -1,8 +1,8 @@
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
 import { KeyLockedError } from '@leasehold/pool';
 import type { Installation } from '../engine.js';
 import { checkNativeDatabase } from '../database-path.js';
@@ -154,24 +154,34 @@ function pick(options: AttachOptions): Partial<SupervisorConfig> {
 // Node's own example of a long-running detached child (child_process, options.detached). Not
 // execa's `{ file }`: that pipes the output through this process and writes the file from here,
 // so once this process is gone the supervisor's next log line meets a dead socket and kills it
-// before it stops its server. (execa's types allow no descriptor number beyond 9; Node's spawn
-// is enough here: no shell, and only the exit code is read.)
+// before it stops its server.
 function spawnSupervisor(config: SupervisorConfig, logPath: string): { exitCode: number | undefined; done: boolean } {
   const state: { exitCode: number | undefined; done: boolean } = { exitCode: undefined, done: false };
-  const log = openSync(logPath, 'a', 0o600);
+  // execa passes a descriptor number (not in an array) to spawn as it is (its "file descriptor"
+  // stdio value); its types name only 1 and 2 for stdout and stderr.
+  const log = openSync(logPath, 'a', 0o600) as 1;
+  const spawn = () =>
+    execa(process.execPath, [supervisorScript(), JSON.stringify(config)], {
+      cwd: config.dir,
+      detached: true,
+      cleanup: false,
+      stdin: 'ignore',
+      stdout: log,
+      stderr: log,
+      reject: false,
+      buffer: false,
+    });
+  let child: ReturnType<typeof spawn>;
   try {
-    const child = spawn(process.execPath, [supervisorScript(), JSON.stringify(config)], { cwd: config.dir, detached: true, stdio: ['ignore', log, log] });
-    child.once('error', () => {
-      state.done = true;
-    });
-    child.once('exit', (code) => {
-      state.exitCode = code ?? undefined;
-      state.done = true;
-    });
-    child.unref();
+    child = spawn();
   } finally {
-    // The child holds its own copy of the descriptor once spawned.
+    // The child holds its own copy of the descriptor once spawned (execa spawns synchronously).
     closeSync(log);
   }
+  child.unref();
+  void child.then((result) => {
+    state.exitCode = result.exitCode;
+    state.done = true;
+  });
   return state;
 }
