@@ -59,4 +59,35 @@ describe.each(['native', 'python'] as const)('openMilvus on a cold %s server', (
     await warm[Symbol.asyncDispose]();
     await holder[Symbol.asyncDispose]();
   });
+  it.skipIf(installation === undefined)('with a pool given, share: true is ignored: the pool serves it, and the client is still built during the start', async () => {
+    const built = vi.spyOn(MilvusClient.prototype as unknown as { createChannelPool: () => unknown }, 'createChannelPool') as unknown as { mock: { contexts: MilvusClient[] } };
+    const pool = newPool({
+      onStartStep: async (step, info) => {
+        if (step === 'ready') await vi.waitFor(() => expect(built.mock.contexts.map((client) => client.config.address)).toContain(info.uri), { timeout: 30_000, interval: 5 });
+      },
+    });
+    const handle = await openMilvus(join(freshDir(), dbName), { pool, share: true });
+    expect(pool.stats()).toMatchObject({ resources: 1, leases: 1 });
+    expect((handle.lease.resource as unknown as { supervisorPid?: number }).supervisorPid).toBeUndefined();
+    expect(new Set(built.mock.contexts).size).toBe(1);
+    await handle[Symbol.asyncDispose]();
+  });
+  it.skipIf(installation === undefined)('a start that fails after its client was built: the open rejects with the failure, and that client is closed', async () => {
+    const built = vi.spyOn(MilvusClient.prototype as unknown as { createChannelPool: () => unknown }, 'createChannelPool') as unknown as { mock: { contexts: MilvusClient[] } };
+    const close = vi.spyOn(MilvusClient.prototype, 'closeConnection');
+    const failure = new Error('injected at the ready step');
+    let uri = '';
+    const pool = newPool({
+      onStartStep: async (step, info) => {
+        if (step !== 'ready') return;
+        await vi.waitFor(() => expect(built.mock.contexts.map((client) => client.config.address)).toContain(info.uri), { timeout: 30_000, interval: 5 });
+        uri = info.uri!;
+        throw failure;
+      },
+    });
+    const error = await openMilvus(join(freshDir(), dbName), { pool }).catch((e: unknown) => e);
+    expect((error as Error).cause ?? error).toBe(failure);
+    expect(pool.stats()).toMatchObject({ resources: 0, leases: 0 });
+    await vi.waitFor(() => expect((close.mock.contexts as MilvusClient[]).map((client) => client.config.address)).toEqual([uri]), { timeout: 5000, interval: 5 });
+  });
 });

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AcquireTimeoutError, MilvusLiteError, openMilvus } from '../src/index.js';
+import { AcquireTimeoutError, MilvusLiteError, MilvusLiteServer, openMilvus } from '../src/index.js';
 import { installationOf } from './support/installations.js';
+import { freePort } from './support/ports.js';
 import { isAlive } from './support/processes.js';
 import { eventually } from './support/share-processes.js';
 import { freshDirs, poolsClosedAfterEach } from './support/scratch-dirs.js';
@@ -67,7 +68,8 @@ describe.skipIf(installation === undefined)('openMilvus shares one client per se
   it("passes the caller's signal to the acquire: an aborted open rejects and holds no lease", async () => {
     const pool = newPool();
     const reason = new Error('caller gave up');
-    await expect(openMilvus(join(freshDir(), 'aborted.db'), { pool, signal: AbortSignal.abort(reason) })).rejects.toThrow();
+    // The reason itself, not an error of openMilvus's own clean-up (there is no watch on this path).
+    await expect(openMilvus(join(freshDir(), 'aborted.db'), { pool, signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
     expect(pool.stats()).toMatchObject({ leases: 0 });
   });
 
@@ -131,5 +133,75 @@ describe.skipIf(installation === undefined)('openMilvus shares one client per se
     expect((keep as unknown as Record<string, unknown>)['leaseholdMark']).toBe(7);
     expect(() => handle.config).toThrow(`this openMilvus handle of ${dbPath} was released`);
     await keep[Symbol.asyncDispose]();
+  });
+  it('a client config the SDK refuses: the open rejects with its error and holds no lease; the failed client is not kept, so the next open builds one', async () => {
+    const pool = newPool({ idleTimeoutMs: 60_000 });
+    const dbPath = join(freshDir(), 'refused.db');
+    const bad = { tls: { rootCertPath: join(freshDir(), 'missing-ca.pem') } };
+    // Cold: the client built during the start fails, and so does the one built after it.
+    await expect(openMilvus(dbPath, { pool, client: bad })).rejects.toThrow(/ENOENT.*missing-ca\.pem/);
+    expect(pool.stats()).toMatchObject({ leases: 0, resources: 1 });
+    // Warm (the server is idle, no client of it exists): built now, failing again the same way.
+    await expect(openMilvus(dbPath, { pool, client: bad })).rejects.toThrow(/ENOENT.*missing-ca\.pem/);
+    expect(pool.stats()).toMatchObject({ leases: 0, resources: 1, started: 1 });
+    // Warm, good options: a client is built for the running server, and it answers.
+    const handle = await openMilvus(dbPath, { pool });
+    expect(pool.stats().started).toBe(1);
+    expect((await handle.listCollections()).status.error_code).toBe('Success');
+    await handle[Symbol.asyncDispose]();
+  });
+});
+
+const python = installationOf('python');
+
+describe.skipIf(python === undefined)('openMilvus of a remote URI (a python-engine server on a TCP port stands in for a remote Milvus)', () => {
+  const freshDir = freshDirs('lh-open-remote-');
+  const newPool = poolsClosedAfterEach(python);
+
+  it('passes the URI through: no server of its own, one shared client per URI, which answers', async () => {
+    const port = await freePort();
+    await using server = await new MilvusLiteServer(join(freshDir(), 'remote'), { installation: python!, port }).start();
+    const pool = newPool();
+    const uri = `http://127.0.0.1:${port}`;
+    const first = await openMilvus(uri, { pool });
+    expect(first.lease.resource.engine).toBe('remote');
+    expect(first.lease.resource.pid).toBeNull();
+    expect(first.config.address).toBe(uri);
+    const second = await openMilvus(uri, { pool });
+    expect(second.channelPool).toBe(first.channelPool);
+    expect((await second.hasCollection({ collection_name: 'nope' })).value).toBe(false);
+    await first[Symbol.asyncDispose]();
+    await second[Symbol.asyncDispose]();
+    expect(isAlive(server.pid!)).toBe(true);
+  });
+});
+
+describe.skipIf(installation === undefined)('openMilvus(path, { share: true }) without a pool', () => {
+  const freshDir = freshDirs('lh-open-share-');
+
+  it('leases from the process-wide shared pool: a supervisor serves it, and the last release stops it', async () => {
+    // Made by leasehold itself, 0700 (an existing 0755 one is refused).
+    const rendezvous = join(freshDir(), 'rv');
+    const before = process.env['LEASEHOLD_SHARE_DIR'];
+    process.env['LEASEHOLD_SHARE_DIR'] = rendezvous;
+    try {
+      const dbPath = join(freshDir(), 'shared.db');
+      const first = await openMilvus(dbPath, { share: true });
+      const second = await openMilvus(dbPath, { share: true });
+      const resource = first.lease.resource as unknown as { supervisorPid: number; pid: number };
+      expect(resource.supervisorPid).toBeGreaterThan(0);
+      expect(resource.supervisorPid).not.toBe(process.pid);
+      expect(second.lease.resource).toBe(first.lease.resource);
+      expect(second.channelPool).toBe(first.channelPool);
+      expect((await first.listCollections()).status.error_code).toBe('Success');
+      // Not the unshared process-wide pool: an unshared open of the same path is refused (the shared server holds it).
+      await expect(openMilvus(dbPath)).rejects.toMatchObject({ name: 'KeyLockedError' });
+      await first[Symbol.asyncDispose]();
+      await second[Symbol.asyncDispose]();
+      expect(await eventually(() => !isAlive(resource.supervisorPid) && !isAlive(resource.pid), 10_000)).toBe(true);
+    } finally {
+      if (before === undefined) delete process.env['LEASEHOLD_SHARE_DIR'];
+      else process.env['LEASEHOLD_SHARE_DIR'] = before;
+    }
   });
 });
