@@ -96,6 +96,8 @@ describe.skipIf(installation === undefined)('MilvusLiteServer with the real nati
     const late: MilvusLiteError[] = [];
     server.onLost((reason) => late.push(reason));
     expect(late).toEqual([heard[0]]);
+    // An exit does not stop it by itself (its owner, the pool, does): the start is still the one that was made.
+    await expect(server.start()).resolves.toBe(server);
   });
 
   it('a stopped server is never lost: stop() resolves a graceful exit (code 0), the same on a second call, and no listener hears it', async () => {
@@ -123,9 +125,13 @@ describe.skipIf(installation === undefined)('MilvusLiteServer with the real nati
     expect(heard[0]).toBeInstanceOf(DatabaseReplacedError);
     expect(heard[0]!.message).toContain(dbPath);
     expect(await eventually(() => !isAlive(server.pid!), 10_000)).toBe(true);
-    // Lost once only, however it is noticed again.
+    // Lost once only, however it is noticed again, and the stop's exit is not a second loss: a
+    // listener added now hears the deletion, not the exit that followed it.
     server.verifyDatabase();
     expect(heard).toHaveLength(1);
+    const late: MilvusLiteError[] = [];
+    server.onLost((reason) => late.push(reason));
+    expect(late).toEqual([heard[0]]);
     await server.stop();
   });
 

@@ -90,4 +90,17 @@ describe.each(['native', 'python'] as const)('openMilvus on a cold %s server', (
     expect(pool.stats()).toMatchObject({ resources: 0, leases: 0 });
     await vi.waitFor(() => expect((close.mock.contexts as MilvusClient[]).map((client) => client.config.address)).toEqual([uri]), { timeout: 5000, interval: 5 });
   });
+  it.skipIf(installation === undefined)('the client is begun at the spawn step, when the address is first known (not at a later one)', async () => {
+    const built = vi.spyOn(MilvusClient.prototype as unknown as { createChannelPool: () => unknown }, 'createChannelPool') as unknown as { mock: { contexts: MilvusClient[] } };
+    const pool = newPool({
+      onStartStep: async (step, info) => {
+        // Held at the spawn step (the process is not spawned yet): the client of its address gets built meanwhile.
+        if (step === 'spawn') await vi.waitFor(() => expect(built.mock.contexts.map((client) => client.config.address)).toContain(info.uri), { timeout: 30_000, interval: 5 });
+      },
+    });
+    const handle = await openMilvus(join(freshDir(), dbName), { pool });
+    expect(new Set(built.mock.contexts).size).toBe(1);
+    expect((await handle.listCollections()).status.error_code).toBe('Success');
+    await handle[Symbol.asyncDispose]();
+  });
 });

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { describe, expect, it, vi } from 'vitest';
 import { AcquireTimeoutError, MilvusLiteError, MilvusLiteServer, openMilvus } from '../src/index.js';
 import { installationOf } from './support/installations.js';
 import { freePort } from './support/ports.js';
@@ -59,7 +60,11 @@ describe.skipIf(installation === undefined)('openMilvus shares one client per se
     const second = await openMilvus(dbPath, { pool });
     expect(second.channelPool).toBe(client);
     await second[Symbol.asyncDispose]();
+    const closed = vi.spyOn(MilvusClient.prototype, 'closeConnection');
     await pool.evict(dbPath);
+    // The stop closed the server's shared client (its channel), once.
+    expect(closed.mock.contexts.map((c) => (c as MilvusClient).channelPool)).toEqual([client]);
+    closed.mockRestore();
     const third = await openMilvus(dbPath, { pool });
     expect(third.channelPool).not.toBe(client);
     expect((await third.listCollections()).status.error_code).toBe('Success');
