@@ -2,6 +2,7 @@
 // process left, no socket directory or lock file left, the database intact, every promise settled.
 import { chmodSync, existsSync, readdirSync, readFileSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { KeyLockedError, LeaseRevokedError, ServerExitedError, ServerStartError, type MilvusLiteServer } from '../src/index.js';
 import { LockBroker } from '../src/lock-broker.js';
@@ -73,6 +74,27 @@ describe.skipIf(installation === undefined)('fault injection, real native server
     await using again = await pool.acquire(join(dir, 'a.db'));
     expect(LockBroker.for(installation!.python).pid).not.toBe(broker);
     expect(isAlive(again.resource.pid!)).toBe(true);
+  });
+
+  it('a lock held by another program: KeyLockedError naming the database, its lock file and the holder pid, with the broker\'s LockBusyError as cause; nothing started', async () => {
+    const dir = freshDir();
+    const dbPath = join(dir, 'held.db');
+    const lockPath = join(dir, '.held.db.lock');
+    // Another program's fcntl lock (as a second milvus-lite or Python's ServerManager takes it).
+    const holder = execa(installation!.python, ['-c', 'import fcntl, sys\nf = open(sys.argv[1], "a")\nfcntl.lockf(f, fcntl.LOCK_EX)\nprint("held", flush=True)\nsys.stdin.read()', lockPath], { stdin: 'pipe', buffer: false, reject: false });
+    try {
+      await new Promise((resolve) => holder.stdout!.once('data', resolve));
+      const error = await newPool().acquire(dbPath).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(KeyLockedError);
+      const message = (error as Error).message;
+      expect(message).toContain(dbPath);
+      expect(message).toContain(`its lock is ${lockPath} (pid ${holder.pid} holds it)`);
+      expect(((error as Error).cause as Error).name).toBe('LockBusyError');
+      expect(processesMentioning(dir).filter((pid) => pid !== holder.pid)).toEqual([]);
+    } finally {
+      holder.stdin!.end();
+      await holder;
+    }
   });
 
   it('the socket deleted under a running server: the server is stopped, its leases learn why, the next acquire is reachable', async () => {
