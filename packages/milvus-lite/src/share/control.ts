@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { normalizePathKey } from '@leasehold/pool';
 import { kProtocolVersion, readMessages, send, type ClientMessage, type StatusInfo, type SupervisorMessage } from './protocol.js';
-import { checkRendezvousDir, rendezvousDir, rendezvousPaths } from './rendezvous.js';
+import { checkRendezvousDir, keyOfStats, rendezvousDir, rendezvousPaths } from './rendezvous.js';
 
 /** One request to a supervisor; resolves its first reply, or undefined when nobody answers within `timeoutMs`. */
 function request(socketPath: string, message: ClientMessage, timeoutMs: number): Promise<SupervisorMessage | undefined> {
@@ -52,7 +52,7 @@ export async function stopSharedServer(dbPath: string, dir: string = rendezvousD
   await checkRendezvousDir(dir).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'ENOENT') throw error;
   });
-  const { socket } = rendezvousPaths(dir, `${stats.dev.toString(16)}-${stats.ino.toString(16)}`);
+  const { socket } = rendezvousPaths(dir, keyOfStats(stats));
   const reply = await request(socket, { op: 'stop', version: kProtocolVersion, pid: process.pid }, 60_000);
   return reply?.op === 'stopped';
 }

@@ -70,6 +70,11 @@ export async function databaseKey(dbPath: string, kind: 'file' | 'directory'): P
     });
     stats = await stat(dbPath);
   }
+  return keyOfStats(stats);
+}
+
+/** The key of a database already stat-ed: `<dev>-<ino>` in hex, the name of its rendezvous files. */
+export function keyOfStats(stats: { readonly dev: number; readonly ino: number }): string {
   return `${stats.dev.toString(16)}-${stats.ino.toString(16)}`;
 }
 

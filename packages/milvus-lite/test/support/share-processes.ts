@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { afterAll } from 'vitest';
 import type { Installation } from '../../src/index.js';
 import { kPythonWrapperBootstrap } from '../../src/engines/python-wrapper.js';
+import { keyOfStats, rendezvousPaths } from '../../src/share/rendezvous.js';
 import { isAlive, processesMentioning } from './processes.js';
 
 const clientScript = fileURLToPath(new URL('../fixtures/share-client.mjs', import.meta.url));
@@ -102,11 +103,8 @@ export function shareScratch(prefix: string) {
       clients.push(client);
       return client;
     },
-    /** The supervisor log of one (existing) database: `<dev>-<ino>.log` in the rendezvous dir. */
-    logOf: (dbPath: string): string => {
-      const { dev, ino } = statSync(dbPath);
-      return readFileSync(join(rendezvous, `${dev.toString(16)}-${ino.toString(16)}.log`), 'utf8');
-    },
+    /** The supervisor log of one (existing) database, by its rendezvous key. */
+    logOf: (dbPath: string): string => readFileSync(rendezvousPaths(rendezvous, keyOfStats(statSync(dbPath))).log, 'utf8'),
     /** Every supervisor log in the rendezvous dir, concatenated. */
     log: (): string =>
       readdirSync(rendezvous)
