@@ -49,13 +49,9 @@ function accepts(socketPath: string): Promise<boolean> {
   });
 }
 
-/** A line in the log (stderr, the log file). A log that cannot be written never stops the supervisor. */
+/** A line in the log (stderr, the log file); a write that fails (a full disk) is an 'error' event, ignored in runSupervisor. */
 function log(line: string): void {
-  try {
-    process.stderr.write(`${new Date().toISOString()} [${process.pid}] ${line}\n`);
-  } catch {
-    // A full disk, say: the server matters more than its log.
-  }
+  process.stderr.write(`${new Date().toISOString()} [${process.pid}] ${line}\n`);
 }
 
 async function pauseAt(step: SupervisorStep, dir: string, key: string): Promise<void> {
@@ -88,8 +84,8 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
   const paths = rendezvousPaths(dir, key);
   // Sockets and files made here are 0600 from the start, never chmod-ed after.
   process.umask(0o077);
-  // An asynchronous write error (stderr on a pipe whose reader is gone) would be an uncaught
-  // 'error' event, and end the supervisor before it stops its server.
+  // A failed write to the log (a full disk; a pipe whose reader is gone, should stderr be one) is
+  // an 'error' event, not a throw: unhandled, it would end the supervisor before it stops its server.
   process.stderr.on('error', () => {});
   await pauseAt('spawned', dir, key);
   const broker = LockBroker.for(installation.python);
