@@ -2,14 +2,13 @@
 // process left, no socket directory or lock file left, the database intact, every promise settled.
 import { chmodSync, existsSync, readdirSync, readFileSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { KeyLockedError, LeaseRevokedError, ServerExitedError, ServerStartError, type MilvusLiteServer } from '../src/index.js';
 import { LockBroker } from '../src/lock-broker.js';
 import { installationOf } from './support/installations.js';
 import { freshDirs, poolsClosedAfterEach } from './support/scratch-dirs.js';
 import { connect, countRows, createDocs, insertRows } from './support/milvus-data.js';
-import { isAlive, processesMentioning, startOwner } from './support/processes.js';
+import { holdElsewhere, isAlive, processesMentioning, startOwner } from './support/processes.js';
 
 const installation = installationOf('native');
 const freshDir = freshDirs('lh-faults-');
@@ -81,9 +80,8 @@ describe.skipIf(installation === undefined)('fault injection, real native server
     const dbPath = join(dir, 'held.db');
     const lockPath = join(dir, '.held.db.lock');
     // Another program's fcntl lock (as a second milvus-lite or Python's ServerManager takes it).
-    const holder = execa(installation!.python, ['-c', 'import fcntl, sys\nf = open(sys.argv[1], "a")\nfcntl.lockf(f, fcntl.LOCK_EX)\nprint("held", flush=True)\nsys.stdin.read()', lockPath], { stdin: 'pipe', buffer: false, reject: false });
+    const holder = await holdElsewhere(installation!.python, lockPath);
     try {
-      await new Promise((resolve) => holder.stdout!.once('data', resolve));
       const error = await newPool().acquire(dbPath).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(KeyLockedError);
       const message = (error as Error).message;
@@ -92,8 +90,7 @@ describe.skipIf(installation === undefined)('fault injection, real native server
       expect(((error as Error).cause as Error).name).toBe('LockBusyError');
       expect(processesMentioning(dir).filter((pid) => pid !== holder.pid)).toEqual([]);
     } finally {
-      holder.stdin!.end();
-      await holder;
+      await holder.release();
     }
   });
 

@@ -7,27 +7,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LockBroker, LockBusyError } from '../src/lock-broker.js';
 import { installationOf } from './support/installations.js';
+import { holdElsewhere } from './support/processes.js';
 import { freshDirs } from './support/scratch-dirs.js';
 
 const installation = installationOf('native');
 const freshDir = freshDirs('lh-broker-');
-
-/** A python process that holds the fcntl lock of `path` until its stdin closes; resolves once it holds it. */
-async function holdElsewhere(python: string, path: string): Promise<{ pid: number; release: () => Promise<void> }> {
-  const script = 'import fcntl, os, sys\nfd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o644)\nfcntl.lockf(fd, fcntl.LOCK_EX)\nprint("held", flush=True)\nsys.stdin.read()\n';
-  const child = execa(python, ['-I', '-S', '-c', script, path], { stdin: 'pipe', stdout: 'pipe', buffer: false, reject: false });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.once('data', () => resolve());
-    void child.then((result) => reject(new Error(`holder exited: ${String(result.exitCode)}`)));
-  });
-  return {
-    pid: child.pid!,
-    release: async () => {
-      child.stdin.end();
-      await child;
-    },
-  };
-}
 
 /** Live child processes and pipes that keep Node's event loop alive. */
 const keptAlive = (): number => process.getActiveResourcesInfo().filter((r) => r === 'ProcessWrap' || r === 'PipeWrap').length;

@@ -22,6 +22,23 @@ export function processesMentioning(text: string): number[] {
 /** The library's own check: a process that has exited but is not reaped yet (a zombie) is not alive. */
 export { isAlive } from '../../src/socket-dir.js';
 
+/** A python process that holds the fcntl lock of `path` until its stdin closes; resolves once it holds it. */
+export async function holdElsewhere(python: string, path: string): Promise<{ pid: number; release: () => Promise<void> }> {
+  const script = 'import fcntl, os, sys\nfd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o644)\nfcntl.lockf(fd, fcntl.LOCK_EX)\nprint("held", flush=True)\nsys.stdin.read()\n';
+  const child = execa(python, ['-I', '-S', '-c', script, path], { stdin: 'pipe', stdout: 'pipe', buffer: false, reject: false });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once('data', () => resolve());
+    void child.then((result) => reject(new Error(`holder exited: ${String(result.exitCode)}`)));
+  });
+  return {
+    pid: child.pid!,
+    release: async () => {
+      child.stdin.end();
+      await child;
+    },
+  };
+}
+
 export interface OwnerReport {
   pid?: number;
   uri?: string;
