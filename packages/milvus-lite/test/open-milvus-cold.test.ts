@@ -5,6 +5,18 @@ import { openMilvus } from '../src/index.js';
 import { installationOf } from './support/installations.js';
 import { freshDirs, poolsClosedAfterEach } from './support/scratch-dirs.js';
 
+type BuiltClients = { readonly mock: { readonly contexts: MilvusClient[] } };
+
+/** Every MilvusClient built from now on: both SDK lines' constructors call createChannelPool (the SDK's own method). */
+function spyOnBuiltClients(): BuiltClients {
+  return vi.spyOn(MilvusClient.prototype as unknown as { createChannelPool: () => unknown }, 'createChannelPool') as unknown as BuiltClients;
+}
+
+/** Resolves once a client of `uri` has been built; a start step's hook awaits it, holding the start there. */
+function clientBuiltFor(built: BuiltClients, uri: string | undefined): Promise<void> {
+  return vi.waitFor(() => expect(built.mock.contexts.map((client) => client.config.address)).toContain(uri), { timeout: 30_000, interval: 5 });
+}
+
 // openMilvus builds a cold server's client while the server starts (as soon as its address is
 // known, with the SDK's __SKIP_CONNECT__), and connects it only once the server answered.
 describe.each(['native', 'python'] as const)('openMilvus on a cold %s server', (engine) => {
@@ -23,8 +35,7 @@ describe.each(['native', 'python'] as const)('openMilvus on a cold %s server', (
       events.push(`connect ${this.config.address}`);
       original.call(this, version);
     });
-    // Both SDK lines' constructors call createChannelPool (the SDK's own method): on each client built.
-    const built = vi.spyOn(MilvusClient.prototype as unknown as { createChannelPool: () => unknown }, 'createChannelPool') as unknown as { mock: { contexts: MilvusClient[] } };
+    const built = spyOnBuiltClients();
     const close = vi.spyOn(MilvusClient.prototype, 'closeConnection');
     const pool = newPool({
       onStartStep: async (step, info) => {
@@ -32,7 +43,7 @@ describe.each(['native', 'python'] as const)('openMilvus on a cold %s server', (
         // The server is spawned and not yet asked: its client gets built meanwhile (without the
         // early client, nothing is built before the start ends, and this wait fails the start).
         if (step === 'ready') {
-          await vi.waitFor(() => expect(built.mock.contexts.map((client) => client.config.address)).toContain(info.uri), { timeout: 30_000, interval: 5 });
+          await clientBuiltFor(built, info.uri);
           events.push(`ready for ${info.uri}`);
         }
       },
@@ -60,10 +71,10 @@ describe.each(['native', 'python'] as const)('openMilvus on a cold %s server', (
     await holder[Symbol.asyncDispose]();
   });
   it.skipIf(installation === undefined)('with a pool given, share: true is ignored: the pool serves it, and the client is still built during the start', async () => {
-    const built = vi.spyOn(MilvusClient.prototype as unknown as { createChannelPool: () => unknown }, 'createChannelPool') as unknown as { mock: { contexts: MilvusClient[] } };
+    const built = spyOnBuiltClients();
     const pool = newPool({
       onStartStep: async (step, info) => {
-        if (step === 'ready') await vi.waitFor(() => expect(built.mock.contexts.map((client) => client.config.address)).toContain(info.uri), { timeout: 30_000, interval: 5 });
+        if (step === 'ready') await clientBuiltFor(built, info.uri);
       },
     });
     const handle = await openMilvus(join(freshDir(), dbName), { pool, share: true });
@@ -73,14 +84,14 @@ describe.each(['native', 'python'] as const)('openMilvus on a cold %s server', (
     await handle[Symbol.asyncDispose]();
   });
   it.skipIf(installation === undefined)('a start that fails after its client was built: the open rejects with the failure, and that client is closed', async () => {
-    const built = vi.spyOn(MilvusClient.prototype as unknown as { createChannelPool: () => unknown }, 'createChannelPool') as unknown as { mock: { contexts: MilvusClient[] } };
+    const built = spyOnBuiltClients();
     const close = vi.spyOn(MilvusClient.prototype, 'closeConnection');
     const failure = new Error('injected at the ready step');
     let uri = '';
     const pool = newPool({
       onStartStep: async (step, info) => {
         if (step !== 'ready') return;
-        await vi.waitFor(() => expect(built.mock.contexts.map((client) => client.config.address)).toContain(info.uri), { timeout: 30_000, interval: 5 });
+        await clientBuiltFor(built, info.uri);
         uri = info.uri!;
         throw failure;
       },
@@ -91,11 +102,11 @@ describe.each(['native', 'python'] as const)('openMilvus on a cold %s server', (
     await vi.waitFor(() => expect((close.mock.contexts as MilvusClient[]).map((client) => client.config.address)).toEqual([uri]), { timeout: 5000, interval: 5 });
   });
   it.skipIf(installation === undefined)('the client is begun at the spawn step, when the address is first known (not at a later one)', async () => {
-    const built = vi.spyOn(MilvusClient.prototype as unknown as { createChannelPool: () => unknown }, 'createChannelPool') as unknown as { mock: { contexts: MilvusClient[] } };
+    const built = spyOnBuiltClients();
     const pool = newPool({
       onStartStep: async (step, info) => {
         // Held at the spawn step (the process is not spawned yet): the client of its address gets built meanwhile.
-        if (step === 'spawn') await vi.waitFor(() => expect(built.mock.contexts.map((client) => client.config.address)).toContain(info.uri), { timeout: 30_000, interval: 5 });
+        if (step === 'spawn') await clientBuiltFor(built, info.uri);
       },
     });
     const handle = await openMilvus(join(freshDir(), dbName), { pool });
