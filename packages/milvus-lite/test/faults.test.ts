@@ -1,6 +1,6 @@
 // Fault injection against the real native server, one test per fault. After each: no server
 // process left, no socket directory or lock file left, the database intact, every promise settled.
-import { chmodSync, existsSync, readdirSync, readFileSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KeyLockedError, LeaseRevokedError, ServerExitedError, ServerStartError, type MilvusLiteServer } from '../src/index.js';
@@ -92,6 +92,31 @@ describe.skipIf(installation === undefined)('fault injection, real native server
     } finally {
       await holder.release();
     }
+  });
+
+  it('a lock file that is a symbolic link: ServerStartError naming the database and the refusal (never followed), with the broker\'s error as cause; the link and its target untouched, nothing started', async () => {
+    const dir = freshDir();
+    const dbPath = join(dir, 'linked.db');
+    const lockPath = join(dir, '.linked.db.lock');
+    const target = join(dir, 'elsewhere');
+    writeFileSync(target, 'not a lock');
+    symlinkSync(target, lockPath);
+    // The pool's StartError, whose cause is the engine's ServerStartError, whose cause is the broker's refusal.
+    const error = await newPool().acquire(dbPath).catch((e: unknown) => e);
+    expect(error).not.toBeInstanceOf(KeyLockedError);
+    const started = (error as Error).cause as Error;
+    expect(started).toBeInstanceOf(ServerStartError);
+    const message = started.message;
+    expect(message).toContain(dbPath);
+    expect(message).toContain(`was not started: cannot lock ${lockPath}: it is a symbolic link, which is never followed (remove it if you did not put it there)`);
+    const refusal = started.cause as Error;
+    expect(refusal).toBeInstanceOf(Error);
+    expect(refusal.message).toMatch(/^cannot lock .*symbolic link/);
+    expect(message).toContain(refusal.message);
+    expect(lstatSync(lockPath).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, 'utf8')).toBe('not a lock');
+    expect(readdirSync(dir).sort()).toEqual(['.linked.db.lock', 'elsewhere']);
+    expect(processesMentioning(dir)).toEqual([]);
   });
 
   it('the socket deleted under a running server: the server is stopped, its leases learn why, the next acquire is reachable', async () => {
