@@ -1,13 +1,13 @@
 // The python engine (milvus-lite 3.x) against the real server: its private socket, opt-in TCP with
 // SO_REUSEPORT off, and one deadline for the whole start, with a stall injected at each named step.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MilvusLiteServer, ServerStartError, StartError, type Installation, type StartStep } from '../src/index.js';
+import { KeyLockedError, MilvusLiteServer, ServerStartError, StartError, type Installation, type StartStep } from '../src/index.js';
 import { installationOf } from './support/installations.js';
 import { connect } from './support/milvus-data.js';
 import { isAlive, processesMentioning } from './support/processes.js';
@@ -136,6 +136,90 @@ describe.skipIf(installation === undefined)('python engine, real milvus-lite 3.x
       first.kill('SIGTERM');
       expect((await first).exitCode).toBe(0);
     }
+  });
+
+  it('each start step is told what exists by then: the uri from spawn on, the pid from first-line on', async () => {
+    const seen: [StartStep, { pid?: number; uri?: string }][] = [];
+    const server = await newServer(join(freshDir(), 'steps'), { onStartStep: (step, info) => void seen.push([step, { ...info }]) }).start();
+    expect(seen).toEqual([
+      ['socket-dir', {}],
+      ['spawn', { uri: server.uri }],
+      ['first-line', { pid: server.pid, uri: server.uri }],
+      ['ready', { pid: server.pid, uri: server.uri }],
+    ]);
+  });
+
+  it('an interpreter that cannot be run: first-line is told no pid, the start is a ServerStartError naming it, and nothing is left', async () => {
+    const dbPath = join(freshDir(), 'no-python');
+    const seen: [StartStep, { pid?: number; uri?: string }][] = [];
+    let error: unknown;
+    const leftovers = await withOwnTmpdir(async () => {
+      const server = new MilvusLiteServer(dbPath, { installation: { ...installation!, python: '/nonexistent/python3' }, onStartStep: (step, info) => void seen.push([step, { ...info }]) });
+      error = await server.start().catch((e: unknown) => e);
+    });
+    expect(seen.map(([step]) => step)).toEqual(['socket-dir', 'spawn', 'first-line']);
+    expect(seen[2]![1]).toStrictEqual({ uri: seen[1]![1].uri });
+    expect(seen[2]![1].uri).toMatch(/^unix:\/.+\/milvus\.sock$/);
+    expect(error).toBeInstanceOf(ServerStartError);
+    expect((error as Error).message).toContain(dbPath);
+    expect((error as Error).message).toMatch(/ENOENT|\/nonexistent\/python3/);
+    expect(leftovers).toEqual([]);
+  });
+
+  it('an interpreter without milvus-lite (a bare venv): ServerStartError "exited while starting", exit code 1, the ModuleNotFoundError in its tail; nothing left', async () => {
+    const venv = join(freshDir(), 'bare-venv');
+    await execa('python3', ['-m', 'venv', '--without-pip', venv]);
+    const dbPath = join(freshDir(), 'bare');
+    let error: unknown;
+    const leftovers = await withOwnTmpdir(async () => {
+      error = await new MilvusLiteServer(dbPath, { installation: { ...installation!, python: join(venv, 'bin', 'python') } }).start().catch((e: unknown) => e);
+    });
+    expect(error).toBeInstanceOf(ServerStartError);
+    expect((error as Error).message).toContain(`${dbPath}`);
+    expect((error as Error).message).toContain('exited while starting');
+    expect((error as ServerStartError).exit).toMatchObject({ code: 1, signal: null });
+    expect((error as ServerStartError).exit?.stderrTail).toMatch(/ModuleNotFoundError: No module named '(grpc|pymilvus|milvus_lite)'/);
+    expect(processesMentioning(dbPath)).toEqual([]);
+    expect(leftovers).toEqual([]);
+  });
+
+  it('a first line that is not the wrapper\'s (a sitecustomize printing to stdout): ServerStartError quoting it; the wrapper stopped, nothing left', async () => {
+    const site = freshDir();
+    writeFileSync(join(site, 'sitecustomize.py'), 'print("hello from sitecustomize")\n');
+    const dbPath = join(freshDir(), 'chatty');
+    const saved = process.env['PYTHONPATH'];
+    process.env['PYTHONPATH'] = site;
+    let error: unknown;
+    try {
+      const leftovers = await withOwnTmpdir(async () => {
+        error = await new MilvusLiteServer(dbPath, { installation: installation! }).start().catch((e: unknown) => e);
+      });
+      expect(leftovers).toEqual([]);
+    } finally {
+      if (saved === undefined) delete process.env['PYTHONPATH'];
+      else process.env['PYTHONPATH'] = saved;
+    }
+    expect(error).toBeInstanceOf(ServerStartError);
+    expect((error as Error).message).toContain('printed an unexpected first line: hello from sitecustomize');
+    await expect.poll(() => processesMentioning(dbPath), { timeout: 10_000 }).toEqual([]);
+  });
+
+  it('a data directory another milvus-lite 3.x server has open: KeyLockedError saying so (the wrapper\'s exit code 3)', async () => {
+    const dbPath = join(freshDir(), 'twice');
+    const first = await newServer(dbPath).start();
+    const error = await newServer(dbPath).start().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KeyLockedError);
+    expect((error as Error).message).toContain(dbPath);
+    expect((error as Error).message).toContain('another milvus-lite 3.x server has its data directory open (DataDirLockedError)');
+    expect(processesMentioning(dbPath)).toEqual([first.pid]);
+  });
+
+  it('a graceful stop of a server stopped by SIGSTOP continues it: it exits 0, not SIGKILLed', async () => {
+    const server = await newServer(join(freshDir(), 'sigstopped'), { stopTimeoutMs: 30_000 }).start();
+    const pid = server.pid!;
+    process.kill(pid, 'SIGSTOP');
+    expect(await server.stop()).toMatchObject({ code: 0, signal: null });
+    expect(isAlive(pid)).toBe(false);
   });
 
   describe('one deadline for the whole start', () => {

@@ -39,6 +39,11 @@ def request_stop(*_):
         pass  # the pipe is full: a stop is already requested
 signal.signal(signal.SIGINT, request_stop)
 signal.signal(signal.SIGTERM, request_stop)
+# The C-level handler writes to the pipe too, whichever thread the kernel hands the signal to. A
+# signal that waited while the process was stopped (SIGSTOP, then SIGINT, then SIGCONT) may land on a
+# gRPC or stdin thread; Python would run request_stop only once the main thread, blocked in the read
+# below, ran again, which it never does.
+signal.set_wakeup_fd(wake_w)
 signal.signal(signal.SIGALRM, signal.SIG_DFL)  # the stop's watchdog: the kernel ends the process
 def watch_stdin():
     # os.read, not sys.stdin: a daemon thread blocked in a buffered read aborts interpreter shutdown.
