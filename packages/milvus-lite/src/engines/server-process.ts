@@ -5,6 +5,7 @@ import type { OutputTail } from '../output-tail.js';
 /** What both engines need of an execa child: its result, a way to kill it, and handles to unref. */
 interface ServerChild extends PromiseLike<{ exitCode?: number | undefined; signal?: string | undefined; failed: boolean; shortMessage?: string | undefined }> {
   kill(signal: 'SIGKILL'): unknown;
+  ref(): void;
   unref(): void;
   readonly stdin?: unknown;
   readonly stdout?: unknown;
@@ -21,8 +22,14 @@ export function exitInfoOf(child: ServerChild, tail: OutputTail): Promise<ExitIn
   }));
 }
 
-/** After a graceful stop was asked for: waits for the exit, SIGKILLing the server after `timeoutMs`. */
+/**
+ * After a graceful stop was asked for: waits for the exit, SIGKILLing the server after `timeoutMs`.
+ * The process is ref'd again meanwhile, so an awaited stop keeps Node alive until the exit arrives:
+ * otherwise, once the SIGKILL timer has fired, nothing would, and a script awaiting `stop()` would
+ * end there, the rest of it never run.
+ */
 export async function exitWithin(child: ServerChild, exited: Promise<ExitInfo>, timeoutMs: number): Promise<ExitInfo> {
+  child.ref();
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const exit = await exited;
   clearTimeout(timer);

@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { getEventListeners } from 'node:events';
 import { dirname, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   DatabaseReplacedError,
   RemoteUnreachableError,
@@ -18,6 +19,9 @@ import {
 import { freshDirs, poolsClosedAfterEach } from './scratch-dirs.js';
 import { connect, countRows, createDocs, insertRows, searchIds, vectorOf } from './milvus-data.js';
 import { isAlive, processesMentioning, startOwner, startReapedOwner } from './processes.js';
+
+const realSetTimeout = globalThis.setTimeout;
+const realClearTimeout = globalThis.clearTimeout;
 
 /** A snapshot of a directory: names, and the bytes of each regular file. */
 function snapshot(dir: string): Record<string, string> {
@@ -199,6 +203,19 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
       expect(processesMentioning(dir)).toEqual([]);
       await using lease = await newPool().acquire(dbPath);
       expect(isAlive(lease.resource.pid!)).toBe(true);
+    });
+
+    it('a script that awaits the stop of a SIGSTOPped server goes on after it (continued and stopped, or SIGKILLed: the exit is awaited, not left to an empty event loop)', async () => {
+      const dir = freshDir();
+      const { child, report } = await startOwner(join(dir, 'stalled.db'), installation!, 'stop-stalled');
+      const result = await child;
+      expect(result.exitCode).toBe(0);
+      const lines = String(result.stdout).trim().split('\n');
+      expect(lines).toHaveLength(2);
+      // The python wrapper is continued and stops gracefully; the native binary is SIGKILLed after stopTimeoutMs.
+      expect(JSON.parse(lines[1]!)).toMatchObject({ stopped: true, exit: engine === 'python' ? { code: 0, signal: null } : { code: null, signal: 'SIGKILL' } });
+      expect(isAlive(report.pid!)).toBe(false);
+      expect(processesMentioning(dir)).toEqual([]);
     });
 
     it('a second pool gets a clear "in use" error, and the running server is not disturbed', async () => {
@@ -418,6 +435,46 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
         expect((error as Error).message).toMatch(/not a milvus-lite database/);
         expect(snapshot(dir)).toEqual(before);
       });
+    });
+
+    it('a finished start leaves nothing of its deadline: its timer cleared, no listener on the caller\'s signal', async () => {
+      const dbPath = join(freshDir(), 'deadline.db');
+      const controller = new AbortController();
+      // The deadline's timer is the one set for startTimeoutMs (other timers, the SDK's among them, are not counted).
+      const startTimeoutMs = 123_457;
+      const server = new MilvusLiteServer(dbPath, { installation: installation!, startTimeoutMs });
+      const deadlines = new Set<unknown>();
+      let made = 0;
+      const setSpy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((...args: Parameters<typeof setTimeout>) => {
+        const timer = realSetTimeout(...args);
+        if (args[1] === startTimeoutMs) {
+          made++;
+          deadlines.add(timer);
+        }
+        return timer;
+      }) as typeof setTimeout);
+      const clearSpy = vi.spyOn(globalThis, 'clearTimeout').mockImplementation(((timer: Parameters<typeof clearTimeout>[0]) => {
+        deadlines.delete(timer);
+        realClearTimeout(timer);
+      }) as typeof clearTimeout);
+      try {
+        await server.start({ signal: controller.signal });
+      } finally {
+        setSpy.mockRestore();
+        clearSpy.mockRestore();
+      }
+      try {
+        expect(made).toBe(1);
+        expect(deadlines.size).toBe(0);
+        expect(getEventListeners(controller.signal, 'abort')).toEqual([]);
+        // The caller's signal, aborted once the start is over, does nothing to the running server.
+        controller.abort(new Error('too late'));
+        const client = await connect(server.uri);
+        expect((await client.showCollections()).status.error_code).toBe('Success');
+        await client.closeConnection();
+      } finally {
+        await server.stop();
+      }
     });
 
     it('the socket lives in a private 0700 directory owned by this user', async () => {
