@@ -51,40 +51,30 @@ describe.skipIf(installation === undefined)('ServerManager, real milvus-lite 2.5
     expect(cold).toBe(uri);
   });
 
-  it('a database deleted under a warm URI is noticed at the call itself: a new server, the file made again', async () => {
-    const { manager, logged } = managerLogging();
-    await using _ = manager;
-    const dbPath = join(freshDir(), 'gone.db');
-    const uri = (await manager.startAndGetUri(dbPath))!;
-    const pid = serverOf(uri);
-    rmSync(dbPath);
-    // At once: before the directory watch can report the deletion.
-    const again = (await manager.startAndGetUri(dbPath))!;
-    expect(again).toMatch(/^unix:\//);
-    expect(again).not.toBe(uri);
-    expect(serverOf(again)).not.toBe(pid);
-    expect(existsSync(dbPath)).toBe(true);
-    await expect.poll(() => isAlive(pid), { timeout: 10_000 }).toBe(false);
-    expect(logged).toEqual([]);
-  });
-
-  it('a database deleted, then asked for by a new spelling (the ordered path): the held server is dropped and a new one started', async () => {
-    const { manager, logged } = managerLogging();
-    await using _ = manager;
-    const dir = freshDir();
-    const dbPath = join(dir, 'respelled.db');
-    const uri = (await manager.startAndGetUri(dbPath))!;
-    const pid = serverOf(uri);
-    rmSync(dbPath);
-    const again = (await manager.startAndGetUri(relative(process.cwd(), dbPath)))!;
-    expect(again).not.toBe(uri);
-    expect(serverOf(again)).not.toBe(pid);
-    expect(existsSync(dbPath)).toBe(true);
-    await expect.poll(() => isAlive(pid), { timeout: 10_000 }).toBe(false);
-    // The first spelling is not warm any more either: it gets the new server.
-    expect(await manager.startAndGetUri(dbPath)).toBe(again);
-    expect(logged).toEqual([]);
-  });
+  const askedAgain = [
+    ['under a warm URI, asked for as before: noticed at the call itself', (dbPath: string) => dbPath],
+    ['then asked for by a new spelling (the ordered path): the held server is dropped', (dbPath: string) => relative(process.cwd(), dbPath)],
+  ] as const;
+  for (const [how, spell] of askedAgain) {
+    it(`a database deleted ${how}; a new server, the file made again`, async () => {
+      const { manager, logged } = managerLogging();
+      await using _ = manager;
+      const dbPath = join(freshDir(), 'gone.db');
+      const uri = (await manager.startAndGetUri(dbPath))!;
+      const pid = serverOf(uri);
+      rmSync(dbPath);
+      // At once: before the directory watch can report the deletion.
+      const again = (await manager.startAndGetUri(spell(dbPath)))!;
+      expect(again).toMatch(/^unix:\//);
+      expect(again).not.toBe(uri);
+      expect(serverOf(again)).not.toBe(pid);
+      expect(existsSync(dbPath)).toBe(true);
+      await expect.poll(() => isAlive(pid), { timeout: 10_000 }).toBe(false);
+      // The first spelling gets the new server too.
+      expect(await manager.startAndGetUri(dbPath)).toBe(again);
+      expect(logged).toEqual([]);
+    });
+  }
 
   it('a lost server (its database deleted) is let go at once: the path is not warm, a release then stopped nothing, and other paths stay warm', async () => {
     const { manager, logged } = managerLogging();
