@@ -1,5 +1,5 @@
-import { readFileSync, rmSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { constants, readFileSync, rmSync } from 'node:fs';
+import { lstat, mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -79,7 +79,32 @@ function hasExited(pid: number): boolean {
   return state === 'Z' || state === 'X';
 }
 
-/** Removes leasehold socket directories in `base` whose owner process is gone. Never throws. */
+/**
+ * The pid in `dir`'s owner file, when `dir` is a directory of this user's (not a symbolic link)
+ * and the file a regular one. A shared /tmp holds other users' entries: a FIFO named
+ * `leasehold.pid` would block a plain read in a thread-pool thread forever (the start stalled, and
+ * the process unable to exit), so the file is opened non-blocking and without following links.
+ */
+async function ownerOf(dir: string): Promise<number | undefined> {
+  const stats = await lstat(dir).catch(() => undefined);
+  if (stats === undefined || !stats.isDirectory() || (process.getuid !== undefined && stats.uid !== process.getuid())) return undefined;
+  const file = await open(join(dir, kOwnerFile), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
+  if (file === undefined) return undefined;
+  try {
+    if (!(await file.stat()).isFile()) return undefined;
+    const pid = Number.parseInt(await file.readFile('utf8'), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await file.close().catch(() => {});
+  }
+}
+
+/**
+ * Removes leasehold socket directories in `base` whose owner process is gone: only this user's
+ * directories, whose owner file is a regular file (see `ownerOf`). Never throws.
+ */
 export async function sweepSocketDirs(base: string): Promise<string[]> {
   const removed: string[] = [];
   const names = await readdir(base).catch(() => [] as string[]);
@@ -88,8 +113,8 @@ export async function sweepSocketDirs(base: string): Promise<string[]> {
       .filter((name) => name.startsWith(kPrefix))
       .map(async (name) => {
         const dir = join(base, name);
-        const owner = Number.parseInt(await readFile(join(dir, kOwnerFile), 'utf8').catch(() => ''), 10);
-        if (!Number.isInteger(owner) || owner <= 0 || isAlive(owner)) return;
+        const owner = await ownerOf(dir);
+        if (owner === undefined || isAlive(owner)) return;
         await removeSocketDir(dir);
         removed.push(dir);
       }),
