@@ -399,6 +399,8 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
         expect((error as Error).cause).toBeInstanceOf(InvalidDatabaseError);
         expect((error as Error).message).toContain(target);
         expect((error as Error).message).toMatch(engine === 'native' ? /is a directory/ : /is a file/);
+        // What to do, after the problem.
+        expect((error as Error).message).toMatch(engine === 'native' ? /; pass the path of a \.db file \(milvus-lite 3\.x takes a directory; use engine "python" for that\)$/ : /; pass a directory path \(it is created if missing\), or use the native engine \(milvus-lite 2\.5\) for \.db files$/);
         expect(snapshot(dir)).toEqual(before);
       });
 
@@ -412,6 +414,20 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
           expect(readdirSync(dir)).toEqual([]);
         } finally {
           chmodSync(dir, 0o755);
+        }
+      });
+
+      if (engine === 'python') it('an existing database directory that is not writable, in a writable one: the database directory is named', async () => {
+        const dir = freshDir();
+        const dbPath = join(dir, 'ro');
+        mkdirSync(dbPath, { mode: 0o555 });
+        try {
+          const error = await newPool().acquire(dbPath).catch((e: unknown) => e);
+          expect((error as Error).cause).toBeInstanceOf(InvalidDatabaseError);
+          expect((error as Error).message).toContain(`its directory ${dbPath} is not writable; make the directory writable or choose another path`);
+          expect(readdirSync(dbPath)).toEqual([]);
+        } finally {
+          chmodSync(dbPath, 0o755);
         }
       });
 
