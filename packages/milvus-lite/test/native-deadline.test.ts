@@ -48,33 +48,44 @@ describe.skipIf(installation === undefined)('native engine: one deadline for the
     });
   }
 
-  it('the lock helper stopped (SIGSTOP) while the start waits for its lock: the start fails at the deadline, and the lock it takes later is let go', async () => {
-    const dir = freshDir();
-    // Start the broker of this interpreter first, so there is a pid to stop.
-    await using warm = await newPool().acquire(join(dir, 'warm.db'));
-    const broker = LockBroker.for(installation!.python);
-    const brokerPid = broker.pid!;
-    expect(brokerPid).toBeGreaterThan(0);
-    expect(isAlive(warm.resource.pid!)).toBe(true);
-    const dbPath = join(dir, 'stalled.db');
-    const server = new MilvusLiteServer(dbPath, {
-      installation: installation!,
-      startTimeoutMs: 500,
-      onStartStep: (at) => {
-        if (at === 'lock') process.kill(brokerPid, 'SIGSTOP');
-      },
+  // Given up while the broker works on the lock: by the deadline, or by the caller's signal (the reason itself is the rejection).
+  for (const by of ['deadline', 'signal'] as const) {
+    it(`the lock helper stopped (SIGSTOP) while the start waits for its lock: the start is given up by the ${by}, and the lock it takes later is let go`, async () => {
+      const dir = freshDir();
+      // Start the broker of this interpreter first, so there is a pid to stop.
+      await using warm = await newPool().acquire(join(dir, 'warm.db'));
+      const broker = LockBroker.for(installation!.python);
+      const brokerPid = broker.pid!;
+      expect(brokerPid).toBeGreaterThan(0);
+      expect(isAlive(warm.resource.pid!)).toBe(true);
+      const dbPath = join(dir, 'stalled.db');
+      const controller = new AbortController();
+      const reason = new Error('the caller gave up');
+      const server = new MilvusLiteServer(dbPath, {
+        installation: installation!,
+        startTimeoutMs: by === 'deadline' ? 500 : 30_000,
+        onStartStep: (at) => {
+          if (at !== 'lock') return;
+          process.kill(brokerPid, 'SIGSTOP');
+          if (by === 'signal') setTimeout(() => controller.abort(reason), 300);
+        },
+      });
+      let error: unknown;
+      try {
+        error = await server.start({ signal: controller.signal }).catch((e: unknown) => e);
+      } finally {
+        process.kill(brokerPid, 'SIGCONT');
+      }
+      if (by === 'signal') expect(error).toBe(reason);
+      else {
+        expect(error).toBeInstanceOf(ServerStartError);
+        // The deadline's own message, not wrapped as a failure of the lock.
+        expect((error as Error).message.startsWith(`milvus-lite for ${dbPath} did not start within 500 ms: it stalled while taking its lock`), (error as Error).message).toBe(true);
+      }
+      // The broker answers the late lock once it runs again; that lock is released and its file removed.
+      await expect.poll(() => existsSync(join(dir, '.stalled.db.lock')), { timeout: 5000, interval: 20 }).toBe(false);
+      await using lease = await newPool().acquire(dbPath);
+      expect(isAlive(lease.resource.pid!)).toBe(true);
     });
-    let error: unknown;
-    try {
-      error = await server.start().catch((e: unknown) => e);
-    } finally {
-      process.kill(brokerPid, 'SIGCONT');
-    }
-    expect(error).toBeInstanceOf(ServerStartError);
-    expect((error as Error).message).toMatch(/did not start within 500 ms: it stalled while taking its lock/);
-    // The broker answers the late lock once it runs again; that lock is released and its file removed.
-    await expect.poll(() => existsSync(join(dir, '.stalled.db.lock')), { timeout: 5000, interval: 20 }).toBe(false);
-    await using lease = await newPool().acquire(dbPath);
-    expect(isAlive(lease.resource.pid!)).toBe(true);
-  });
+  }
 });
