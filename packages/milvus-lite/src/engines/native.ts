@@ -15,7 +15,7 @@ import { exitInfoOf, exitWithin, startFailure, unrefProcess } from './server-pro
  * A server whose socket was deleted can no longer be reached; it is stopped, so its leases learn it
  * is lost (through `exited`) and the next acquire starts a reachable one.
  */
-function watchSocket(socketDir: string, socketPath: string, exited: Promise<ExitInfo>, tail: OutputTail, stop: () => void): void {
+function watchSocket(socketDir: string, socketPath: string, exited: Promise<ExitInfo>, tail: OutputTail, stop: () => void): () => void {
   let watcher: FSWatcher;
   try {
     watcher = watch(socketDir, { persistent: false }, () => {
@@ -25,10 +25,11 @@ function watchSocket(socketDir: string, socketPath: string, exited: Promise<Exit
       stop();
     });
   } catch {
-    return; // No inotify watches left: the server still works, only this safeguard is off.
+    return () => {}; // No inotify watches left: the server still works, only this safeguard is off.
   }
   watcher.on('error', () => watcher.close());
   void exited.then(() => watcher.close());
+  return () => watcher.close();
 }
 
 /**
@@ -126,8 +127,12 @@ export const nativeEngine: Engine = {
       const exited = exitInfoOf(child, tail);
 
       let stopping: Promise<ExitInfo> | undefined;
+      // The socket watch, once the server is up. A stop closes it first: the server removes its
+      // socket as it shuts down, which is not a deletion to report.
+      let unwatch = (): void => {};
       const stop = (timeoutMs: number): Promise<ExitInfo> =>
         (stopping ??= (async () => {
+          unwatch();
           // Releasing the lock is the graceful stop: the server takes it and exits.
           await broker.unlock(lockRef);
           const exit = await exitWithin(child, exited, timeoutMs);
@@ -145,7 +150,7 @@ export const nativeEngine: Engine = {
       }
       // Only once it is up: while starting, nothing else may be keeping Node alive.
       unrefProcess(child);
-      watchSocket(socketDir, socketPath, exited, tail, () => void stop(options.stopTimeoutMs));
+      unwatch = watchSocket(socketDir, socketPath, exited, tail, () => void stop(options.stopTimeoutMs));
       return {
         uri: `unix:${socketPath}`,
         pid: child.pid!,

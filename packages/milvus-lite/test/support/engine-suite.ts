@@ -493,6 +493,56 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
       }
     });
 
+    it('a running server keeps nothing of ours alive: no process, pipe or watch of its own holds the event loop', async () => {
+      // What keeps the event loop alive (process.getActiveResourcesInfo lists only ref'd resources).
+      const held = (): string[] => process.getActiveResourcesInfo().filter((r) => ['ProcessWrap', 'PipeWrap', 'FSEventWrap'].includes(r)).sort();
+      const before = held();
+      const server = new MilvusLiteServer(join(freshDir(), engine === 'native' ? 'idle.db' : 'idle'), { installation: installation! });
+      await server.start();
+      try {
+        // The start's own probe connection closes a moment later.
+        await expect.poll(held, { timeout: 2000, interval: 20 }).toEqual(before);
+      } finally {
+        await server.stop();
+      }
+    });
+
+    it('a server that writes over 100 MB to stderr is neither held up nor ended for it (its stderr is drained; only a tail is kept)', async () => {
+      // 101 MiB before the server runs: a pipe nobody reads blocks the writer at 64 KiB, and a kept output past execa's maxBuffer (100 MB) ends the process.
+      const flood = 'import sys\nsys.stderr.buffer.write(b"x" * (101 << 20))\nsys.stderr.flush()\n';
+      const dir = freshDir();
+      const saved = process.env['PYTHONPATH'];
+      let target: Installation = installation!;
+      if (engine === 'native') {
+        // A stand-in for the binary: the flood, then the real binary in its place (exec, no shell). Its
+        // library directory (the wheel's own libm among them) would break the interpreter, so the
+        // stand-in gets an empty one and passes the real one on to the binary.
+        const binary = join(dir, 'milvus');
+        const real = JSON.stringify(installation!.binary);
+        const libDir = JSON.stringify(installation!.libDir ?? dirname(installation!.binary));
+        writeFileSync(binary, `#!${installation!.python}\n${flood}import os\nos.execve(${real}, [${real}] + sys.argv[1:], {**os.environ, "LD_LIBRARY_PATH": ${libDir}})\n`, { mode: 0o755 });
+        target = { ...installation!, binary, libDir: dir };
+      } else {
+        writeFileSync(join(dir, 'sitecustomize.py'), flood);
+        process.env['PYTHONPATH'] = dir;
+      }
+      const server = new MilvusLiteServer(join(dir, engine === 'native' ? 'loud.db' : 'loud'), { installation: target, startTimeoutMs: 60_000 });
+      try {
+        await server.start();
+      } finally {
+        if (saved === undefined) delete process.env['PYTHONPATH'];
+        else process.env['PYTHONPATH'] = saved;
+      }
+      try {
+        const client = await connect(server.uri);
+        expect((await client.showCollections()).status.error_code).toBe('Success');
+        await client.closeConnection();
+        expect(isAlive(server.pid!)).toBe(true);
+      } finally {
+        expect(await server.stop()).toMatchObject({ code: 0 });
+      }
+    });
+
     it('the socket lives in a private 0700 directory owned by this user', async () => {
       await using lease = await newPool().acquire(join(freshDir(), 'sock.db'));
       expect(lease.resource.uri).toMatch(/^unix:\//);
@@ -502,6 +552,12 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
       expect(stats.mode & 0o777).toBe(0o700);
       expect(stats.uid).toBe(process.getuid!());
       expect(Buffer.byteLength(lease.resource.uri.slice('unix:'.length))).toBeLessThanOrEqual(107);
+    });
+
+    it('a graceful stop reports exit code 0 and an empty output tail: the socket the server removes as it stops is not reported as deleted', async () => {
+      const server = new MilvusLiteServer(join(freshDir(), engine === 'native' ? 'quiet.db' : 'quiet'), { installation: installation! });
+      await server.start();
+      expect(await server.stop()).toEqual({ code: 0, signal: null, stderrTail: '' });
     });
 
     it('a stop removes the socket directory and the lock files, and leaves the database', async () => {
