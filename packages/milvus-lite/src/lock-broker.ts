@@ -33,7 +33,13 @@ def take(path):
             raise BlockingIOError(errno.EAGAIN, "held by this process")
     except FileNotFoundError:
         pass
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    # O_NONBLOCK: a FIFO at the path would block this open (and every later request) until a reader came.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, 0o644)
+    except OSError as e:
+        if e.errno == errno.ENXIO:  # a FIFO nobody reads
+            raise OSError(errno.EINVAL, "not a regular file") from None
+        raise
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -161,7 +167,12 @@ export class LockBroker {
       if (reply.ok) pending.resolve();
       else if (reply.code === 'busy') pending.reject(new LockBusyError(pending.path ?? '', reply.holder ?? undefined));
       else {
-        const problem = reply.code === 'ELOOP' ? 'it is a symbolic link, which is never followed (remove it if you did not put it there)' : `${reply.code ?? ''} ${reply.message ?? ''}`.trim();
+        const problem =
+          reply.code === 'ELOOP'
+            ? 'it is a symbolic link, which is never followed (remove it if you did not put it there)'
+            : reply.code === 'EINVAL'
+              ? 'it is not a regular file (a FIFO, a socket or a device), which is never locked (remove it if you did not put it there)'
+              : `${reply.code ?? ''} ${reply.message ?? ''}`.trim();
         pending.reject(Object.assign(new Error(`cannot lock ${pending.path ?? ''}: ${problem}`), { code: reply.code }));
       }
     });

@@ -1,5 +1,6 @@
 // Fault injection against the real native server, one test per fault. After each: no server
 // process left, no socket directory or lock file left, the database intact, every promise settled.
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -117,6 +118,27 @@ describe.skipIf(installation === undefined)('fault injection, real native server
     expect(readFileSync(target, 'utf8')).toBe('not a lock');
     expect(readdirSync(dir).sort()).toEqual(['.linked.db.lock', 'elsewhere']);
     expect(processesMentioning(dir)).toEqual([]);
+  });
+
+  it('a lock file that is a FIFO (anyone who can write the directory can make one): refused at once, the FIFO untouched, and other databases start right after', async () => {
+    const dir = freshDir();
+    const dbPath = join(dir, 'piped.db');
+    const lockPath = join(dir, '.piped.db.lock');
+    expect(spawnSync('mkfifo', [lockPath]).status).toBe(0);
+    const started = performance.now();
+    const error = await newPool().acquire(dbPath, { timeoutMs: 20_000 }).catch((e: unknown) => e);
+    const refusal = (error as Error).cause as Error;
+    expect(refusal).toBeInstanceOf(ServerStartError);
+    expect(refusal.message).toContain(`${dbPath} was not started: cannot lock ${lockPath}: it is not a regular file (a FIFO, a socket or a device), which is never locked (remove it if you did not put it there)`);
+    // Not the deadline: the open did not block.
+    expect(refusal.message).not.toMatch(/did not start within/);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(lstatSync(lockPath).isFIFO()).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual(['.piped.db.lock']);
+    expect(processesMentioning(dir)).toEqual([]);
+    // The lock helper was not left blocked: another database starts at once.
+    await using lease = await newPool().acquire(join(dir, 'next.db'), { timeoutMs: 20_000 });
+    expect(isAlive(lease.resource.pid!)).toBe(true);
   });
 
   it('the socket deleted under a running server: the server is stopped, its leases learn why, the next acquire is reachable', async () => {

@@ -2,7 +2,8 @@
 // locks): what each reply becomes, and that the broker keeps Node alive only while a reply is awaited.
 // The engines' use of it is tested with real servers in faults.test.ts and the e2e suites.
 import { execa } from 'execa';
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LockBroker, LockBusyError } from '../src/lock-broker.js';
@@ -103,6 +104,28 @@ describe.skipIf(installation === undefined)('LockBroker, real interpreter', () =
     expect((error as Error).message).toBe(`cannot lock ${path}: it is a symbolic link, which is never followed (remove it if you did not put it there)`);
     expect((error as { code?: string }).code).toBe('ELOOP');
     expect(existsSync(target)).toBe(false);
+  });
+
+  it('a FIFO is refused at once, with or without a reader, and the broker goes on answering (its open would have blocked every later request)', async () => {
+    const dir = freshDir();
+    const path = join(dir, '.app.db.lock');
+    expect(spawnSync('mkfifo', [path]).status).toBe(0);
+    const expected = `cannot lock ${path}: it is not a regular file (a FIFO, a socket or a device), which is never locked (remove it if you did not put it there)`;
+    const alone = await broker().lock(path).catch((e: unknown) => e);
+    expect(alone).not.toBeInstanceOf(LockBusyError);
+    expect((alone as Error).message).toBe(expected);
+    expect((alone as { code?: string }).code).toBe('EINVAL');
+    // With a reader, the open succeeds, and the file's type refuses it.
+    const reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      const read = await broker().lock(path).catch((e: unknown) => e);
+      expect((read as Error).message).toBe(expected);
+    } finally {
+      closeSync(reader);
+    }
+    expect(lstatSync(path).isFIFO()).toBe(true);
+    const ref = await broker().lock(join(dir, '.other.db.lock'));
+    await broker().unlock(ref);
   });
 
   it('any other failure: its errno code and message, naming the path', async () => {
