@@ -33,9 +33,11 @@ export async function checkNativeDatabase(dbPath: string): Promise<void> {
   if (!stats.isFile() && !stats.isSymbolicLink()) throw new InvalidDatabaseError(dbPath, 'it is not a regular file', 'pass the path of a .db file');
   if (stats.isFile() && stats.size === 0) return;
   const header = Buffer.alloc(16);
-  const handle = await open(dbPath, 'r').catch(() => undefined);
+  // O_NONBLOCK: a symbolic link to a FIFO would block a plain open in a thread-pool thread for good.
+  const handle = await open(dbPath, constants.O_RDONLY | constants.O_NONBLOCK).catch(() => undefined);
   if (handle === undefined) throw new InvalidDatabaseError(dbPath, 'it cannot be read', 'check its permissions');
   try {
+    if (!(await handle.stat()).isFile()) throw new InvalidDatabaseError(dbPath, 'it is not a regular file', 'pass the path of a .db file');
     await handle.read(header, 0, 16, 0);
   } finally {
     await handle.close();

@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { getEventListeners } from 'node:events';
 import { dirname, join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -439,6 +440,21 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
           expect((error as Error).message).toContain(name);
         }
         expect(readdirSync(dir)).toEqual([]);
+      });
+
+      if (engine === 'native') it('a FIFO as the database, or a symbolic link to one: refused at once, naming the FIFO, and left as it is', async () => {
+        const dir = freshDir();
+        const fifo = join(dir, 'pipe.db');
+        expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+        symlinkSync(fifo, join(dir, 'link.db'));
+        for (const name of ['pipe.db', 'link.db']) {
+          const error = await newPool().acquire(join(dir, name), { timeoutMs: 20_000 }).catch((e: unknown) => e);
+          expect((error as Error).cause).toBeInstanceOf(InvalidDatabaseError);
+          // The key is the link's target: the FIFO itself is named.
+          expect(((error as Error).cause as Error).message).toBe(`cannot open ${fifo}: it is not a regular file; pass the path of a .db file`);
+        }
+        expect(readdirSync(dir).sort()).toEqual(['link.db', 'pipe.db']);
+        expect(lstatSync(fifo).isFIFO()).toBe(true);
       });
 
       if (engine === 'native') it('a file that is not a milvus-lite database', async () => {
