@@ -316,6 +316,7 @@ describe.skipIf(installation === undefined)('a failed start releases everything 
     const error = await withTmpdir('/nonexistent-leasehold', () => newPool().acquire(where.dbPath)).catch((e: unknown) => e);
     expect((error as Error).cause).toBeInstanceOf(ServerStartError);
     expect((error as Error).message).toMatch(/no socket directory could be made \(ENOENT.*mkdtemp.*\); set TMPDIR/);
+    expect((((error as Error).cause as Error).cause as NodeJS.ErrnoException).code).toBe('ENOENT');
     await expectReleased(where);
   });
 
@@ -328,6 +329,8 @@ describe.skipIf(installation === undefined)('a failed start releases everything 
       const error = await withTmpdir(readOnly, () => newPool().acquire(where.dbPath)).catch((e: unknown) => e);
       expect((error as Error).cause).toBeInstanceOf(ServerStartError);
       expect((error as Error).message).toMatch(/no socket directory could be made \((EACCES|EPERM|EROFS).*mkdtemp/);
+      // The file system's own error, kept as the cause.
+      expect((((error as Error).cause as Error).cause as NodeJS.ErrnoException).code).toMatch(/^(EACCES|EPERM|EROFS)$/);
     } finally {
       chmodSync(where.tmp, 0o755);
     }
