@@ -1,10 +1,11 @@
 // Fault injection against the real native server, one test per fault. After each: no server
 // process left, no socket directory or lock file left, the database intact, every promise settled.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KeyLockedError, LeaseRevokedError, ServerExitedError, ServerStartError, type MilvusLiteServer } from '../src/index.js';
+import { nativeEngine } from '../src/engines/native.js';
 import { LockBroker } from '../src/lock-broker.js';
 import { installationOf } from './support/installations.js';
 import { freshDirs, poolsClosedAfterEach } from './support/scratch-dirs.js';
@@ -155,6 +156,32 @@ describe.skipIf(installation === undefined)('fault injection, real native server
     const client = await connect(again.resource.uri);
     expect((await client.listCollections()).status.error_code).toBe('Success');
     await client.closeConnection();
+  });
+
+  it.runIf(process.platform === 'linux')('a server that dies lets go of its socket watch at its exit, before anyone stops it (the inotify watches of this process, from /proc)', async () => {
+    const watches = (): number => {
+      let count = 0;
+      for (const fd of readdirSync('/proc/self/fd')) {
+        let target = '';
+        try {
+          target = readlinkSync(`/proc/self/fd/${fd}`);
+        } catch {
+          continue; // closed meanwhile (the readdir's own descriptor among them)
+        }
+        if (target === 'anon_inode:inotify') count += readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').split('\n').filter((line) => line.startsWith('inotify wd:')).length;
+      }
+      return count;
+    };
+    const before = watches();
+    const running = await nativeEngine.start({ installation: installation!, dbPath: join(freshDir(), 'watched.db'), startTimeoutMs: 30_000, stopTimeoutMs: 5000 });
+    try {
+      expect(watches()).toBe(before + 1);
+      process.kill(running.pid, 'SIGKILL');
+      expect(await running.exited).toMatchObject({ signal: 'SIGKILL' });
+      await expect.poll(watches, { timeout: 2000, interval: 20 }).toBe(before);
+    } finally {
+      await running.stop();
+    }
   });
 
   it('the database directory made read-only under a running server: the stop still cleans up, the database is intact', async () => {
