@@ -1,7 +1,7 @@
 import { constants, readFileSync, rmSync } from 'node:fs';
 import { lstat, mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /** Unix socket paths must fit in sun_path (108 bytes with the NUL). */
 export const kMaxSocketPath = 107;
@@ -32,7 +32,9 @@ function removeLiveAtExit(): void {
  * `removeSocketDir`, the directory is also removed when this process exits.
  */
 export async function makeSocketDir(socketName: string): Promise<{ dir: string; socketPath: string }> {
-  let base = tmpdir();
+  // Absolute: a relative TMPDIR would be read against this process's working directory here and
+  // against the database's directory by the server, which runs there.
+  let base = resolve(tmpdir());
   if (Buffer.byteLength(join(base, 'lh-XXXXXX', socketName)) > kMaxSocketPath) base = '/tmp';
   if (!swept.has(base)) {
     swept.add(base);

@@ -8,7 +8,7 @@ import { KeyLockedError, LeaseRevokedError, ServerExitedError, ServerStartError,
 import { nativeEngine } from '../src/engines/native.js';
 import { LockBroker } from '../src/lock-broker.js';
 import { installationOf } from './support/installations.js';
-import { freshDirs, poolsClosedAfterEach } from './support/scratch-dirs.js';
+import { freshDirs, poolsClosedAfterEach, withEnv } from './support/scratch-dirs.js';
 import { connect, countRows, createDocs, insertRows } from './support/milvus-data.js';
 import { holdElsewhere, isAlive, processesMentioning, startOwner } from './support/processes.js';
 
@@ -299,15 +299,8 @@ describe.skipIf(installation === undefined)('fault injection, real native server
 });
 
 /** Runs `fn` with `TMPDIR` (where socket directories are made) set to `tmp`. */
-async function withTmpdir<T>(tmp: string, fn: () => Promise<T>): Promise<T> {
-  const old = process.env['TMPDIR'];
-  process.env['TMPDIR'] = tmp;
-  try {
-    return await fn();
-  } finally {
-    if (old === undefined) delete process.env['TMPDIR'];
-    else process.env['TMPDIR'] = old;
-  }
+function withTmpdir<T>(tmp: string, fn: () => Promise<T>): Promise<T> {
+  return withEnv('TMPDIR', tmp, fn);
 }
 
 /** A database path whose parent directory is fresh, and a fresh TMPDIR for its socket directory. */

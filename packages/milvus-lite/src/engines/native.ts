@@ -7,9 +7,9 @@ import { checkNativeDatabase } from '../database-path.js';
 import { ServerStartError } from '../errors.js';
 import { LockBroker, LockBusyError } from '../lock-broker.js';
 import { OutputTail } from '../output-tail.js';
-import { makeSocketDir, removeSocketDir } from '../socket-dir.js';
+import { removeSocketDir } from '../socket-dir.js';
 import { StartDeadline, waitUntilReady } from './ready.js';
-import { exitInfoOf, exitWithin, startFailure, unrefProcess } from './server-process.js';
+import { exitInfoOf, exitWithin, makeServerSocketDir, startFailure, unrefProcess } from './server-process.js';
 
 /**
  * A server whose socket was deleted can no longer be reached; it is stopped, so its leases learn it
@@ -53,7 +53,6 @@ export const nativeEngine: Engine = {
     const { installation, dbPath } = options;
     // One deadline, startTimeoutMs, for the whole start: a stall at any step ends on time.
     const deadline = new StartDeadline(options);
-    await checkNativeDatabase(dbPath);
     const name = basename(dbPath);
     const lockPath = join(dirname(dbPath), `.${name}.lock`);
     const broker = LockBroker.for(installation.python);
@@ -62,6 +61,8 @@ export const nativeEngine: Engine = {
     let uri: string | undefined;
     const step = (step: StartStep, pid?: number): Promise<void> => deadline.step(step, { ...(pid === undefined ? {} : { pid }), ...(uri === undefined ? {} : { uri }) });
     try {
+      // Inside the try: a refused database disposes of the deadline too (its timer would keep Node alive until startTimeoutMs).
+      await checkNativeDatabase(dbPath);
       await step('lock');
       let lockRef: number;
       const locking = broker.lock(lockPath);
@@ -87,14 +88,7 @@ export const nativeEngine: Engine = {
       });
 
       await step('socket-dir');
-      let socketDir: string;
-      let socketPath: string;
-      try {
-        ({ dir: socketDir, socketPath } = await deadline.race(makeSocketDir(`${name}.sock`)));
-      } catch (error) {
-        if (deadline.signal.aborted) throw error;
-        throw new ServerStartError(dbPath, `was not started: no socket directory could be made (${(error as Error).message}); set TMPDIR to a writable directory`, undefined, { cause: error });
-      }
+      const { dir: socketDir, socketPath } = await makeServerSocketDir(dbPath, `${name}.sock`, deadline);
       rollback.push(() => removeSocketDir(socketDir));
 
       uri = `unix:${socketPath}`;

@@ -9,10 +9,10 @@ import { checkWritableDir } from '../database-path.js';
 import { InvalidDatabaseError, ServerStartError } from '../errors.js';
 import { OutputTail } from '../output-tail.js';
 import type { ProbeTarget } from '../grpc-probe.js';
-import { makeSocketDir, removeSocketDir } from '../socket-dir.js';
+import { removeSocketDir } from '../socket-dir.js';
 import { kPythonWrapper, kPythonWrapperBootstrap, kPythonWrapperEnv } from './python-wrapper.js';
 import { StartDeadline, waitUntilReady } from './ready.js';
-import { exitInfoOf, exitWithin, startFailure, unrefProcess } from './server-process.js';
+import { exitInfoOf, exitWithin, makeServerSocketDir, startFailure, unrefProcess } from './server-process.js';
 
 /** Whether `pid` is stopped (SIGSTOP, a debugger): it cannot act on SIGINT until continued. Linux's /proc only. */
 function isStopped(pid: number | undefined): boolean {
@@ -54,7 +54,7 @@ export const pythonEngine: Engine = {
       let target: ProbeTarget;
       let address: string;
       if (options.port === undefined) {
-        const made = await makeSocketDir('milvus.sock');
+        const made = await makeServerSocketDir(dbPath, 'milvus.sock', deadline);
         socketDir = made.dir;
         target = { socketPath: made.socketPath };
         address = `unix:${made.socketPath}`;

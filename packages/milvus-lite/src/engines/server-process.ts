@@ -1,6 +1,8 @@
 import type { ExitInfo } from '../engine.js';
 import { ServerStartError } from '../errors.js';
 import type { OutputTail } from '../output-tail.js';
+import { makeSocketDir, removeSocketDir } from '../socket-dir.js';
+import type { StartDeadline } from './ready.js';
 
 /** What both engines need of an execa child: its result, a way to kill it, and handles to unref. */
 interface ServerChild extends PromiseLike<{ exitCode?: number | undefined; signal?: string | undefined; failed: boolean; shortMessage?: string | undefined }> {
@@ -48,4 +50,21 @@ export async function startFailure(error: unknown, dbPath: string, exited: Promi
 export function unrefProcess(child: ServerChild): void {
   child.unref();
   for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as { unref?: () => void } | null | undefined)?.unref?.();
+}
+
+/**
+ * The start's private socket directory (socket-dir.ts), within the deadline. A directory that
+ * cannot be made is a ServerStartError naming the file system's error (its `cause`) and what to
+ * do; a start given up meanwhile rejects with its own reason, and the directory, once made, is removed.
+ */
+export async function makeServerSocketDir(dbPath: string, socketName: string, deadline: StartDeadline): Promise<{ dir: string; socketPath: string }> {
+  const making = makeSocketDir(socketName);
+  try {
+    return await deadline.race(making);
+  } catch (error) {
+    // Given up while it was being made: the directory made later is removed at once.
+    void making.then((made) => removeSocketDir(made.dir), () => {});
+    if (deadline.signal.aborted) throw error;
+    throw new ServerStartError(dbPath, `was not started: no socket directory could be made (${(error as Error).message}); set TMPDIR to a writable directory`, undefined, { cause: error });
+  }
 }

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { getEventListeners } from 'node:events';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import {
   DatabaseReplacedError,
@@ -12,12 +12,13 @@ import {
   LeaseRevokedError,
   MilvusLiteServer,
   ServerExitedError,
+  ServerStartError,
   ServerManager,
   type Installation,
   type Lease,
   type LeasePool,
 } from '../../src/index.js';
-import { freshDirs, poolsClosedAfterEach } from './scratch-dirs.js';
+import { freshDirs, poolsClosedAfterEach, withEnv } from './scratch-dirs.js';
 import { connect, countRows, createDocs, insertRows, searchIds, vectorOf } from './milvus-data.js';
 import { isAlive, processesMentioning, startOwner, startReapedOwner } from './processes.js';
 
@@ -559,6 +560,60 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
       } finally {
         expect(await server.stop()).toMatchObject({ code: 0 });
       }
+    });
+
+    it('a refused database leaves nothing of its deadline either: its timer cleared at once, so a script that gets the error can end', async () => {
+      const dir = freshDir();
+      // A file where milvus-lite 3.x wants a directory, or a file that is not a milvus-lite database.
+      const dbPath = join(dir, engine === 'native' ? 'notes.db' : 'notes');
+      writeFileSync(dbPath, 'my notes');
+      const startTimeoutMs = 123_458;
+      const deadlines = new Set<unknown>();
+      const setSpy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((...args: Parameters<typeof setTimeout>) => {
+        const timer = realSetTimeout(...args);
+        if (args[1] === startTimeoutMs) deadlines.add(timer);
+        return timer;
+      }) as typeof setTimeout);
+      const clearSpy = vi.spyOn(globalThis, 'clearTimeout').mockImplementation(((timer: Parameters<typeof clearTimeout>[0]) => {
+        deadlines.delete(timer);
+        realClearTimeout(timer);
+      }) as typeof clearTimeout);
+      let error: unknown;
+      try {
+        error = await new MilvusLiteServer(dbPath, { installation: installation!, startTimeoutMs }).start().catch((e: unknown) => e);
+      } finally {
+        setSpy.mockRestore();
+        clearSpy.mockRestore();
+      }
+      expect(error).toBeInstanceOf(InvalidDatabaseError);
+      expect(deadlines.size).toBe(0);
+      expect(readFileSync(dbPath, 'utf8')).toBe('my notes');
+    });
+
+    it('a relative TMPDIR: the socket directory is made under its absolute path, and the server serves', async () => {
+      const tmp = freshDir();
+      const relativeTmp = relative(process.cwd(), tmp);
+      expect(isAbsolute(relativeTmp)).toBe(false);
+      // The database elsewhere, so the server (which runs in the database's directory) would read a relative path against another directory.
+      const server = new MilvusLiteServer(join(freshDir(), engine === 'native' ? 'rel.db' : 'rel'), { installation: installation!, startTimeoutMs: 20_000 });
+      await withEnv('TMPDIR', relativeTmp, () => server.start());
+      try {
+        expect(server.uri.startsWith(`unix:${tmp}/lh-`)).toBe(true);
+        const client = await connect(server.uri);
+        expect((await client.showCollections()).status.error_code).toBe('Success');
+        await client.closeConnection();
+      } finally {
+        await server.stop();
+      }
+    });
+
+    it('a TMPDIR that does not exist: a ServerStartError saying no socket directory could be made and what to do, with the file system\'s error as its cause', async () => {
+      const dbPath = join(freshDir(), engine === 'native' ? 'notmp.db' : 'notmp');
+      const error = await withEnv('TMPDIR', join(freshDir(), 'missing'), () => new MilvusLiteServer(dbPath, { installation: installation! }).start().catch((e: unknown) => e));
+      expect(error).toBeInstanceOf(ServerStartError);
+      expect((error as Error).message).toMatch(new RegExp(`^milvus-lite for ${dbPath.replaceAll('.', '\\.')} was not started: no socket directory could be made \\(ENOENT.*mkdtemp.*\\); set TMPDIR to a writable directory$`));
+      expect(((error as Error).cause as NodeJS.ErrnoException).code).toBe('ENOENT');
+      expect(processesMentioning(dbPath)).toEqual([]);
     });
 
     it('the socket lives in a private 0700 directory owned by this user', async () => {

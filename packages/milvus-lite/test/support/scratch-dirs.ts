@@ -28,3 +28,16 @@ export function poolsClosedAfterEach(installation: Installation | undefined): (o
     return pool;
   };
 }
+
+/** Runs `fn` with the environment variable `name` set to `value` (removed for `undefined`), then puts it back. */
+export async function withEnv<T>(name: string, value: string | undefined, fn: () => Promise<T>): Promise<T> {
+  const saved = process.env[name];
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
+  try {
+    return await fn();
+  } finally {
+    if (saved === undefined) delete process.env[name];
+    else process.env[name] = saved;
+  }
+}
