@@ -1,17 +1,18 @@
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createMilvusLitePool, KeyLockedError } from '../src/index.js';
+import { createMilvusLitePool, KeyLockedError, openMilvus } from '../src/index.js';
 import { listSharedServers } from '../src/share/control.js';
 import { peerCredentials, type PeerCredentials } from '../src/share/peer-credentials.js';
 import { kProtocolVersion } from '../src/share/protocol.js';
 import { ensureRendezvousDir, RendezvousError } from '../src/share/rendezvous.js';
 import type { SupervisorStep } from '../src/share/supervisor.js';
 import { installationOf } from './support/installations.js';
-import { isAlive } from './support/processes.js';
+import { isAlive, processesMentioning } from './support/processes.js';
+import { withEnv } from './support/scratch-dirs.js';
 import { eventually, milvusServersOf, shareScratch } from './support/share-processes.js';
 
 const installation = installationOf('native');
@@ -40,6 +41,38 @@ describe('share: the rendezvous directory is refused, unchanged, unless it is pr
     expect((error as Error).message).toMatch(pattern);
     const after = lstatSync(dir);
     expect([after.mode, after.ino, after.isSymbolicLink()]).toEqual([before.mode, before.ino, before.isSymbolicLink()]);
+  });
+});
+
+describe('share: a rendezvous directory too long for its sockets is refused before anything is made', () => {
+  const root = mkdtempSync(join(tmpdir(), 'lh-rdv-long-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  // A socket is <dir>/<40 hex>.sock: 46 bytes after the directory, 107 in all (sun_path).
+  const ofLength = (bytes: number): string => join(root, 'd'.repeat(bytes - Buffer.byteLength(root) - 1));
+
+  it('61 bytes is the longest that fits; 62 is a RendezvousError saying why and what to do, and nothing is created', async () => {
+    expect(Buffer.byteLength(ofLength(61))).toBe(61);
+    await ensureRendezvousDir(ofLength(61));
+    expect(lstatSync(ofLength(61)).isDirectory()).toBe(true);
+    const long = ofLength(62);
+    const error = await ensureRendezvousDir(long).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RendezvousError);
+    expect((error as Error).message).toBe(`the shared-server directory ${long} is too long: its sockets' paths would take 108 bytes, and a unix socket path holds at most 107; leasehold changed nothing: set LEASEHOLD_SHARE_DIR to a directory of at most 61 bytes`);
+    expect(existsSync(long)).toBe(false);
+  });
+
+  it('openMilvus(path, { share: true }) with a long LEASEHOLD_SHARE_DIR rejects at once, and no supervisor or server is started', async () => {
+    const dir = mkdtempSync(join(root, 'db-'));
+    const dbPath = join(dir, 'app.db');
+    const long = ofLength(112);
+    const started = performance.now();
+    const error = await withEnv('LEASEHOLD_SHARE_DIR', long, () => openMilvus(dbPath, { share: true, timeoutMs: 20_000 })).catch((e: unknown) => e);
+    expect(performance.now() - started).toBeLessThan(5000);
+    const cause = error instanceof RendezvousError ? error : (error as Error).cause;
+    expect(cause).toBeInstanceOf(RendezvousError);
+    expect((cause as Error).message).toContain(`${long} is too long`);
+    expect(existsSync(long)).toBe(false);
+    expect(processesMentioning(dir)).toEqual([]);
   });
 });
 

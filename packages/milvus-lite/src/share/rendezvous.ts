@@ -27,11 +27,22 @@ export function rendezvousDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
+ * A directory whose sockets (`<40-hex key>.sock`) fit a unix socket path (107 bytes): Node's
+ * `listen()` shortens a longer path without a word, which would put the socket outside the
+ * directory and leave a supervisor that never finds its own socket.
+ */
+function checkSocketRoom(dir: string): void {
+  const bytes = Buffer.byteLength(join(dir, `${'f'.repeat(40)}.sock`));
+  if (bytes > kMaxSocketPath) throw new RendezvousError(dir, `is too long: its sockets' paths would take ${bytes} bytes, and a unix socket path holds at most ${kMaxSocketPath}`, `set LEASEHOLD_SHARE_DIR to a directory of at most ${kMaxSocketPath - 46} bytes`);
+}
+
+/**
  * Creates the rendezvous directory 0700 if it is missing, then checks (lstat, never following a
  * symlink) that it is a directory owned by this user with no group or other permission. Anything
  * else is a RendezvousError naming it and what to do; an existing directory is never chmod-ed.
  */
 export async function ensureRendezvousDir(dir: string = rendezvousDir()): Promise<string> {
+  checkSocketRoom(dir);
   try {
     await mkdir(dir, { mode: 0o700 });
   } catch (error) {
@@ -45,6 +56,7 @@ export async function ensureRendezvousDir(dir: string = rendezvousDir()): Promis
 
 /** The checks of `ensureRendezvousDir`, without creating anything. */
 export async function checkRendezvousDir(dir: string): Promise<void> {
+  checkSocketRoom(dir);
   const stats = await lstat(dir);
   if (stats.isSymbolicLink()) throw new RendezvousError(dir, 'is a symbolic link, which is never followed', `remove it if you did not put it there (rm ${dir}); leasehold recreates it as a private directory`);
   if (!stats.isDirectory()) throw new RendezvousError(dir, 'is not a directory', `remove it if you did not put it there, or set LEASEHOLD_SHARE_DIR to a private directory`);

@@ -2,6 +2,7 @@ import { writeFileSync, existsSync, watch, type FSWatcher } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Installation } from '../engine.js';
 import { LockBroker, LockBusyError } from '../lock-broker.js';
@@ -230,10 +231,14 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
       if (state === 'stopping' || existsSync(paths.socket)) return;
       log(`the socket ${paths.socket} was deleted; listening again`);
       listener?.close();
-      void listen().catch((error: Error) => log(`cannot listen again: ${error.message}`));
+      // Once: a socket that cannot be made again leaves no way in, so the supervisor stops.
+      void listen().catch((error: Error) => void shutdown(`cannot listen again on ${paths.socket}: ${error.message}`));
     };
     try {
-      watcher = watch(dir, { persistent: false }, check);
+      // Only the socket's own events: the log, written into the same directory, would wake it on each line.
+      watcher = watch(dir, { persistent: false }, (_event, name) => {
+        if (name === null || name === basename(paths.socket)) check();
+      });
       watcher.on('error', () => watcher?.close());
     } catch {
       // No inotify: the periodic check below still repairs it.
