@@ -142,22 +142,6 @@ describe.skipIf(installation === undefined)('fault injection, real native server
     expect(isAlive(lease.resource.pid!)).toBe(true);
   });
 
-  it('the socket deleted under a running server: the server is stopped, its leases learn why, the next acquire is reachable', async () => {
-    const dir = freshDir();
-    const pool = newPool();
-    const lease = await pool.acquire(join(dir, 'nosock.db'));
-    const socket = socketOf(lease.resource);
-    unlinkSync(socket);
-    await expect.poll(() => lease.signal.aborted, { timeout: 10_000 }).toBe(true);
-    expect(((lease.signal.reason as Error).cause as Error).message).toMatch(/socket .* was deleted/);
-    await lease.release();
-    await expectClean(dir, [socket], ['nosock.db']);
-    await using again = await pool.acquire(join(dir, 'nosock.db'));
-    const client = await connect(again.resource.uri);
-    expect((await client.listCollections()).status.error_code).toBe('Success');
-    await client.closeConnection();
-  });
-
   it.runIf(process.platform === 'linux')('a server that dies lets go of its socket watch at its exit, before anyone stops it (the inotify watches of this process, from /proc)', async () => {
     const watches = (): number => {
       let count = 0;

@@ -1,5 +1,4 @@
 import { basename, dirname, join } from 'node:path';
-import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { execa } from 'execa';
 import { KeyLockedError } from '@leasehold/pool';
 import type { Engine, EngineProcess, EngineStartOptions, ExitInfo, StartStep } from '../engine.js';
@@ -9,28 +8,7 @@ import { LockBroker, LockBusyError } from '../lock-broker.js';
 import { OutputTail } from '../output-tail.js';
 import { removeSocketDir } from '../socket-dir.js';
 import { StartDeadline, waitUntilReady } from './ready.js';
-import { exitInfoOf, exitWithin, makeServerSocketDir, startFailure, unrefProcess } from './server-process.js';
-
-/**
- * A server whose socket was deleted can no longer be reached; it is stopped, so its leases learn it
- * is lost (through `exited`) and the next acquire starts a reachable one.
- */
-function watchSocket(socketDir: string, socketPath: string, exited: Promise<ExitInfo>, tail: OutputTail, stop: () => void): () => void {
-  let watcher: FSWatcher;
-  try {
-    watcher = watch(socketDir, { persistent: false }, () => {
-      if (existsSync(socketPath)) return;
-      watcher.close();
-      tail.push(`leasehold: the socket ${socketPath} was deleted; the server was stopped\n`);
-      stop();
-    });
-  } catch {
-    return () => {}; // No inotify watches left: the server still works, only this safeguard is off.
-  }
-  watcher.on('error', () => watcher.close());
-  void exited.then(() => watcher.close());
-  return () => watcher.close();
-}
+import { exitInfoOf, exitWithin, makeServerSocketDir, startFailure, unrefProcess, watchSocket } from './server-process.js';
 
 /**
  * What a start has taken so far, undone in reverse order when a later step fails (or is aborted):

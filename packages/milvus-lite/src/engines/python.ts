@@ -12,7 +12,7 @@ import type { ProbeTarget } from '../grpc-probe.js';
 import { removeSocketDir } from '../socket-dir.js';
 import { kPythonWrapper, kPythonWrapperBootstrap, kPythonWrapperEnv } from './python-wrapper.js';
 import { StartDeadline, waitUntilReady } from './ready.js';
-import { exitInfoOf, exitWithin, makeServerSocketDir, startFailure, unrefProcess } from './server-process.js';
+import { exitInfoOf, exitWithin, makeServerSocketDir, startFailure, unrefProcess, watchSocket } from './server-process.js';
 
 /** Whether `pid` is stopped (SIGSTOP, a debugger): it cannot act on SIGINT until continued. Linux's /proc only. */
 function isStopped(pid: number | undefined): boolean {
@@ -70,8 +70,11 @@ export const pythonEngine: Engine = {
       const exitInfo = exitInfoOf(spawned, tail);
       exited = exitInfo;
       let stopping: Promise<ExitInfo> | undefined;
+      // The socket watch, once the server is up (unix sockets only); a stop ends it first.
+      let unwatch = (): void => {};
       stop = (reason) =>
         (stopping ??= (async () => {
+          unwatch();
           // A stopped process cannot act on SIGINT: a failed start kills it; a graceful stop continues it.
           if (reason === 'failed start' && isStopped(spawned.pid)) spawned.kill('SIGKILL');
           else {
@@ -90,6 +93,7 @@ export const pythonEngine: Engine = {
       // Only once it is up: while starting, nothing else may be keeping Node alive.
       unrefProcess(spawned);
       const graceful = stop;
+      if (socketDir !== undefined && 'socketPath' in target) unwatch = watchSocket(socketDir, target.socketPath, exitInfo, tail, () => void graceful('graceful'));
       return {
         uri,
         pid: spawned.pid!,

@@ -1,3 +1,4 @@
+import { existsSync, watch, type FSWatcher } from 'node:fs';
 import type { ExitInfo } from '../engine.js';
 import { ServerStartError } from '../errors.js';
 import type { OutputTail } from '../output-tail.js';
@@ -67,4 +68,26 @@ export async function makeServerSocketDir(dbPath: string, socketName: string, de
     if (deadline.signal.aborted) throw error;
     throw new ServerStartError(dbPath, `was not started: no socket directory could be made (${(error as Error).message}); set TMPDIR to a writable directory`, undefined, { cause: error });
   }
+}
+
+/**
+ * A server whose socket was deleted can no longer be reached; it is stopped, so its leases learn it
+ * is lost (through `exited`) and the next acquire starts a reachable one. Returns the function that
+ * ends the watch, which a stop calls first (a server removes its own socket as it shuts down).
+ */
+export function watchSocket(socketDir: string, socketPath: string, exited: Promise<ExitInfo>, tail: OutputTail, stop: () => void): () => void {
+  let watcher: FSWatcher;
+  try {
+    watcher = watch(socketDir, { persistent: false }, () => {
+      if (existsSync(socketPath)) return;
+      watcher.close();
+      tail.push(`leasehold: the socket ${socketPath} was deleted; the server was stopped\n`);
+      stop();
+    });
+  } catch {
+    return () => {}; // No inotify watches left: the server still works, only this safeguard is off.
+  }
+  watcher.on('error', () => watcher.close());
+  void exited.then(() => watcher.close());
+  return () => watcher.close();
 }

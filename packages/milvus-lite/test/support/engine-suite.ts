@@ -616,6 +616,25 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
       expect(processesMentioning(dbPath)).toEqual([]);
     });
 
+    it('the socket deleted under a running server: the server is stopped, its leases learn why, the next acquire is reachable', async () => {
+      const dbPath = join(freshDir(), engine === 'native' ? 'nosock.db' : 'nosock');
+      const pool = newPool();
+      const lease = await pool.acquire(dbPath);
+      const { pid, uri } = lease.resource;
+      const socket = uri.slice('unix:'.length);
+      rmSync(socket);
+      await expect.poll(() => lease.signal.aborted, { timeout: 5000, interval: 20 }).toBe(true);
+      expect(((lease.signal.reason as Error).cause as Error).message).toContain(`the socket ${socket} was deleted; the server was stopped`);
+      expect(isAlive(pid!)).toBe(false);
+      await lease.release();
+      expect(existsSync(dirname(socket))).toBe(false);
+      await using again = await pool.acquire(dbPath);
+      expect(again.resource.uri).not.toBe(uri);
+      const client = await connect(again.resource.uri);
+      expect((await client.showCollections()).status.error_code).toBe('Success');
+      await client.closeConnection();
+    });
+
     it('the socket lives in a private 0700 directory owned by this user', async () => {
       await using lease = await newPool().acquire(join(freshDir(), 'sock.db'));
       expect(lease.resource.uri).toMatch(/^unix:\//);
