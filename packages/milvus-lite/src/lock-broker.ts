@@ -29,16 +29,18 @@ def take(path):
     # Closing any descriptor of a file drops every fcntl lock this process has on it, so a file
     # already held here must be refused before it is opened a second time.
     try:
-        if held_here(os.lstat(path)):
-            raise BlockingIOError(errno.EAGAIN, "held by this process")
-    except FileNotFoundError:
-        pass
-    # O_NONBLOCK: a FIFO at the path would block this open (and every later request) until a reader came.
-    try:
+        try:
+            if held_here(os.lstat(path)):
+                raise BlockingIOError(errno.EAGAIN, "held by this process")
+        except FileNotFoundError:
+            pass
+        # O_NONBLOCK: a FIFO at the path would block this open (and every later request) until a reader came.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, 0o644)
     except OSError as e:
         if e.errno == errno.ENXIO:  # a FIFO nobody reads
             raise OSError(errno.EINVAL, "not a regular file") from None
+        if e.errno in (errno.EACCES, errno.EPERM):  # not "busy": that is lockf's EACCES, below
+            raise OSError(errno.EPERM, "permission denied") from None
         raise
     try:
         st = os.fstat(fd)
@@ -172,7 +174,9 @@ export class LockBroker {
             ? 'it is a symbolic link, which is never followed (remove it if you did not put it there)'
             : reply.code === 'EINVAL'
               ? 'it is not a regular file (a FIFO, a socket or a device), which is never locked (remove it if you did not put it there)'
-              : `${reply.code ?? ''} ${reply.message ?? ''}`.trim();
+              : reply.code === 'EPERM'
+                ? 'permission denied: it cannot be opened for writing, or made in its directory (make it writable by this user, or remove it if you did not put it there)'
+                : `${reply.code ?? ''} ${reply.message ?? ''}`.trim();
         pending.reject(Object.assign(new Error(`cannot lock ${pending.path ?? ''}: ${problem}`), { code: reply.code }));
       }
     });

@@ -3,8 +3,8 @@
 // The engines' use of it is tested with real servers in faults.test.ts and the e2e suites.
 import { execa } from 'execa';
 import { spawnSync } from 'node:child_process';
-import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LockBroker, LockBusyError } from '../src/lock-broker.js';
 import { installationOf } from './support/installations.js';
@@ -126,6 +126,37 @@ describe.skipIf(installation === undefined)('LockBroker, real interpreter', () =
     expect(lstatSync(path).isFIFO()).toBe(true);
     const ref = await broker().lock(join(dir, '.other.db.lock'));
     await broker().unlock(ref);
+  });
+
+  it('a lock file this user cannot write is a permission error saying so, not "in use" (fcntl\'s EACCES is busy; open\'s is not)', async () => {
+    const dir = freshDir();
+    const path = join(dir, '.app.db.lock');
+    writeFileSync(path, '');
+    let lockBroker = broker();
+    if (process.getuid?.() === 0) {
+      // root writes anything: the broker runs as nobody instead, through an interpreter that drops to it first (exec, no shell).
+      // The system's python3, which nobody can run (the cache venv lives under root's 0700 home).
+      chmodSync(dirname(dir), 0o755);
+      chmodSync(dir, 0o755);
+      const asNobody = join(dir, 'python-as-nobody');
+      writeFileSync(asNobody, '#!/usr/bin/python3\nimport os, sys\nos.setgroups([])\nos.setgid(65534)\nos.setuid(65534)\nos.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv[1:])\n', { mode: 0o755 });
+      lockBroker = LockBroker.for(asNobody);
+    } else chmodSync(path, 0o444);
+    const expected = `cannot lock ${path}: permission denied: it cannot be opened for writing, or made in its directory (make it writable by this user, or remove it if you did not put it there)`;
+    const error = await lockBroker.lock(path).catch((e: unknown) => e);
+    expect(error).not.toBeInstanceOf(LockBusyError);
+    expect((error as Error).message).toBe(expected);
+    expect((error as { code?: string }).code).toBe('EPERM');
+    // A lock file that does not exist, in a directory this user cannot write: the same.
+    const missing = join(dir, '.new.db.lock');
+    if (process.getuid?.() !== 0) chmodSync(dir, 0o555);
+    try {
+      const made = await lockBroker.lock(missing).catch((e: unknown) => e);
+      expect((made as Error).message).toBe(expected.replace(path, missing));
+    } finally {
+      chmodSync(dir, 0o755);
+    }
+    expect(existsSync(missing)).toBe(false);
   });
 
   it('any other failure: its errno code and message, naming the path', async () => {
