@@ -204,6 +204,24 @@ describe.skipIf(installation === undefined)('python engine, real milvus-lite 3.x
     await expect.poll(() => processesMentioning(dbPath), { timeout: 10_000 }).toEqual([]);
   });
 
+  it('a unix socket that cannot be bound (its directory removed before the spawn): ServerStartError saying so, not "in use; choose another port"', async () => {
+    const dbPath = join(freshDir(), 'unbound');
+    let socketDir = '';
+    const error = await newServer(dbPath, {
+      onStartStep: (step, info) => {
+        if (step !== 'spawn') return;
+        socketDir = dirname(info.uri!.slice('unix:'.length));
+        rmSync(socketDir, { recursive: true });
+      },
+    })
+      .start()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServerStartError);
+    expect((error as Error).message).toContain(`could not listen on unix:${socketDir}/milvus.sock: its socket directory is gone or cannot be written (a tmp cleaner?); set TMPDIR to a writable directory and start again`);
+    expect((error as ServerStartError).exit).toMatchObject({ code: 4 });
+    expect(processesMentioning(dbPath)).toEqual([]);
+  });
+
   it('a data directory another milvus-lite 3.x server has open: KeyLockedError saying so (the wrapper\'s exit code 3)', async () => {
     const dbPath = join(freshDir(), 'twice');
     const first = await newServer(dbPath).start();

@@ -139,7 +139,9 @@ function firstLine(child: ReturnType<typeof spawnWrapper>, exited: Promise<ExitI
     });
     void exited.then((exit) => {
       if (exit.code === 3) reject(new KeyLockedError(dbPath, 'another milvus-lite 3.x server has its data directory open (DataDirLockedError)'));
-      else if (exit.code === 4) {
+      else if (exit.code === 4 && address.startsWith('unix:')) {
+        reject(new ServerStartError(dbPath, `could not listen on ${address}: its socket directory is gone or cannot be written (a tmp cleaner?); set TMPDIR to a writable directory and start again`, exit));
+      } else if (exit.code === 4) {
         reject(new ServerStartError(dbPath, `could not listen on ${address}, which is in use; choose another port, or leave port unset to serve on a private unix socket (a port is never shared: not with any other program, nor with another leasehold server)`, exit));
       } else reject(new ServerStartError(dbPath, 'exited while starting', exit));
     });
