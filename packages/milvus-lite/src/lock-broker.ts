@@ -79,6 +79,14 @@ while True:
         reply(id=i, ok=False, code="busy" if busy else errno.errorcode.get(e.errno or 0, "EIO"), message=str(e), holder=getattr(e, "holder", None))
 `;
 
+/** What a refused lock file is, and what to do, by the broker's error code (others: the code and OS message). */
+const kLockProblems: Readonly<Record<string, string>> = {
+  ELOOP: 'it is a symbolic link, which is never followed (remove it if you did not put it there)',
+  EINVAL: 'it is not a regular file (a FIFO, a socket or a device), which is never locked (remove it if you did not put it there)',
+  EISDIR: 'it is a directory, where the lock file goes (remove it if you did not put it there)',
+  EPERM: 'permission denied: it cannot be opened for writing, or made in its directory (make it writable by this user, or remove it if you did not put it there)',
+};
+
 /** The lock file is held by another process (or another server of this one). */
 export class LockBusyError extends Error {
   /** The pid holding the lock (Linux, from F_GETLK), when known. */
@@ -169,14 +177,7 @@ export class LockBroker {
       if (reply.ok) pending.resolve();
       else if (reply.code === 'busy') pending.reject(new LockBusyError(pending.path ?? '', reply.holder ?? undefined));
       else {
-        const problem =
-          reply.code === 'ELOOP'
-            ? 'it is a symbolic link, which is never followed (remove it if you did not put it there)'
-            : reply.code === 'EINVAL'
-              ? 'it is not a regular file (a FIFO, a socket or a device), which is never locked (remove it if you did not put it there)'
-              : reply.code === 'EPERM'
-                ? 'permission denied: it cannot be opened for writing, or made in its directory (make it writable by this user, or remove it if you did not put it there)'
-                : `${reply.code ?? ''} ${reply.message ?? ''}`.trim();
+        const problem = kLockProblems[reply.code ?? ''] ?? `${reply.code ?? ''} ${reply.message ?? ''}`.trim();
         pending.reject(Object.assign(new Error(`cannot lock ${pending.path ?? ''}: ${problem}`), { code: reply.code }));
       }
     });

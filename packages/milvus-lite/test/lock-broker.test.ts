@@ -170,6 +170,7 @@ describe.skipIf(installation === undefined)('LockBroker, real interpreter', () =
     mkdirSync(aDir);
     const notFile = await broker().lock(aDir).catch((e: unknown) => e);
     expect((notFile as { code?: string }).code).toBe('EISDIR');
+    expect((notFile as Error).message).toBe(`cannot lock ${aDir}: it is a directory, where the lock file goes (remove it if you did not put it there)`);
   });
 
   it('clean removes a free lock file, and keeps one that is held', async () => {

@@ -28,7 +28,8 @@ function isStopped(pid: number | undefined): boolean {
 async function checkDataDir(dbPath: string): Promise<void> {
   const stats = await lstat(dbPath).catch(() => undefined);
   if (stats !== undefined && !stats.isDirectory()) {
-    throw new InvalidDatabaseError(dbPath, 'it is a file, but milvus-lite 3.x keeps a database in a directory', 'pass a directory path (it is created if missing), or use the native engine (milvus-lite 2.5) for .db files');
+    const what = stats.isFile() ? 'a file' : stats.isSymbolicLink() ? 'a symbolic link to no directory' : 'not a directory (a FIFO, a socket or a device)';
+    throw new InvalidDatabaseError(dbPath, `it is ${what}, but milvus-lite 3.x keeps a database in a directory`, 'pass a directory path (it is created if missing), or use the native engine (milvus-lite 2.5) for .db files');
   }
   await checkWritableDir(dbPath, stats === undefined ? dirname(dbPath) : dbPath);
 }

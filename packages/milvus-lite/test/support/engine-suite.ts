@@ -445,18 +445,23 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
         expect(readdirSync(dir)).toEqual([]);
       });
 
-      if (engine === 'native') it('a FIFO as the database, or a symbolic link to one: refused at once, naming the FIFO, and left as it is', async () => {
+      it('a FIFO as the database, or a symbolic link to one: refused at once, naming the FIFO, and left as it is', async () => {
         const dir = freshDir();
-        const fifo = join(dir, 'pipe.db');
+        const [pipe, link] = engine === 'native' ? ['pipe.db', 'link.db'] : ['pipe', 'link'];
+        const fifo = join(dir, pipe);
         expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
-        symlinkSync(fifo, join(dir, 'link.db'));
-        for (const name of ['pipe.db', 'link.db']) {
+        symlinkSync(fifo, join(dir, link));
+        const expected =
+          engine === 'native'
+            ? `cannot open ${fifo}: it is not a regular file; pass the path of a .db file`
+            : `cannot open ${fifo}: it is not a directory (a FIFO, a socket or a device), but milvus-lite 3.x keeps a database in a directory; pass a directory path (it is created if missing), or use the native engine (milvus-lite 2.5) for .db files`;
+        for (const name of [pipe, link]) {
           const error = await newPool().acquire(join(dir, name), { timeoutMs: 20_000 }).catch((e: unknown) => e);
           expect((error as Error).cause).toBeInstanceOf(InvalidDatabaseError);
           // The key is the link's target: the FIFO itself is named.
-          expect(((error as Error).cause as Error).message).toBe(`cannot open ${fifo}: it is not a regular file; pass the path of a .db file`);
+          expect(((error as Error).cause as Error).message).toBe(expected);
         }
-        expect(readdirSync(dir).sort()).toEqual(['link.db', 'pipe.db']);
+        expect(readdirSync(dir).sort()).toEqual([link, pipe]);
         expect(lstatSync(fifo).isFIFO()).toBe(true);
       });
 
