@@ -6,6 +6,8 @@ import { InvalidDatabaseError } from './errors.js';
 // The rules milvus-lite's own Python wrapper applies, so both open the same files.
 const kNamePattern = /^[a-zA-Z0-9.\-_]+$/;
 const kMaxName = 36;
+// SQLite's unix VFS holds a path in 512 bytes (SQLITE_MAX_PATHNAME); milvus-lite's `<db>-journal` must fit.
+const kMaxNativePath = 512 - '-journal'.length;
 
 /**
  * Checks, without changing anything, that the native engine can use `dbPath` as its database file:
@@ -19,6 +21,10 @@ export async function checkNativeDatabase(dbPath: string): Promise<void> {
   }
   if (name.length > kMaxName) {
     throw new InvalidDatabaseError(dbPath, `the file name is ${name.length} characters, milvus-lite allows at most ${kMaxName}`, 'use a shorter file name');
+  }
+  const bytes = Buffer.byteLength(dbPath);
+  if (bytes > kMaxNativePath) {
+    throw new InvalidDatabaseError(dbPath, `the path is ${bytes} bytes, and milvus-lite 2.x opens at most ${kMaxNativePath} (SQLite's paths hold 512 bytes, and its -journal file takes 8 more)`, 'move the database to a shorter path');
   }
   await checkWritableDir(dbPath, dirname(dbPath));
   let stats;

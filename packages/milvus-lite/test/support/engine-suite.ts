@@ -465,6 +465,34 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
         expect(lstatSync(fifo).isFIFO()).toBe(true);
       });
 
+      if (engine === 'native') it('a path of 504 bytes serves; one of 505 is refused before anything starts, saying why (SQLite\'s 512-byte paths, with -journal)', async () => {
+        const base = freshDir();
+        // Directories of up to 200 bytes, so that <dir>/app.db takes exactly `bytes`.
+        const pathOf = (bytes: number): string => {
+          let dir = base;
+          while (Buffer.byteLength(dir) < bytes - '/app.db'.length) dir = join(dir, 'd'.repeat(Math.max(1, Math.min(200, bytes - '/app.db'.length - Buffer.byteLength(dir) - 1))));
+          mkdirSync(dir, { recursive: true });
+          return join(dir, 'app.db');
+        };
+        const fits = pathOf(504);
+        expect(Buffer.byteLength(fits)).toBe(504);
+        const server = new MilvusLiteServer(fits, { installation: installation! });
+        await server.start();
+        // Writes too (SQLite's -journal file comes with them).
+        const client = await connect(server.uri);
+        await createDocs(client, 'docs');
+        await insertRows(client, 'docs', 0, 5);
+        expect(await countRows(client, 'docs')).toBe(5);
+        await client.closeConnection();
+        expect(await server.stop()).toMatchObject({ code: 0 });
+        const long = pathOf(505);
+        expect(Buffer.byteLength(long)).toBe(505);
+        const error = await newPool().acquire(long).catch((e: unknown) => e);
+        expect((error as Error).cause).toBeInstanceOf(InvalidDatabaseError);
+        expect(((error as Error).cause as Error).message).toBe(`cannot open ${long}: the path is 505 bytes, and milvus-lite 2.x opens at most 504 (SQLite's paths hold 512 bytes, and its -journal file takes 8 more); move the database to a shorter path`);
+        expect(readdirSync(dirname(long))).toEqual([]);
+      });
+
       if (engine === 'native') it('a file that is not a milvus-lite database', async () => {
         const dir = freshDir();
         const target = join(dir, 'notes.db');
