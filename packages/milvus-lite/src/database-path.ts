@@ -40,8 +40,11 @@ export async function checkNativeDatabase(dbPath: string): Promise<void> {
   if (stats.isFile() && stats.size === 0) return;
   const header = Buffer.alloc(16);
   // O_NONBLOCK: a symbolic link to a FIFO would block a plain open in a thread-pool thread for good.
-  const handle = await open(dbPath, constants.O_RDONLY | constants.O_NONBLOCK).catch(() => undefined);
-  if (handle === undefined) throw new InvalidDatabaseError(dbPath, 'it cannot be read', 'check its permissions');
+  const handle = await open(dbPath, constants.O_RDONLY | constants.O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') throw new InvalidDatabaseError(dbPath, 'it is a symbolic link to nothing (its target does not exist)', 'remove the link, or pass the path of the database itself');
+    if (error.code === 'ELOOP') throw new InvalidDatabaseError(dbPath, 'it is a symbolic link that leads back to itself', 'remove the link, or pass the path of the database itself');
+    throw new InvalidDatabaseError(dbPath, `it cannot be read (${String(error.code)})`, 'check its permissions');
+  });
   try {
     if (!(await handle.stat()).isFile()) throw new InvalidDatabaseError(dbPath, 'it is not a regular file', 'pass the path of a .db file');
     await handle.read(header, 0, 16, 0);

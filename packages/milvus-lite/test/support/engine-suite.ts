@@ -493,6 +493,17 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
         expect(readdirSync(dirname(long))).toEqual([]);
       });
 
+      if (engine === 'native') it('a symbolic link to nothing: refused saying so, and the link left as it is (no file made at its target)', async () => {
+        const dir = freshDir();
+        const link = join(dir, 'dangling.db');
+        symlinkSync(join(dir, 'gone.db'), link);
+        const error = await newPool().acquire(link).catch((e: unknown) => e);
+        expect((error as Error).cause).toBeInstanceOf(InvalidDatabaseError);
+        expect(((error as Error).cause as Error).message).toBe(`cannot open ${link}: it is a symbolic link to nothing (its target does not exist); remove the link, or pass the path of the database itself`);
+        expect(readdirSync(dir)).toEqual(['dangling.db']);
+        expect(lstatSync(link).isSymbolicLink()).toBe(true);
+      });
+
       if (engine === 'native') it('a file that is not a milvus-lite database', async () => {
         const dir = freshDir();
         const target = join(dir, 'notes.db');
