@@ -30,6 +30,16 @@ export interface OpenMilvusOptions {
   readonly share?: boolean;
 }
 
+const kOpenMilvusOptions: ReadonlySet<string> = new Set(['pool', 'client', 'signal', 'timeoutMs', 'share']);
+
+/** An option `openMilvus` does not take (plain JS, or a cast): a TypeError, never silently ignored. */
+function unknownOption(key: string): TypeError {
+  const serverOption = kServerOptions.has(key) ? `; ${key} is an option of the pool: openMilvus(path, { pool: createMilvusLitePool({ ${key}: … }) })` : '';
+  return new TypeError(`openMilvus: unknown option ${JSON.stringify(key)} (it takes ${[...kOpenMilvusOptions].join(', ')})${serverOption}`);
+}
+// createMilvusLitePool's own options (MilvusLitePoolOptions), named in the error when passed here.
+const kServerOptions: ReadonlySet<string> = new Set(['engine', 'installation', 'install', 'python', 'binary', 'env', 'startTimeoutMs', 'stopTimeoutMs', 'port', 'onStartStep', 'idleTimeoutMs', 'maxResources', 'captureStacks', 'onError', 'lock']);
+
 /**
  * A handle on the one `MilvusClient` shared by every `openMilvus` handle of a server, bound to its
  * own lease. Disposing it, or its `closeConnection()`, releases that lease only; the shared client
@@ -186,14 +196,16 @@ function handleOf(client: MilvusClient, lease: Lease<MilvusLiteServer>, target: 
  * handle on the one `MilvusClient` of `@zilliz/milvus2-sdk-node` that every handle of that server
  * shares, built with `milvusClientConfig` once the server answers. A warm open (server and client
  * up) costs a few microseconds, so a handle per request is fine. Rejects with what the pool's
- * `acquire` rejects with (`StartError`, `KeyLockedError`, …) or a `MilvusLiteError` when the SDK
- * is not installed.
+ * `acquire` rejects with (`StartError`, `KeyLockedError`, …), a `MilvusLiteError` when the SDK
+ * is not installed, or a `TypeError` for an option it does not take (a pool's own option, such as
+ * `engine`, goes to `createMilvusLitePool`).
  *
  * @example
  * await using client = await openMilvus('./app.db');
  * await client.createCollection({ collection_name: 'docs', dimension: 8 });
  */
 export async function openMilvus(pathOrUri: string, options: OpenMilvusOptions = {}): Promise<LeasedMilvusClient> {
+  for (const key in options) if (!kOpenMilvusOptions.has(key)) throw unknownOption(key);
   const shared = options.pool === undefined && shareRequested(options.share);
   const pool = options.pool ?? (shared ? (defaultSharedPool ??= createMilvusLitePool({ share: true })) : (defaultPool ??= createMilvusLitePool({ share: false })));
   const acquireOptions =

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { describe, expect, it, vi } from 'vitest';
@@ -76,6 +77,18 @@ describe.skipIf(installation === undefined)('openMilvus shares one client per se
     // The reason itself, not an error of openMilvus's own clean-up (there is no watch on this path).
     await expect(openMilvus(join(freshDir(), 'aborted.db'), { pool, signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
     expect(pool.stats()).toMatchObject({ leases: 0 });
+  });
+
+  it('an option openMilvus does not take is a TypeError naming it (never ignored), and a pool option says where it goes; nothing is leased', async () => {
+    const pool = newPool();
+    const dir = freshDir();
+    const untyped = (options: object): Parameters<typeof openMilvus>[1] => options as Parameters<typeof openMilvus>[1];
+    await expect(openMilvus(join(dir, 'typo.db'), untyped({ pool, timeoutMS: 5 }))).rejects.toThrow(new TypeError('openMilvus: unknown option "timeoutMS" (it takes pool, client, signal, timeoutMs, share)'));
+    await expect(openMilvus(join(dir, 'engine'), untyped({ pool, engine: 'python' }))).rejects.toThrow(
+      new TypeError('openMilvus: unknown option "engine" (it takes pool, client, signal, timeoutMs, share); engine is an option of the pool: openMilvus(path, { pool: createMilvusLitePool({ engine: … }) })'),
+    );
+    expect(pool.stats()).toMatchObject({ resources: 0, leases: 0 });
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('without a pool, opens share the process-wide pool and its one client', async () => {
