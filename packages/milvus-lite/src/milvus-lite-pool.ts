@@ -4,6 +4,7 @@ import { findOrInstall } from './find-or-install.js';
 import { MilvusLiteServer, type MilvusLiteServerOptions } from './milvus-lite-server.js';
 import { isRemoteUri, normalizeTarget } from './remote-uri.js';
 import { createSharedPool, shareRequested } from './share/shared-pool.js';
+import { kPoolOptions, rejectUnknownOptions } from './options.js';
 
 /** Options of `createMilvusLitePool`: where milvus-lite is, timeouts, and the pool's own knobs. */
 export interface MilvusLitePoolOptions
@@ -39,6 +40,7 @@ export interface MilvusLitePoolOptions
  * const client = new MilvusClient({ address: lease.resource.uri });
  */
 export function createMilvusLitePool(options: MilvusLitePoolOptions = {}): LeasePool<MilvusLiteServer> {
+  rejectUnknownOptions('createMilvusLitePool', options, kPoolOptions);
   if (shareRequested(options.share)) return createSharedPool(options);
   const { idleTimeoutMs, maxResources, captureStacks, onError, lock = false, share: _share, ...serverOptions } = options;
   const stopTimeoutMs = serverOptions.stopTimeoutMs ?? 10_000;

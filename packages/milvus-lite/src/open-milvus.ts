@@ -3,6 +3,7 @@ import type { Lease, LeasePool } from '@leasehold/pool';
 import { MilvusLiteError } from './errors.js';
 import { milvusClientConfig } from './milvus-client-config.js';
 import { createMilvusLitePool } from './milvus-lite-pool.js';
+import { kPoolOptions, rejectUnknownOptions } from './options.js';
 import { shareRequested } from './share/shared-pool.js';
 import type { MilvusLiteServer } from './milvus-lite-server.js';
 import { attachToServer, onServerAddress } from './server-attachments.js';
@@ -31,14 +32,8 @@ export interface OpenMilvusOptions {
 }
 
 const kOpenMilvusOptions: ReadonlySet<string> = new Set(['pool', 'client', 'signal', 'timeoutMs', 'share']);
-
-/** An option `openMilvus` does not take (plain JS, or a cast): a TypeError, never silently ignored. */
-function unknownOption(key: string): TypeError {
-  const serverOption = kServerOptions.has(key) ? `; ${key} is an option of the pool: openMilvus(path, { pool: createMilvusLitePool({ ${key}: … }) })` : '';
-  return new TypeError(`openMilvus: unknown option ${JSON.stringify(key)} (it takes ${[...kOpenMilvusOptions].join(', ')})${serverOption}`);
-}
-// createMilvusLitePool's own options (MilvusLitePoolOptions), named in the error when passed here.
-const kServerOptions: ReadonlySet<string> = new Set(['engine', 'installation', 'install', 'python', 'binary', 'env', 'startTimeoutMs', 'stopTimeoutMs', 'port', 'onStartStep', 'idleTimeoutMs', 'maxResources', 'captureStacks', 'onError', 'lock']);
+/** Where a pool's own option, passed to openMilvus, goes instead. */
+const poolOptionHint = (key: string): string | undefined => (kPoolOptions.has(key) ? `${key} is an option of the pool: openMilvus(path, { pool: createMilvusLitePool({ ${key}: … }) })` : undefined);
 
 /**
  * A handle on the one `MilvusClient` shared by every `openMilvus` handle of a server, bound to its
@@ -205,7 +200,7 @@ function handleOf(client: MilvusClient, lease: Lease<MilvusLiteServer>, target: 
  * await client.createCollection({ collection_name: 'docs', dimension: 8 });
  */
 export async function openMilvus(pathOrUri: string, options: OpenMilvusOptions = {}): Promise<LeasedMilvusClient> {
-  for (const key in options) if (!kOpenMilvusOptions.has(key)) throw unknownOption(key);
+  rejectUnknownOptions('openMilvus', options, kOpenMilvusOptions, poolOptionHint);
   const shared = options.pool === undefined && shareRequested(options.share);
   const pool = options.pool ?? (shared ? (defaultSharedPool ??= createMilvusLitePool({ share: true })) : (defaultPool ??= createMilvusLitePool({ share: false })));
   const acquireOptions =

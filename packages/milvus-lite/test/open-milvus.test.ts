@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { describe, expect, it, vi } from 'vitest';
-import { AcquireTimeoutError, MilvusLiteError, MilvusLiteServer, openMilvus } from '../src/index.js';
+import { AcquireTimeoutError, createMilvusLitePool, MilvusLiteError, MilvusLiteServer, openMilvus } from '../src/index.js';
 import { installationOf } from './support/installations.js';
 import { freePort } from './support/ports.js';
 import { isAlive } from './support/processes.js';
@@ -89,6 +89,10 @@ describe.skipIf(installation === undefined)('openMilvus shares one client per se
     );
     expect(pool.stats()).toMatchObject({ resources: 0, leases: 0 });
     expect(readdirSync(dir)).toEqual([]);
+    // The pool's own: a typo of idleTimeoutMs is refused too, naming every option it takes.
+    expect(() => createMilvusLitePool(untyped({ idleTimeout: 5000 }) as Parameters<typeof createMilvusLitePool>[0])).toThrow(
+      new TypeError('createMilvusLitePool: unknown option "idleTimeout" (it takes python, binary, engine, env, installation, install, startTimeoutMs, stopTimeoutMs, port, onStartStep, idleTimeoutMs, maxResources, captureStacks, onError, lock, share)'),
+    );
   });
 
   it('without a pool, opens share the process-wide pool and its one client', async () => {
