@@ -36,6 +36,41 @@ function snapshot(dir: string): Record<string, string> {
 }
 
 /**
+ * Runs `fn` with setTimeout and clearTimeout spied on: how many timers of `delayMs` (a start's
+ * deadline, an unusual value so no other timer is counted) were made, and how many are still set.
+ */
+async function deadlineTimers(delayMs: number, fn: () => Promise<unknown>): Promise<{ made: number; live: number }> {
+  const live = new Set<unknown>();
+  let made = 0;
+  const setSpy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((...args: Parameters<typeof setTimeout>) => {
+    const timer = realSetTimeout(...args);
+    if (args[1] === delayMs) {
+      made++;
+      live.add(timer);
+    }
+    return timer;
+  }) as typeof setTimeout);
+  const clearSpy = vi.spyOn(globalThis, 'clearTimeout').mockImplementation(((timer: Parameters<typeof clearTimeout>[0]) => {
+    live.delete(timer);
+    realClearTimeout(timer);
+  }) as typeof clearTimeout);
+  try {
+    await fn();
+  } finally {
+    setSpy.mockRestore();
+    clearSpy.mockRestore();
+  }
+  return { made, live: live.size };
+}
+
+/** The server at `uri` answers a call through the real SDK. */
+async function expectServes(uri: string): Promise<void> {
+  const client = await connect(uri);
+  expect((await client.showCollections()).status.error_code).toBe('Success');
+  await client.closeConnection();
+}
+
+/**
  * The end-to-end suite, run once per engine against the real milvus-lite server and the real
  * `@zilliz/milvus2-sdk-node` client. `dbName` makes a database path for the engine (a file for
  * native, a directory for python).
@@ -522,35 +557,14 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
       // The deadline's timer is the one set for startTimeoutMs (other timers, the SDK's among them, are not counted).
       const startTimeoutMs = 123_457;
       const server = new MilvusLiteServer(dbPath, { installation: installation!, startTimeoutMs });
-      const deadlines = new Set<unknown>();
-      let made = 0;
-      const setSpy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((...args: Parameters<typeof setTimeout>) => {
-        const timer = realSetTimeout(...args);
-        if (args[1] === startTimeoutMs) {
-          made++;
-          deadlines.add(timer);
-        }
-        return timer;
-      }) as typeof setTimeout);
-      const clearSpy = vi.spyOn(globalThis, 'clearTimeout').mockImplementation(((timer: Parameters<typeof clearTimeout>[0]) => {
-        deadlines.delete(timer);
-        realClearTimeout(timer);
-      }) as typeof clearTimeout);
+      const timers = await deadlineTimers(startTimeoutMs, () => server.start({ signal: controller.signal }));
       try {
-        await server.start({ signal: controller.signal });
-      } finally {
-        setSpy.mockRestore();
-        clearSpy.mockRestore();
-      }
-      try {
-        expect(made).toBe(1);
-        expect(deadlines.size).toBe(0);
+        expect(timers.made).toBe(1);
+        expect(timers.live).toBe(0);
         expect(getEventListeners(controller.signal, 'abort')).toEqual([]);
         // The caller's signal, aborted once the start is over, does nothing to the running server.
         controller.abort(new Error('too late'));
-        const client = await connect(server.uri);
-        expect((await client.showCollections()).status.error_code).toBe('Success');
-        await client.closeConnection();
+        await expectServes(server.uri);
       } finally {
         await server.stop();
       }
@@ -597,9 +611,7 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
         else process.env['PYTHONPATH'] = saved;
       }
       try {
-        const client = await connect(server.uri);
-        expect((await client.showCollections()).status.error_code).toBe('Success');
-        await client.closeConnection();
+        await expectServes(server.uri);
         expect(isAlive(server.pid!)).toBe(true);
       } finally {
         expect(await server.stop()).toMatchObject({ code: 0 });
@@ -612,25 +624,12 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
       const dbPath = join(dir, engine === 'native' ? 'notes.db' : 'notes');
       writeFileSync(dbPath, 'my notes');
       const startTimeoutMs = 123_458;
-      const deadlines = new Set<unknown>();
-      const setSpy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((...args: Parameters<typeof setTimeout>) => {
-        const timer = realSetTimeout(...args);
-        if (args[1] === startTimeoutMs) deadlines.add(timer);
-        return timer;
-      }) as typeof setTimeout);
-      const clearSpy = vi.spyOn(globalThis, 'clearTimeout').mockImplementation(((timer: Parameters<typeof clearTimeout>[0]) => {
-        deadlines.delete(timer);
-        realClearTimeout(timer);
-      }) as typeof clearTimeout);
       let error: unknown;
-      try {
+      const timers = await deadlineTimers(startTimeoutMs, async () => {
         error = await new MilvusLiteServer(dbPath, { installation: installation!, startTimeoutMs }).start().catch((e: unknown) => e);
-      } finally {
-        setSpy.mockRestore();
-        clearSpy.mockRestore();
-      }
+      });
       expect(error).toBeInstanceOf(InvalidDatabaseError);
-      expect(deadlines.size).toBe(0);
+      expect(timers).toEqual({ made: 1, live: 0 });
       expect(readFileSync(dbPath, 'utf8')).toBe('my notes');
     });
 
@@ -643,9 +642,7 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
       await withEnv('TMPDIR', relativeTmp, () => server.start());
       try {
         expect(server.uri.startsWith(`unix:${tmp}/lh-`)).toBe(true);
-        const client = await connect(server.uri);
-        expect((await client.showCollections()).status.error_code).toBe('Success');
-        await client.closeConnection();
+        await expectServes(server.uri);
       } finally {
         await server.stop();
       }
@@ -674,9 +671,7 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
       expect(existsSync(dirname(socket))).toBe(false);
       await using again = await pool.acquire(dbPath);
       expect(again.resource.uri).not.toBe(uri);
-      const client = await connect(again.resource.uri);
-      expect((await client.showCollections()).status.error_code).toBe('Success');
-      await client.closeConnection();
+      await expectServes(again.resource.uri);
     });
 
     it('the socket lives in a private 0700 directory owned by this user', async () => {
