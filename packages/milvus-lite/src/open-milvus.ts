@@ -31,7 +31,9 @@ export interface OpenMilvusOptions {
   readonly share?: boolean;
 }
 
-const kOpenMilvusOptions: ReadonlySet<string> = new Set(['pool', 'client', 'signal', 'timeoutMs', 'share']);
+// Checked against OpenMilvusOptions at compile time (a missing or extra key is a type error).
+const kOpenMilvusOptionKeys: Readonly<Record<keyof OpenMilvusOptions, true>> = { pool: true, client: true, signal: true, timeoutMs: true, share: true };
+const kOpenMilvusOptions: ReadonlySet<string> = new Set(Object.keys(kOpenMilvusOptionKeys));
 /** Where a pool's own option, passed to openMilvus, goes instead. */
 const poolOptionHint = (key: string): string | undefined => (kPoolOptions.has(key) ? `${key} is an option of the pool: openMilvus(path, { pool: createMilvusLitePool({ ${key}: … }) })` : undefined);
 

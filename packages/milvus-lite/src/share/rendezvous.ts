@@ -22,18 +22,27 @@ export function rendezvousDir(env: NodeJS.ProcessEnv = process.env): string {
   if (explicit) return explicit;
   const runtime = env['XDG_RUNTIME_DIR'];
   const uid = process.getuid?.() ?? 0;
-  if (runtime && Buffer.byteLength(join(runtime, 'leasehold', `${'f'.repeat(40)}.sock`)) <= kMaxSocketPath) return join(runtime, 'leasehold');
+  if (runtime && socketBytesIn(join(runtime, 'leasehold')) <= kMaxSocketPath) return join(runtime, 'leasehold');
   return `/tmp/leasehold-${uid}`;
 }
 
+// Longer than any `<key>.sock` (a key, `keyOfStats`, is two hex numbers below 2^53: at most 29 characters).
+const kLongestSocketName = `${'f'.repeat(40)}.sock`;
+
+/** The bytes of the longest socket path in `dir`. */
+function socketBytesIn(dir: string): number {
+  return Buffer.byteLength(join(dir, kLongestSocketName));
+}
+
 /**
- * A directory whose sockets (`<40-hex key>.sock`) fit a unix socket path (107 bytes): Node's
- * `listen()` shortens a longer path without a word, which would put the socket outside the
- * directory and leave a supervisor that never finds its own socket.
+ * A directory whose sockets fit a unix socket path (107 bytes): Node's `listen()` shortens a
+ * longer path without a word, which would put the socket outside the directory and leave a
+ * supervisor that never finds its own socket.
  */
 function checkSocketRoom(dir: string): void {
-  const bytes = Buffer.byteLength(join(dir, `${'f'.repeat(40)}.sock`));
-  if (bytes > kMaxSocketPath) throw new RendezvousError(dir, `is too long: its sockets' paths would take ${bytes} bytes, and a unix socket path holds at most ${kMaxSocketPath}`, `set LEASEHOLD_SHARE_DIR to a directory of at most ${kMaxSocketPath - 46} bytes`);
+  const bytes = socketBytesIn(dir);
+  const longestDir = kMaxSocketPath - Buffer.byteLength(`/${kLongestSocketName}`);
+  if (bytes > kMaxSocketPath) throw new RendezvousError(dir, `is too long: its sockets' paths would take ${bytes} bytes, and a unix socket path holds at most ${kMaxSocketPath}`, `set LEASEHOLD_SHARE_DIR to a directory of at most ${longestDir} bytes`);
 }
 
 /**
