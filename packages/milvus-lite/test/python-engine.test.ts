@@ -12,7 +12,7 @@ import { installationOf } from './support/installations.js';
 import { connect } from './support/milvus-data.js';
 import { isAlive, processesMentioning } from './support/processes.js';
 import { freePort } from './support/ports.js';
-import { freshDirs, poolsClosedAfterEach } from './support/scratch-dirs.js';
+import { freshDirs, poolsClosedAfterEach, withEnv } from './support/scratch-dirs.js';
 
 const installation: Installation | undefined = installationOf('python');
 const freshDir = freshDirs('lh-pyengine-');
@@ -22,15 +22,13 @@ const cli = fileURLToPath(new URL('../../../node_modules/.bin/leasehold-milvus',
 /** Runs `body` with socket directories made under a scratch TMPDIR of its own, and returns that directory's leftovers. */
 async function withOwnTmpdir(body: () => Promise<void>): Promise<string[]> {
   const scratch = mkdtempSync(join('/tmp', 'lh-pt-'));
-  const saved = process.env['TMPDIR'];
-  process.env['TMPDIR'] = scratch;
   try {
-    expect(tmpdir()).toBe(scratch);
-    await body();
-    return readdirSync(scratch);
+    return await withEnv('TMPDIR', scratch, async () => {
+      expect(tmpdir()).toBe(scratch);
+      await body();
+      return readdirSync(scratch);
+    });
   } finally {
-    if (saved === undefined) delete process.env['TMPDIR'];
-    else process.env['TMPDIR'] = saved;
     rmSync(scratch, { recursive: true, force: true });
   }
 }
@@ -187,18 +185,13 @@ describe.skipIf(installation === undefined)('python engine, real milvus-lite 3.x
     const site = freshDir();
     writeFileSync(join(site, 'sitecustomize.py'), 'print("hello from sitecustomize")\n');
     const dbPath = join(freshDir(), 'chatty');
-    const saved = process.env['PYTHONPATH'];
-    process.env['PYTHONPATH'] = site;
     let error: unknown;
-    try {
-      const leftovers = await withOwnTmpdir(async () => {
+    const leftovers = await withEnv('PYTHONPATH', site, () =>
+      withOwnTmpdir(async () => {
         error = await new MilvusLiteServer(dbPath, { installation: installation! }).start().catch((e: unknown) => e);
-      });
-      expect(leftovers).toEqual([]);
-    } finally {
-      if (saved === undefined) delete process.env['PYTHONPATH'];
-      else process.env['PYTHONPATH'] = saved;
-    }
+      }),
+    );
+    expect(leftovers).toEqual([]);
     expect(error).toBeInstanceOf(ServerStartError);
     expect((error as Error).message).toContain('printed an unexpected first line: hello from sitecustomize');
     await expect.poll(() => processesMentioning(dbPath), { timeout: 10_000 }).toEqual([]);

@@ -588,8 +588,9 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
       // 101 MiB before the server runs: a pipe nobody reads would block the writer at 64 KiB.
       const flood = 'import sys\nsys.stderr.buffer.write(b"x" * (101 << 20))\nsys.stderr.flush()\n';
       const dir = freshDir();
-      const saved = process.env['PYTHONPATH'];
       let target: Installation = installation!;
+      // python: the flood from a sitecustomize on PYTHONPATH (unchanged for native).
+      let pythonPath = process.env['PYTHONPATH'];
       if (engine === 'native') {
         // A stand-in for the binary: the flood, then the real binary in its place (exec, no shell). Its
         // library directory (the wheel's own libm among them) would break the interpreter, so the
@@ -601,15 +602,10 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
         target = { ...installation!, binary, libDir: dir };
       } else {
         writeFileSync(join(dir, 'sitecustomize.py'), flood);
-        process.env['PYTHONPATH'] = dir;
+        pythonPath = dir;
       }
       const server = new MilvusLiteServer(join(dir, engine === 'native' ? 'loud.db' : 'loud'), { installation: target, startTimeoutMs: 60_000 });
-      try {
-        await server.start();
-      } finally {
-        if (saved === undefined) delete process.env['PYTHONPATH'];
-        else process.env['PYTHONPATH'] = saved;
-      }
+      await withEnv('PYTHONPATH', pythonPath, () => server.start());
       try {
         await expectServes(server.uri);
         expect(isAlive(server.pid!)).toBe(true);
