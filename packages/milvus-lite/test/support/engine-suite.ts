@@ -63,6 +63,14 @@ async function deadlineTimers(delayMs: number, fn: () => Promise<unknown>): Prom
   return { made, live: live.size };
 }
 
+/**
+ * `rm -rf dir` under a running python server, which may write a file into it meanwhile (ENOTEMPTY):
+ * retried, as rmSync does for that error when asked.
+ */
+function rmTree(dir: string): void {
+  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 10 });
+}
+
 /** The server at `uri` answers a call through the real SDK. */
 async function expectServes(uri: string): Promise<void> {
   const client = await connect(uri);
@@ -321,7 +329,7 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
         const { pid } = lease.resource;
         await lease.release();
         expect(pool.stats()).toMatchObject({ resources: 1, idle: 1 });
-        rmSync(t, { recursive: true, force: true });
+        rmTree(t);
         mkdirSync(t);
         await expect.poll(() => pool.stats().lost, { timeout: 1000, interval: 5 }).toBe(1);
         await expect.poll(() => isAlive(pid!), { timeout: 10_000, interval: 20 }).toBe(false);
@@ -337,7 +345,7 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
         const dbPath = join(t, 'a.db');
         const pool = newPool();
         const lease = await seeded(pool, dbPath);
-        rmSync(t, { recursive: true, force: true });
+        rmTree(t);
         mkdirSync(t);
         await expect.poll(() => lease.signal.aborted, { timeout: 1000, interval: 5 }).toBe(true);
         const reason = lease.signal.reason as LeaseRevokedError;
@@ -384,7 +392,7 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
         const lease = await seeded(pool, dbPath);
         const { pid } = lease.resource;
         await lease.release();
-        rmSync(t, { recursive: true, force: true });
+        rmTree(t);
         mkdirSync(t);
         // Same tick as the delete: the directory watch has not run yet; the cold path's check must catch it.
         await using again = await pool.acquire(`${t}/./a.db`);
@@ -399,7 +407,7 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
         await using manager = new ServerManager({ installation: installation!, log: () => {} });
         const uri = (await manager.startAndGetUri(dbPath))!;
         expect(uri).not.toBeNull();
-        rmSync(t, { recursive: true, force: true });
+        rmTree(t);
         mkdirSync(t);
         const next = await manager.startAndGetUri(dbPath);
         expect(next).not.toBeNull();
@@ -662,9 +670,11 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
       rmSync(socket);
       await expect.poll(() => lease.signal.aborted, { timeout: 5000, interval: 20 }).toBe(true);
       expect(((lease.signal.reason as Error).cause as Error).message).toContain(`the socket ${socket} was deleted; the server was stopped`);
-      expect(isAlive(pid!)).toBe(false);
+      // The lease learns of the exit as it happens; the process is reaped a moment later.
+      await expect.poll(() => isAlive(pid!), { timeout: 5000, interval: 20 }).toBe(false);
       await lease.release();
-      expect(existsSync(dirname(socket))).toBe(false);
+      // The stop removes the socket directory once the process is gone.
+      await expect.poll(() => existsSync(dirname(socket)), { timeout: 5000, interval: 20 }).toBe(false);
       await using again = await pool.acquire(dbPath);
       expect(again.resource.uri).not.toBe(uri);
       await expectServes(again.resource.uri);
