@@ -3,24 +3,23 @@ import { access, lstat, open, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { InvalidDatabaseError } from './errors.js';
 
-// The rules milvus-lite's own Python wrapper applies, so both open the same files.
-const kNamePattern = /^[a-zA-Z0-9.\-_]+$/;
-const kMaxName = 36;
+// NAME_MAX (255 bytes) bounds the files milvus-lite keeps beside the database: SQLite's
+// `<name>-journal` (a start with a 248-byte name exits at once) and the lock `.<name>.lock`. No
+// other rule on the name: the binary serves any file name (Python's 2.x wrapper refuses more, see
+// the README), and the socket path does not carry it.
+const kMaxNameBytes = 255 - Math.max('-journal'.length, '..lock'.length);
 // SQLite's unix VFS holds a path in 512 bytes (SQLITE_MAX_PATHNAME); milvus-lite's `<db>-journal` must fit.
 const kMaxNativePath = 512 - '-journal'.length;
 
 /**
  * Checks, without changing anything, that the native engine can use `dbPath` as its database file:
- * a name milvus-lite accepts, a writable directory, and a file that is absent, empty, or a SQLite
+ * a name whose `-journal` and `.lock` fit beside it (at most 247 bytes), a path SQLite can hold, a writable directory, and a file that is absent, empty, or a SQLite
  * database (what milvus-lite 2.x writes).
  */
 export async function checkNativeDatabase(dbPath: string): Promise<void> {
-  const name = basename(dbPath);
-  if (!kNamePattern.test(name)) {
-    throw new InvalidDatabaseError(dbPath, `milvus-lite accepts only file names of letters, digits, '.', '-' and '_' (got ${JSON.stringify(name)})`, 'rename the file; the directory may contain any characters');
-  }
-  if (name.length > kMaxName) {
-    throw new InvalidDatabaseError(dbPath, `the file name is ${name.length} characters, milvus-lite allows at most ${kMaxName}`, 'use a shorter file name');
+  const nameBytes = Buffer.byteLength(basename(dbPath));
+  if (nameBytes > kMaxNameBytes) {
+    throw new InvalidDatabaseError(dbPath, `the file name is ${nameBytes} bytes, and SQLite's <name>-journal beside it must fit the file system's 255, so a name holds at most ${kMaxNameBytes}`, 'use a shorter file name');
   }
   const bytes = Buffer.byteLength(dbPath);
   if (bytes > kMaxNativePath) {

@@ -24,6 +24,9 @@ class Rollback {
   }
 }
 
+// Not the database's name: a socket path holds 107 bytes, a file name up to 249 (see database-path.ts).
+const kSocketName = 'milvus.sock';
+
 /** The milvus-lite 2.4/2.5 native binary: `milvus <db> unix:<socket> ERROR <lock>`, kept alive by a held fcntl lock. */
 export const nativeEngine: Engine = {
   name: 'native',
@@ -66,7 +69,7 @@ export const nativeEngine: Engine = {
       });
 
       await step('socket-dir');
-      const { dir: socketDir, socketPath } = await makeServerSocketDir(dbPath, `${name}.sock`, deadline);
+      const { dir: socketDir, socketPath } = await makeServerSocketDir(dbPath, kSocketName, deadline);
       rollback.push(() => removeSocketDir(socketDir));
 
       uri = `unix:${socketPath}`;
@@ -82,6 +85,11 @@ export const nativeEngine: Engine = {
           // glog writes milvus.INFO etc. into $TMPDIR; the private socket dir goes with the server.
           TMPDIR: socketDir,
           GLOG_log_dir: socketDir,
+          // milvus-lite 2.5.1 maps under $HOME/.cache/milvus, which each server removes and re-creates
+          // as it inits (and removes at exit): servers sharing one HOME race there, and the loser
+          // answers every call with "Mmap manager has not been init" (pymilvus#2981). A private HOME
+          // per server (its socket dir, removed with it) leaves nothing to share.
+          HOME: socketDir,
           LD_LIBRARY_PATH: [libDir, env['LD_LIBRARY_PATH']].filter(Boolean).join(':'),
           DYLD_LIBRARY_PATH: [libDir, env['DYLD_LIBRARY_PATH']].filter(Boolean).join(':'),
         },
