@@ -71,11 +71,17 @@ export class DatabaseReplacedError extends MilvusLiteError {
   }
 }
 
-/** A remote Milvus URI (`http://…`, `host:port`) did not answer a gRPC call within `startTimeoutMs`. */
+/**
+ * A remote Milvus URI (`http://…`, `https://…`, `host:port`) did not answer a gRPC call within the
+ * start's `startTimeoutMs` or the acquire's `timeoutMs`; `problem` says what the last try met
+ * (connection refused, a TLS handshake that never completed, an untrusted certificate, no reply…).
+ */
 export class RemoteUnreachableError extends MilvusLiteError {
   readonly uri: string;
-  constructor(uri: string, waitedMs: number) {
-    super(`Milvus at ${uri} does not answer (no gRPC reply in ${waitedMs} ms); check that the server is up and the address is right`);
+  readonly problem: string;
+  constructor(uri: string, waitedMs: number, problem = 'no gRPC reply', options?: ErrorOptions & { readonly fix?: string }) {
+    super(`Milvus at ${uri} does not answer: ${problem} (waited ${waitedMs} ms); ${options?.fix ?? 'check that the server is up and the address is right'}`, options);
     this.uri = uri;
+    this.problem = problem;
   }
 }

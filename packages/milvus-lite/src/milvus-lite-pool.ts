@@ -1,7 +1,8 @@
 import { basename, dirname, join } from 'node:path';
-import { LeasePool, type LeasePoolOptions, type LockOptions } from '@leasehold/pool';
+import type { LeasePool, LeasePoolOptions, LockOptions } from '@leasehold/pool';
 import { findOrInstall } from './find-or-install.js';
 import { MilvusLiteServer, type MilvusLiteServerOptions } from './milvus-lite-server.js';
+import { MilvusLiteLeasePool } from './remote-timeout-pool.js';
 import { isRemoteUri, normalizeTarget } from './remote-uri.js';
 import { createSharedPool, shareRequested } from './share/shared-pool.js';
 import { kPoolOptions, rejectUnknownOptions } from './options.js';
@@ -45,7 +46,7 @@ export function createMilvusLitePool(options: MilvusLitePoolOptions = {}): Lease
   const { idleTimeoutMs, maxResources, captureStacks, onError, lock = false, share: _share, ...serverOptions } = options;
   const stopTimeoutMs = serverOptions.stopTimeoutMs ?? 10_000;
   const running = new Map<string, MilvusLiteServer>();
-  return new LeasePool<MilvusLiteServer>({
+  return new MilvusLiteLeasePool({
     ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }),
     ...(maxResources === undefined ? {} : { maxResources }),
     ...(captureStacks === undefined ? {} : { captureStacks }),

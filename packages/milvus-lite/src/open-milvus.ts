@@ -8,6 +8,10 @@ import { shareRequested } from './share/shared-pool.js';
 import type { MilvusLiteServer } from './milvus-lite-server.js';
 import { attachToServer, onServerAddress } from './server-attachments.js';
 import { isRemoteUri, normalizeTarget } from './remote-uri.js';
+import { checkRemoteTrust, explainRemoteTimeout, useRemoteTrust } from './remote-probe.js';
+
+// How long the TLS handshake that checks a remote's certificate against the client's trust may take.
+const kTrustCheckMs = 10_000;
 
 /** Options of `openMilvus`. */
 export interface OpenMilvusOptions {
@@ -88,6 +92,8 @@ function sharedClient(server: MilvusLiteServer, config: OpenMilvusOptions['clien
   let client = sharedClients.get(server);
   if (client === undefined) {
     client = (async () => {
+      // An https remote whose certificate the client would not trust: said now, not as the SDK's DEADLINE_EXCEEDED.
+      if (server.engine === 'remote') await checkRemoteTrust(server.uri, config?.tls, kTrustCheckMs);
       const loaded = await loadSdk();
       const built = await early?.catch(() => undefined);
       let made: MilvusClient;
@@ -211,6 +217,7 @@ export async function openMilvus(pathOrUri: string, options: OpenMilvusOptions =
       : { ...(options.signal ? { signal: options.signal } : {}), ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) };
   let lease: Lease<MilvusLiteServer>;
   let watch: ReturnType<typeof watchAddress> | undefined;
+  if (isRemoteUri(pathOrUri)) useRemoteTrust(pathOrUri, options.client?.tls);
   try {
     const acquisition = pool.acquire(pathOrUri, acquireOptions);
     // A warm acquire has settled already (it wins the race): nothing starts, so there is no
@@ -226,7 +233,7 @@ export async function openMilvus(pathOrUri: string, options: OpenMilvusOptions =
     }
   } catch (error) {
     dropEarly(watch?.early());
-    throw error;
+    throw explainRemoteTimeout(pathOrUri, error);
   } finally {
     watch?.off();
   }

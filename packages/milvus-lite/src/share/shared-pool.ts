@@ -1,8 +1,9 @@
-import { LeasePool } from '@leasehold/pool';
+import type { LeasePool } from '@leasehold/pool';
 import { findOrInstall } from '../find-or-install.js';
 import type { MilvusLitePoolOptions } from '../milvus-lite-pool.js';
 import { MilvusLiteServer } from '../milvus-lite-server.js';
 import { isRemoteUri, normalizeTarget } from '../remote-uri.js';
+import { MilvusLiteLeasePool } from '../remote-timeout-pool.js';
 import { attachShared } from './attach.js';
 import { SharedServer } from './shared-server.js';
 
@@ -22,7 +23,7 @@ export function createSharedPool(options: MilvusLitePoolOptions): LeasePool<Milv
   const { idleTimeoutMs, maxResources, captureStacks, onError, lock, share: _share, ...serverOptions } = options;
   if (lock) throw new TypeError('lock and share cannot be combined: a shared server is excluded by its supervisor’s own lock');
   if (idleTimeoutMs !== undefined && !(typeof idleTimeoutMs === 'number' && idleTimeoutMs >= 0)) throw new RangeError(`idleTimeoutMs must be a number ≥ 0, got ${String(idleTimeoutMs)}`);
-  return new LeasePool<MilvusLiteServer>({
+  return new MilvusLiteLeasePool({
     ...(maxResources === undefined ? {} : { maxResources }),
     ...(captureStacks === undefined ? {} : { captureStacks }),
     ...(onError === undefined ? {} : { onError }),
@@ -30,7 +31,7 @@ export function createSharedPool(options: MilvusLitePoolOptions): LeasePool<Milv
     idleTimeoutMs: 0,
     normalizeKey: normalizeTarget,
     async start(key, { signal, lost }) {
-      if (isRemoteUri(key)) return new MilvusLiteServer(key, serverOptions).start();
+      if (isRemoteUri(key)) return new MilvusLiteServer(key, serverOptions).start({ signal });
       const installation = serverOptions.installation ?? (await findOrInstall(serverOptions));
       const server = await attachShared(key, { ...serverOptions, installation, signal, ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }) });
       void server.exited.then(() => {
