@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // leasehold-milvus: serve, dump, doctor and install, for people at a shell.
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -13,7 +13,7 @@ import { findMilvusLite } from './find-milvus-lite.js';
 import { installMilvusLite } from './install.js';
 import { createMilvusLitePool } from './milvus-lite-pool.js';
 import type { MilvusLiteServer } from './milvus-lite-server.js';
-import { makeSocketDir, removeSocketDir } from './socket-dir.js';
+import { makeOwnedTempDir, makeSocketDir, removeSocketDir } from './socket-dir.js';
 import { listSharedServers, stopSharedServer } from './share/control.js';
 import { SingleBar, Presets } from 'cli-progress';
 import { migrateDatabase, MigrateInputError, MigrationCountMismatchError, type MigrateSummary } from './migrate.js';
@@ -206,7 +206,7 @@ async function doctor(args: string[]): Promise<number> {
     bad(`cannot create a socket directory under ${tmp}: ${(error as Error).message}`, `make ${tmp} writable, or set TMPDIR to a short writable directory`);
   }
   if (found > 0) {
-    const scratch = await mkdtemp(`${tmp}/leasehold-doctor-`);
+    const scratch = await makeOwnedTempDir('leasehold-doctor-');
     try {
       const installation = await findMilvusLite();
       const pool = createMilvusLitePool({ installation });
@@ -218,7 +218,7 @@ async function doctor(args: string[]): Promise<number> {
     } catch (error) {
       bad(`a real server did not start: ${(error as Error).message.split('\n')[0]}`, 'run `leasehold-milvus install` again, or see the server output above');
     } finally {
-      await rm(scratch, { recursive: true, force: true });
+      await removeSocketDir(scratch);
     }
   }
   process.stdout.write(failures === 0 ? '\nall checks passed\n' : `\n${failures} check(s) failed\n`);

@@ -1,5 +1,5 @@
-import { constants, readFileSync, rmSync } from 'node:fs';
-import { lstat, mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
+import { constants, readFileSync, rmSync, type Stats } from 'node:fs';
+import { lstat, mkdtemp, open, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -7,7 +7,14 @@ import { join, resolve } from 'node:path';
 export const kMaxSocketPath = 107;
 
 const kPrefix = 'lh-';
-// Holds the owning process id; only directories with this file are ever swept.
+/**
+ * The other temporary directories leasehold makes in `$TMPDIR` (scratch and shared test databases,
+ * the doctor's scratch): owner-marked like socket directories, and swept with them.
+ */
+export type OwnedTempPrefix = 'leasehold-scratch-' | 'leasehold-shared-' | 'leasehold-doctor-';
+const kSweptPrefixes: readonly string[] = [kPrefix, 'leasehold-scratch-', 'leasehold-shared-', 'leasehold-doctor-'];
+// Holds the owner's identity: its pid and, on Linux, its start time (a pid is reused; the pair is
+// not). Only directories with this file are ever swept.
 const kOwnerFile = 'leasehold.pid';
 const swept = new Set<string>();
 // Directories made and not yet removed. Servers still running at exit stop by themselves (their
@@ -36,17 +43,51 @@ export async function makeSocketDir(socketName: string): Promise<{ dir: string; 
   // against the database's directory by the server, which runs there.
   let base = resolve(tmpdir());
   if (Buffer.byteLength(join(base, 'lh-XXXXXX', socketName)) > kMaxSocketPath) base = '/tmp';
+  const dir = await makeOwnedDir(base, kPrefix);
+  return { dir, socketPath: join(dir, socketName) };
+}
+
+/**
+ * A fresh private directory `$TMPDIR/<prefix>XXXXXX` marked with this process's identity: removed
+ * when this process exits (`removeSocketDir` removes it sooner), and by the next leasehold process's
+ * sweep if this one dies first (SIGKILL, `process.reallyExit`). Nothing in it outlives its owner.
+ */
+export async function makeOwnedTempDir(prefix: OwnedTempPrefix): Promise<string> {
+  // The pid in the name too (`<prefix><pid>-XXXXXX`): marked from the moment it exists, so an owner
+  // killed before it wrote the owner file still leaves a directory the sweep can tell is its.
+  return makeOwnedDir(resolve(tmpdir()), `${prefix}${process.pid}-`);
+}
+
+async function makeOwnedDir(base: string, prefix: string): Promise<string> {
   if (!swept.has(base)) {
     swept.add(base);
     await sweepSocketDirs(base);
   }
-  const dir = await mkdtemp(join(base, kPrefix));
+  const dir = await mkdtemp(join(base, prefix));
   live.add(dir);
   removeLiveAtExit();
-  await writeFile(join(dir, kOwnerFile), String(process.pid));
-  return { dir, socketPath: join(dir, socketName) };
+  await writeFile(join(dir, kOwnerFile), ownIdentity());
+  return dir;
 }
 
+/** `<pid>` or `<pid> <start time>` (Linux: clock ticks since boot, /proc/<pid>/stat field 22). */
+function ownIdentity(): string {
+  const start = startTimeOf(process.pid);
+  return start === undefined ? String(process.pid) : `${process.pid} ${start}`;
+}
+
+/** Field 22 of /proc/<pid>/stat (after "pid (comm) state", comm may hold spaces and ')'); undefined off Linux or when gone. */
+function startTimeOf(pid: number): string | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Removes a directory made by `makeSocketDir` or `makeOwnedTempDir`, whatever it holds. Never throws. */
 export async function removeSocketDir(dir: string): Promise<void> {
   live.delete(dir);
   await rm(dir, { recursive: true, force: true }).catch(() => {});
@@ -87,15 +128,16 @@ function hasExited(pid: number): boolean {
  * `leasehold.pid` would block a plain read in a thread-pool thread forever (the start stalled, and
  * the process unable to exit), so the file is opened non-blocking and without following links.
  */
-async function ownerOf(dir: string): Promise<number | undefined> {
+async function ownerOf(dir: string): Promise<{ readonly pid: number; readonly start: string | undefined } | undefined> {
   const stats = await lstat(dir).catch(() => undefined);
   if (stats === undefined || !stats.isDirectory() || (process.getuid !== undefined && stats.uid !== process.getuid())) return undefined;
   const file = await open(join(dir, kOwnerFile), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => undefined);
   if (file === undefined) return undefined;
   try {
     if (!(await file.stat()).isFile()) return undefined;
-    const pid = Number.parseInt(await file.readFile('utf8'), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    const [pidText, start] = (await file.readFile('utf8')).trim().split(' ');
+    const pid = Number.parseInt(pidText ?? '', 10);
+    return Number.isInteger(pid) && pid > 0 ? { pid, start } : undefined;
   } catch {
     return undefined;
   } finally {
@@ -103,8 +145,35 @@ async function ownerOf(dir: string): Promise<number | undefined> {
   }
 }
 
+// Longer than any gap between mkdtemp and writing the owner file, however loaded the machine.
+const kStaleEmptyMs = 60_000;
+
+/** The owner pid in an owned temp dir's name (`leasehold-scratch-<pid>-XXXXXX`), if it has one. */
+function pidInName(name: string): number | undefined {
+  const match = /^leasehold-[a-z]+-(\d+)-[^-]+$/.exec(name);
+  const pid = match === null ? Number.NaN : Number(match[1]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** `dir` is a directory of this user's, not a symbolic link; its stats then. */
+async function ownDirectory(dir: string): Promise<Stats | undefined> {
+  const stats = await lstat(dir).catch(() => undefined);
+  return stats === undefined || !stats.isDirectory() || (process.getuid !== undefined && stats.uid !== process.getuid()) ? undefined : stats;
+}
+
+/** Removes `dir` if it is an empty directory of this user's (not a link) untouched for kStaleEmptyMs; whether it did. */
+async function emptyAndStale(dir: string): Promise<boolean> {
+  const stats = await ownDirectory(dir);
+  if (stats === undefined || Date.now() - stats.mtimeMs < kStaleEmptyMs) return false;
+  return rmdir(dir).then(
+    () => true,
+    () => false,
+  );
+}
+
 /**
- * Removes leasehold socket directories in `base` whose owner process is gone: only this user's
+ * Removes leasehold socket directories (and the other owner-marked temporary directories, see
+ * `OwnedTempPrefix`) in `base` whose owner process is gone: only this user's
  * directories, whose owner file is a regular file (see `ownerOf`). Never throws.
  */
 export async function sweepSocketDirs(base: string): Promise<string[]> {
@@ -112,11 +181,26 @@ export async function sweepSocketDirs(base: string): Promise<string[]> {
   const names = await readdir(base).catch(() => [] as string[]);
   await Promise.all(
     names
-      .filter((name) => name.startsWith(kPrefix))
+      .filter((name) => kSweptPrefixes.some((prefix) => name.startsWith(prefix)))
       .map(async (name) => {
         const dir = join(base, name);
         const owner = await ownerOf(dir);
-        if (owner === undefined || isAlive(owner)) return;
+        if (owner === undefined) {
+          // No owner file: an owner killed between making the directory and marking it. The pid in
+          // the name says whose it is (owned temp dirs); a socket directory's name has no room for
+          // it, so only an empty one of ours, unchanged for a while, goes (rmdir fails on any other).
+          const named = pidInName(name);
+          if (named === undefined) {
+            if (await emptyAndStale(dir)) removed.push(dir);
+            return;
+          }
+          if (isAlive(named) || (await ownDirectory(dir)) === undefined) return;
+          await removeSocketDir(dir);
+          removed.push(dir);
+          return;
+        }
+        // Alive, and the same process: a pid reused since by another process is not its owner.
+        if (isAlive(owner.pid) && (owner.start === undefined || startTimeOf(owner.pid) === owner.start)) return;
         await removeSocketDir(dir);
         removed.push(dir);
       }),

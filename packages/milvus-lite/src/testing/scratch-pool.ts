@@ -1,9 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import genericPool from 'generic-pool';
 import { findMilvusLite } from '../find-milvus-lite.js';
 import { MilvusLiteServer, type MilvusLiteServerOptions } from '../milvus-lite-server.js';
+import { makeOwnedTempDir, removeSocketDir } from '../socket-dir.js';
 
 /** A fresh, empty database with its server running, for one test. */
 export interface ScratchDatabase {
@@ -57,13 +56,14 @@ export function createScratchPool(options: ScratchPoolOptions = {}): ScratchPool
       async create() {
         installation ??= findMilvusLite(serverOptions);
         const found = await installation;
-        const dir = await mkdtemp(join(tmpdir(), 'leasehold-scratch-'));
+        // Owner-marked: gone at exit, or swept by the next run if this process is killed.
+        const dir = await makeOwnedTempDir('leasehold-scratch-');
         const dbPath = join(dir, found.engine === 'python' ? 'scratch' : 'scratch.db');
         const server = new MilvusLiteServer(dbPath, { ...serverOptions, installation: found });
         try {
           await server.start();
         } catch (error) {
-          await rm(dir, { recursive: true, force: true });
+          await removeSocketDir(dir);
           throw error;
         }
         return { uri: server.uri, dbPath, server };
@@ -71,7 +71,7 @@ export function createScratchPool(options: ScratchPoolOptions = {}): ScratchPool
       destroy(database) {
         const destroyed = (async () => {
           await database.server.stop();
-          await rm(join(database.dbPath, '..'), { recursive: true, force: true });
+          await removeSocketDir(join(database.dbPath, '..'));
         })();
         destroying.set(database, destroyed);
         return destroyed;

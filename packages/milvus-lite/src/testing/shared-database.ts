@@ -1,7 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MilvusLiteServer, type MilvusLiteServerOptions } from '../milvus-lite-server.js';
+import { makeOwnedTempDir, removeSocketDir } from '../socket-dir.js';
 
 /** One database shared by a whole test run; `stop` ends it. */
 export interface SharedDatabase {
@@ -25,7 +24,8 @@ export interface SharedDatabase {
  */
 export async function startSharedDatabase(options: MilvusLiteServerOptions & { readonly dbPath?: string } = {}): Promise<SharedDatabase> {
   const { dbPath: given, ...serverOptions } = options;
-  const dir = given === undefined ? await mkdtemp(join(tmpdir(), 'leasehold-shared-')) : undefined;
+  // Owner-marked: gone at exit, or swept by the next run if this process is killed.
+  const dir = given === undefined ? await makeOwnedTempDir('leasehold-shared-') : undefined;
   const dbPath = given ?? join(dir!, 'shared.db');
   const server = new MilvusLiteServer(dbPath, serverOptions);
   await server.start();
@@ -34,7 +34,7 @@ export async function startSharedDatabase(options: MilvusLiteServerOptions & { r
     dbPath,
     async stop() {
       await server.stop();
-      if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+      if (dir !== undefined) await removeSocketDir(dir);
     },
   };
 }
