@@ -21,8 +21,8 @@ export interface ProbeTls {
 /**
  * What one probe saw. `answered`: a gRPC status came back. Otherwise `problem` says where it stopped
  * in words a user can act on ("connection refused", "the TLS handshake never completed", …).
- * `untrusted`: the TLS certificate fails Node's default trust (the reason, as OpenSSL names it); the
- * probe goes on regardless, since the caller's own CA may trust it.
+ * `untrusted`: the TLS certificate fails the probe's trust (`ProbeTls`; the reason as OpenSSL names
+ * it); the probe goes on regardless: whether something answers is its question.
  */
 export interface ProbeOutcome {
   readonly answered: boolean;
@@ -37,7 +37,7 @@ const kMethod = '/milvus.proto.milvus.MilvusService/GetVersion';
 const kEmptyMessage = Buffer.alloc(5);
 
 /** A socket error in words: what the connection met. */
-function describeError(thrown: NodeJS.ErrnoException, stage: 'connecting' | 'tcp' | 'tls' | 'h2'): string {
+function describeError(thrown: NodeJS.ErrnoException, stage: 'connecting' | 'tcp' | 'h2'): string {
   // A call cancelled because its connection failed carries the connection's error as its cause.
   const error = thrown.code === 'ERR_HTTP2_STREAM_CANCEL' && thrown.cause instanceof Error ? (thrown.cause as NodeJS.ErrnoException) : thrown;
   switch (error.code) {
@@ -61,7 +61,8 @@ function describeError(thrown: NodeJS.ErrnoException, stage: 'connecting' | 'tcp
  * Makes one real gRPC call (MilvusService/GetVersion) within `timeoutMs`, and says how far it got.
  * Never rejects; an abort of `signal` ends it as a timeout would. Over TLS it goes on whatever the
  * certificate (it asks whether something answers) and reports one that `tls`'s trust (default:
- * Node's CAs) does not verify in `untrusted`. Destroys its connection before resolving, so nothing keeps Node alive.
+ * Node's CAs) does not verify in `untrusted`. `onProgress` hears what a timeout would say at each
+ * step reached. Destroys its connection before resolving, so nothing keeps Node alive.
  */
 export function grpcProbe(target: ProbeTarget, timeoutMs = 1000, signal?: AbortSignal, onProgress?: (soFar: ProbeOutcome) => void): Promise<ProbeOutcome> {
   return new Promise<ProbeOutcome>((resolve) => {
@@ -69,7 +70,7 @@ export function grpcProbe(target: ProbeTarget, timeoutMs = 1000, signal?: AbortS
       resolve({ answered: false, problem: 'aborted' });
       return;
     }
-    let stage: 'connecting' | 'tcp' | 'tls' | 'h2' = 'connecting';
+    let stage: 'connecting' | 'tcp' | 'h2' = 'connecting';
     let untrusted: string | undefined;
     const tls = 'socketPath' in target ? undefined : target.tls;
     // What a timeout now would say, told as each step is reached: a caller that gives up first can say it too.
