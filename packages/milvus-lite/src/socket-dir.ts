@@ -1,5 +1,5 @@
 import { constants, readFileSync, rmSync, type Stats } from 'node:fs';
-import { lstat, mkdtemp, open, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -145,9 +145,6 @@ async function ownerOf(dir: string): Promise<{ readonly pid: number; readonly st
   }
 }
 
-// Longer than any gap between mkdtemp and writing the owner file, however loaded the machine.
-const kStaleEmptyMs = 60_000;
-
 /** The owner pid in an owned temp dir's name (`leasehold-scratch-<pid>-XXXXXX`), if it has one. */
 function pidInName(name: string): number | undefined {
   const match = /^leasehold-[a-z]+-(\d+)-[^-]+$/.exec(name);
@@ -159,16 +156,6 @@ function pidInName(name: string): number | undefined {
 async function ownDirectory(dir: string): Promise<Stats | undefined> {
   const stats = await lstat(dir).catch(() => undefined);
   return stats === undefined || !stats.isDirectory() || (process.getuid !== undefined && stats.uid !== process.getuid()) ? undefined : stats;
-}
-
-/** Removes `dir` if it is an empty directory of this user's (not a link) untouched for kStaleEmptyMs; whether it did. */
-async function emptyAndStale(dir: string): Promise<boolean> {
-  const stats = await ownDirectory(dir);
-  if (stats === undefined || Date.now() - stats.mtimeMs < kStaleEmptyMs) return false;
-  return rmdir(dir).then(
-    () => true,
-    () => false,
-  );
 }
 
 /**
@@ -186,15 +173,11 @@ export async function sweepSocketDirs(base: string): Promise<string[]> {
         const dir = join(base, name);
         const owner = await ownerOf(dir);
         if (owner === undefined) {
-          // No owner file: an owner killed between making the directory and marking it. The pid in
-          // the name says whose it is (owned temp dirs); a socket directory's name has no room for
-          // it, so only an empty one of ours, unchanged for a while, goes (rmdir fails on any other).
+          // No owner file: an owner killed between making the directory and marking it, if the pid
+          // in the name (owned temp dirs) says so. Anything else unmarked is not known to be ours
+          // (test runs name their own directories lh-…): never touched.
           const named = pidInName(name);
-          if (named === undefined) {
-            if (await emptyAndStale(dir)) removed.push(dir);
-            return;
-          }
-          if (isAlive(named) || (await ownDirectory(dir)) === undefined) return;
+          if (named === undefined || isAlive(named) || (await ownDirectory(dir)) === undefined) return;
           await removeSocketDir(dir);
           removed.push(dir);
           return;

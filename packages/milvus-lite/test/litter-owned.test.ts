@@ -37,11 +37,12 @@ describe.skipIf(installation === undefined)("nothing of a dead owner left in the
     const config = join(aside, 'vitest.config.mjs');
     const report = join(aside, 'report.json');
     writeFileSync(config, "export default { test: { include: ['killed-worker.test.mjs'], pool: 'forks' } };\n");
-    // An empty one an owner killed between mkdtemp and marking it left, a while ago (swept), and one being made now (kept).
-    mkdirSync(join(tmp, 'leasehold-scratch-unmarked'));
-    const anHourAgo = new Date(Date.now() - 3_600_000);
-    utimesSync(join(tmp, 'leasehold-scratch-unmarked'), anHourAgo, anHourAgo);
-    mkdirSync(join(tmp, 'leasehold-scratch-making'));
+    // Unmarked and unnamed, even old and empty: not known to be ours, never touched (test runs name their own dirs lh-…).
+    for (const name of ['leasehold-scratch-unmarked', 'lh-someones-test-dir']) {
+      mkdirSync(join(tmp, name));
+      const anHourAgo = new Date(Date.now() - 3_600_000);
+      utimesSync(join(tmp, name), anHourAgo, anHourAgo);
+    }
     // Unmarked but named by its owner's pid: a dead owner's goes at once, with what it holds; a live one's stays.
     const dead = spawnSync('true').pid;
     mkdirSync(join(tmp, `leasehold-shared-${dead}-unmarked`));
@@ -60,7 +61,7 @@ describe.skipIf(installation === undefined)("nothing of a dead owner left in the
     expect(readdirSync(scratchDir).sort()).toEqual(['.scratch.db.lock', 'leasehold.pid', 'scratch.db']);
     expect(leaseholdEntries(tmp).filter((name) => name.startsWith('lh-')).length).toBeGreaterThan(0);
     await neverStopping(tmp, data, 'end');
-    expect(leaseholdEntries(tmp)).toEqual(['leasehold-scratch-making', `leasehold-shared-${process.pid}-live`]);
+    expect(leaseholdEntries(tmp)).toEqual(['leasehold-scratch-unmarked', `leasehold-shared-${process.pid}-live`, 'lh-someones-test-dir']);
   }, 240_000);
 
   it('a script that never stops its scratch pool, shared database, pool or ServerManager leaves nothing, however it ends; a hard exit leaves what the next run sweeps; the databases it opened stay', async () => {
