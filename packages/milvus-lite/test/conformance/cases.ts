@@ -19,8 +19,10 @@ export interface ConformanceCase {
   readonly area: Area;
   /** Short, unique within the area: the README table's row. */
   readonly name: string;
-  /** May kill a milvus-lite server: on local targets it gets a server of its own. */
-  readonly mayCrash?: true;
+  /** Kills milvus-lite 2.5.1 (SIGSEGV): on the native engine it gets a server of its own. */
+  readonly killsNative?: true;
+  /** Acts on the whole server (flushAll sees every database): runs by itself, not beside other cases. */
+  readonly alone?: true;
   /**
    * The Milvus version that brought the feature (from Milvus's release notes). A Milvus server older
    * than that is not sent the case: Milvus 2.3.5 aborts (SIGABRT) on some field types it predates.
@@ -68,6 +70,12 @@ async function quick(ctx: CaseContext, name = ctx.name, extra: Record<string, un
 /** Plain rows `{ id, vector, ...extra(i) }` for ids `from..from+count-1`. */
 function rows(from: number, count: number, extra: (i: number) => Record<string, unknown> = () => ({})): Record<string, unknown>[] {
   return Array.from({ length: count }, (_, k) => ({ id: from + k, vector: vec(from + k), ...extra(from + k) }));
+}
+
+/** The quick collection with rows `0..count-1` in it. */
+async function quickRows(ctx: CaseContext, count: number): Promise<void> {
+  await quick(ctx);
+  await insert(ctx, rows(0, count));
 }
 
 async function insert(ctx: CaseContext, data: Record<string, unknown>[], name = ctx.name, extra: Record<string, unknown> = {}): Promise<void> {
@@ -169,7 +177,15 @@ async function vectorRoundTrip(ctx: CaseContext, field: FieldType, index: Record
   effect(ids[0] === 1, `search for row 1's ${field.name} found ${JSON.stringify(ids)} first`);
 }
 
-/** `check` holds of the names `list` answers: the effect a call of an unimplemented RPC never has. */
+/** A collection with `field` beside the key and the vector: row 0 stores `value`, and `readsBack` accepts what a query gives back. */
+async function fieldRoundTrip(ctx: CaseContext, field: FieldType, value: unknown, readsBack: (back: unknown) => boolean): Promise<void> {
+  await full(ctx, [kIdField, kVectorField, field]);
+  await insert(ctx, rows(0, 1, () => ({ [field.name]: value })));
+  const found = await query(ctx, 'id == 0', [field.name]);
+  effect(readsBack(found[0]?.[field.name]), `${field.name} reads ${JSON.stringify(found)}`);
+}
+
+/** Ends the case as `silent` unless `names` (what a list call answered) has `name`: the effect an unimplemented RPC never has. */
 function listed(names: readonly unknown[] | undefined, name: string, what: string): void {
   effect(Array.isArray(names) && names.includes(name), `${what} answered ${JSON.stringify(names)}, without ${name}`);
 }
@@ -244,8 +260,7 @@ export const kCases: readonly ConformanceCase[] = [
     area: 'collections',
     name: 'getCollectionStatistics row count',
     async run(ctx) {
-      await quick(ctx);
-      await insert(ctx, rows(0, 5));
+      await quickRows(ctx, 5);
       await step('flush', ctx.client.flush({ collection_names: [ctx.name] }));
       // A Milvus server updates the statistics after the flush, in the background: polled for a while.
       let rowCount: unknown;
@@ -290,8 +305,7 @@ export const kCases: readonly ConformanceCase[] = [
     area: 'collections',
     name: 'truncateCollection',
     async run(ctx) {
-      await quick(ctx);
-      await insert(ctx, rows(0, 3));
+      await quickRows(ctx, 3);
       await step('truncateCollection', ctx.client.truncateCollection({ collection_name: ctx.name }));
       effect((await count(ctx)) === 0, 'rows left after truncateCollection');
     },
@@ -321,7 +335,7 @@ export const kCases: readonly ConformanceCase[] = [
   {
     area: 'collections',
     name: 'Int32 field with a default, left out of the rows',
-    mayCrash: true,
+    killsNative: true,
     async run(ctx) {
       await full(ctx, [kIdField, kVectorField, { name: 'n', data_type: DataType.Int32, default_value: 7 }]);
       await insert(ctx, rows(0, 2));
@@ -332,7 +346,7 @@ export const kCases: readonly ConformanceCase[] = [
   {
     area: 'collections',
     name: 'VarChar field with a default, left out of the rows',
-    mayCrash: true,
+    killsNative: true,
     async run(ctx) {
       await full(ctx, [kIdField, kVectorField, { name: 'label', data_type: DataType.VarChar, max_length: 16, default_value: 'none' }]);
       await insert(ctx, rows(0, 2));
@@ -357,10 +371,7 @@ export const kCases: readonly ConformanceCase[] = [
     name: 'Geometry field',
     since: '2.6',
     async run(ctx) {
-      await full(ctx, [kIdField, kVectorField, { name: 'geo', data_type: DataType.Geometry }]);
-      await insert(ctx, rows(0, 1, () => ({ geo: 'POINT (1 2)' })));
-      const found = await query(ctx, 'id == 0', ['geo']);
-      effect(String(found[0]?.['geo']).replace(/\s+/g, '') === 'POINT(12)', `the geometry reads ${JSON.stringify(found)}`);
+      await fieldRoundTrip(ctx, { name: 'geo', data_type: DataType.Geometry }, 'POINT (1 2)', (back) => String(back).replace(/\s+/g, '') === 'POINT(12)');
     },
   },
   {
@@ -368,10 +379,7 @@ export const kCases: readonly ConformanceCase[] = [
     name: 'Timestamptz field',
     since: '2.6',
     async run(ctx) {
-      await full(ctx, [kIdField, kVectorField, { name: 'ts', data_type: DataType.Timestamptz }]);
-      await insert(ctx, rows(0, 1, () => ({ ts: '2025-01-02T03:04:05Z' })));
-      const found = await query(ctx, 'id == 0', ['ts']);
-      effect(String(found[0]?.['ts']).startsWith('2025-01-02T03:04:05'), `the timestamp reads ${JSON.stringify(found)}`);
+      await fieldRoundTrip(ctx, { name: 'ts', data_type: DataType.Timestamptz }, '2025-01-02T03:04:05Z', (back) => String(back).startsWith('2025-01-02T03:04:05'));
     },
   },
   {
@@ -380,10 +388,7 @@ export const kCases: readonly ConformanceCase[] = [
     since: '2.6',
     async run(ctx) {
       const struct: FieldType = { name: 'items', data_type: DataType.Array, element_type: DataType.Struct, max_capacity: 4, fields: [{ name: 'qty', data_type: DataType.Int32 }] };
-      await full(ctx, [kIdField, kVectorField, struct]);
-      await insert(ctx, rows(0, 1, () => ({ items: [{ qty: 3 }] })));
-      const found = await query(ctx, 'id == 0', ['items']);
-      effect(same(found[0]?.['items'], [{ qty: 3 }]), `the struct reads ${JSON.stringify(found)}`);
+      await fieldRoundTrip(ctx, struct, [{ qty: 3 }], (back) => same(back, [{ qty: 3 }]));
     },
   },
 
@@ -481,8 +486,7 @@ export const kCases: readonly ConformanceCase[] = [
     area: 'indexes',
     name: 'getIndexBuildProgress',
     async run(ctx) {
-      await quick(ctx);
-      await insert(ctx, rows(0, 3));
+      await quickRows(ctx, 3);
       const reply = await step('getIndexBuildProgress', ctx.client.getIndexBuildProgress({ collection_name: ctx.name, field_name: 'vector' }));
       effect(reply.total_rows !== undefined, `getIndexBuildProgress answered ${JSON.stringify(reply)}`);
     },
@@ -505,8 +509,7 @@ export const kCases: readonly ConformanceCase[] = [
     area: 'insert',
     name: 'plain rows (README quick start)',
     async run(ctx) {
-      await quick(ctx);
-      await insert(ctx, rows(0, 10));
+      await quickRows(ctx, 10);
       effect((await count(ctx)) === 10, 'count(*) after 10 rows');
       const found = await query(ctx, 'id == 3', ['id', 'vector']);
       const back = found[0]?.['vector'] as number[] | undefined;
@@ -591,7 +594,7 @@ export const kCases: readonly ConformanceCase[] = [
   {
     area: 'upsert',
     name: 'auto-id collection, rows without the key',
-    mayCrash: true,
+    killsNative: true,
     async run(ctx) {
       await quick(ctx, ctx.name, { auto_id: true });
       await step('insert', ctx.client.insert({ collection_name: ctx.name, data: [{ vector: vec(1) }] }));
@@ -617,8 +620,7 @@ export const kCases: readonly ConformanceCase[] = [
     area: 'delete',
     name: 'by ids',
     async run(ctx) {
-      await quick(ctx);
-      await insert(ctx, rows(0, 5));
+      await quickRows(ctx, 5);
       await step('delete', ctx.client.delete({ collection_name: ctx.name, ids: [1, 3] }));
       effect(same(sortedIds(await query(ctx, 'id >= 0', ['id'])), [0, 2, 4]), 'rows 1 and 3 are still there');
     },
@@ -627,8 +629,7 @@ export const kCases: readonly ConformanceCase[] = [
     area: 'delete',
     name: 'by filter',
     async run(ctx) {
-      await quick(ctx);
-      await insert(ctx, rows(0, 5));
+      await quickRows(ctx, 5);
       await step('delete', ctx.client.delete({ collection_name: ctx.name, filter: 'id > 2' }));
       effect(same(sortedIds(await query(ctx, 'id >= 0', ['id'])), [0, 1, 2]), 'rows over 2 are still there');
     },
@@ -637,8 +638,7 @@ export const kCases: readonly ConformanceCase[] = [
     area: 'delete',
     name: 'deleted rows leave search',
     async run(ctx) {
-      await quick(ctx);
-      await insert(ctx, rows(0, 5));
+      await quickRows(ctx, 5);
       await step('delete', ctx.client.delete({ collection_name: ctx.name, ids: [2] }));
       effect(!(await searchIds(ctx, vec(2), { limit: 5 })).includes(2), 'search still finds row 2');
     },
@@ -649,8 +649,7 @@ export const kCases: readonly ConformanceCase[] = [
     area: 'search',
     name: 'one vector (README quick start)',
     async run(ctx) {
-      await quick(ctx);
-      await insert(ctx, rows(0, 10));
+      await quickRows(ctx, 10);
       effect((await searchIds(ctx, vec(4)))[0] === 4, 'search missed row 4');
     },
   },
@@ -658,8 +657,7 @@ export const kCases: readonly ConformanceCase[] = [
     area: 'search',
     name: 'several vectors at once',
     async run(ctx) {
-      await quick(ctx);
-      await insert(ctx, rows(0, 10));
+      await quickRows(ctx, 10);
       const reply = await step('search', ctx.client.search({ collection_name: ctx.name, data: [vec(2), vec(6)], limit: 1, ...strong }));
       const firsts = (reply.results as unknown as { id: unknown }[][]).map((hits) => Number(hits[0]?.id));
       effect(same(firsts, [2, 6]), `the two searches found ${JSON.stringify(firsts)}`);
@@ -689,8 +687,7 @@ export const kCases: readonly ConformanceCase[] = [
     area: 'search',
     name: 'offset paging',
     async run(ctx) {
-      await quick(ctx);
-      await insert(ctx, rows(0, 10));
+      await quickRows(ctx, 10);
       const all = await searchIds(ctx, vec(0), { limit: 4 });
       const page = await searchIds(ctx, vec(0), { limit: 2, offset: 2 });
       effect(same(page, all.slice(2, 4)), `page 2 ${JSON.stringify(page)} of ${JSON.stringify(all)}`);
@@ -732,8 +729,7 @@ export const kCases: readonly ConformanceCase[] = [
     area: 'search',
     name: 'by ids (no vector)',
     async run(ctx) {
-      await quick(ctx);
-      await insert(ctx, rows(0, 5));
+      await quickRows(ctx, 5);
       const reply = await step('search', ctx.client.search({ collection_name: ctx.name, ids: [3], limit: 1, ...strong } as never));
       effect(Number((reply.results as { id: unknown }[])[0]?.id) === 3, `search by ids answered ${JSON.stringify(reply.results)}`);
     },
@@ -762,8 +758,7 @@ export const kCases: readonly ConformanceCase[] = [
     area: 'query',
     name: 'count(*)',
     async run(ctx) {
-      await quick(ctx);
-      await insert(ctx, rows(0, 7));
+      await quickRows(ctx, 7);
       effect((await count(ctx)) === 7, 'count(*) after 7 rows');
     },
   },
@@ -771,8 +766,7 @@ export const kCases: readonly ConformanceCase[] = [
     area: 'query',
     name: 'limit and offset',
     async run(ctx) {
-      await quick(ctx);
-      await insert(ctx, rows(0, 10));
+      await quickRows(ctx, 10);
       const page = await query(ctx, 'id >= 0', ['id'], ctx.name, { limit: 3, offset: 2 });
       effect(page.length === 3, `a page of 3 answered ${JSON.stringify(page)}`);
     },
@@ -801,8 +795,7 @@ export const kCases: readonly ConformanceCase[] = [
     area: 'query',
     name: 'filter template (exprValues)',
     async run(ctx) {
-      await quick(ctx);
-      await insert(ctx, rows(0, 5));
+      await quickRows(ctx, 5);
       effect(same(sortedIds(await query(ctx, 'id in {ids}', ['id'], ctx.name, { exprValues: { ids: [1, 4] } })), [1, 4]), 'the template filter missed rows');
     },
   },
@@ -822,8 +815,7 @@ export const kCases: readonly ConformanceCase[] = [
     area: 'get',
     name: 'a missing id',
     async run(ctx) {
-      await quick(ctx);
-      await insert(ctx, rows(0, 2));
+      await quickRows(ctx, 2);
       const reply = await step('get', ctx.client.get({ collection_name: ctx.name, ids: [99], ...strong }));
       effect(reply.data.length === 0, `get of a missing id answered ${JSON.stringify(reply.data)}`);
     },
@@ -834,8 +826,7 @@ export const kCases: readonly ConformanceCase[] = [
     area: 'iterators',
     name: 'queryIterator pages through every row',
     async run(ctx) {
-      await quick(ctx);
-      await insert(ctx, rows(0, 25));
+      await quickRows(ctx, 25);
       const iterator = await step('queryIterator', ctx.client.queryIterator({ collection_name: ctx.name, batchSize: 10, filter: 'id >= 0', output_fields: ['id'], ...strong }));
       const seen: number[] = [];
       await step('queryIterator pages', async () => {
@@ -848,8 +839,7 @@ export const kCases: readonly ConformanceCase[] = [
     area: 'iterators',
     name: 'searchIterator',
     async run(ctx) {
-      await quick(ctx);
-      await insert(ctx, rows(0, 25));
+      await quickRows(ctx, 25);
       const iterator = await step('searchIterator', ctx.client.searchIterator({ collection_name: ctx.name, data: vec(0), batchSize: 10, limit: 20, ...strong }));
       const seen: number[] = [];
       await step('searchIterator pages', async () => {
@@ -913,8 +903,7 @@ export const kCases: readonly ConformanceCase[] = [
     area: 'aliases',
     name: 'createAlias, describeAlias, read through it',
     async run(ctx) {
-      await quick(ctx);
-      await insert(ctx, rows(0, 3));
+      await quickRows(ctx, 3);
       await step('createAlias', ctx.client.createAlias({ collection_name: ctx.name, alias: ctx.other }));
       const described = await step('describeAlias', ctx.client.describeAlias({ collection_name: ctx.name, alias: ctx.other }));
       effect(described.collection === ctx.name, `describeAlias answered ${JSON.stringify(described)}`);
@@ -1067,9 +1056,9 @@ export const kCases: readonly ConformanceCase[] = [
   {
     area: 'server calls',
     name: 'flush, then flushAll',
+    alone: true,
     async run(ctx) {
-      await quick(ctx);
-      await insert(ctx, rows(0, 2));
+      await quickRows(ctx, 2);
       await step('flush', ctx.client.flush({ collection_names: [ctx.name] }));
       const all = await step('flushAll', ctx.client.flushAll());
       effect((all as { status?: unknown }).status !== undefined, `flushAll answered ${JSON.stringify(all)}`);
@@ -1107,8 +1096,7 @@ export const kCases: readonly ConformanceCase[] = [
     area: 'server calls',
     name: 'segment info',
     async run(ctx) {
-      await quick(ctx);
-      await insert(ctx, rows(0, 2));
+      await quickRows(ctx, 2);
       await step('flush', ctx.client.flush({ collection_names: [ctx.name] }));
       const persistent = await step('getPersistentSegmentInfo', ctx.client.getPersistentSegmentInfo({ collectionName: ctx.name }));
       effect(Array.isArray(persistent.infos) && persistent.infos.length > 0, `getPersistentSegmentInfo answered ${JSON.stringify(persistent)}`);

@@ -118,7 +118,8 @@ export const kExpected: Readonly<Record<string, Record<Target, Expected>>> = {
 
   'partitions: createPartition, hasPartition, listPartitions': row(lacks('CreatePartition', silent(/hasPartition after createPartition answered \{\}/)), works, works),
   'partitions: insert into a partition, search and query it': row(lacks('CreatePartition', silent(/query of p1 answered \[0,1,2,10,11,12\]/)), works, works),
-  'partitions: dropPartition': row(lacks('CreatePartition', silent(/hasPartition after dropPartition answered \{\}/)), works, works),
+  // milvus-lite 3.2.2 lacks ReleasePartitions (the case releases before it drops): today a silent {}.
+  'partitions: dropPartition': row(lacks('CreatePartition', silent(/hasPartition after dropPartition answered \{\}/)), lacks('ReleasePartitions', works), works),
   'partitions: partition key field': row(fails(/Invalid expr: tenant == "a"/), works, works),
 
   'aliases: createAlias, describeAlias, read through it': row(lacks('CreateAlias', silent(/describeAlias answered \{\}/)), works, works),

@@ -30,17 +30,20 @@ class StepRefused extends Error {}
 /** Every step said yes, the effect is not there. */
 class EffectMissing extends Error {}
 
-/** The collection names a case uses, replaced in messages so they read the same on every run. */
-let namesInMessages: readonly string[] = [];
-
-/** First line, collection names as `<c>`, whitespace collapsed, at most 160 characters: stable across runs. */
-export function normalizeMessage(message: string): string {
+/**
+ * First line, the case's collection `names` as `<c>`, ids, timings and whitespace made uniform, at
+ * most 160 characters: the same on every run.
+ */
+export function normalizeMessage(message: string, names: readonly string[]): string {
   let text = message.split('\n').find((line) => line.trim() !== '') ?? '';
-  for (const name of namesInMessages) text = text.split(name).join('<c>');
+  for (const name of [...names].sort((a, b) => b.length - a.length)) text = text.split(name).join('<c>');
   text = text
     .replace(/\s+/g, ' ')
     .replace(/\b(traceID|trace_id|requestID|msgID|ts|timestamp|collectionID|segmentID|indexID)([=:]\s*)\w+/gi, '$1$2<n>')
     .replace(/\d{12,}/g, '<n>')
+    .replace(/\b(plan node id: )\d+/g, '$1<n>')
+    .replace(/\/\S*\/lh-conformance-[^\s:]*/g, '<db>')
+    .replace(/\b\d+ms\b/g, '<n>ms')
     .trim();
   return text.length > 160 ? `${text.slice(0, 157)}...` : text;
 }
@@ -102,14 +105,13 @@ export function effect(condition: boolean, detail: string): asserts condition {
 
 /** Runs a case and classifies how it ended; `names` are its collection names (kept out of messages). Errors of the case itself propagate. */
 export async function outcomeOf(names: readonly string[], body: () => Promise<void>): Promise<Outcome> {
-  namesInMessages = [...names].sort((a, b) => b.length - a.length);
   try {
     await body();
     return { kind: 'works' };
   } catch (error) {
-    if (error instanceof StepFailed) return { kind: 'fails', message: normalizeMessage(error.message) };
-    if (error instanceof StepRefused) return { kind: 'refused', message: normalizeMessage(error.message) };
-    if (error instanceof EffectMissing) return { kind: 'silent', message: normalizeMessage(error.message) };
+    if (error instanceof StepFailed) return { kind: 'fails', message: normalizeMessage(error.message, names) };
+    if (error instanceof StepRefused) return { kind: 'refused', message: normalizeMessage(error.message, names) };
+    if (error instanceof EffectMissing) return { kind: 'silent', message: normalizeMessage(error.message, names) };
     throw error;
   }
 }
