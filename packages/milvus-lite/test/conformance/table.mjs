@@ -13,8 +13,8 @@ const kLabels = {
   works: '✅ works',
   fails: '❌ fails',
   refused: '🛑 refused by leasehold',
-  silent: '⚠️ silent no-op / wrong result',
-  crashes: '💥 crashes the server',
+  silent: '⚠️ silent',
+  crashes: '💥 crashes',
   'n/a': '➖ n/a',
 };
 const kHeads = { native: 'native engine', python: 'python engine', standalone: 'remote URI' };
@@ -26,7 +26,8 @@ export function readResults() {
 
 const cell = (outcome) => {
   const text = outcome.message ? `${kLabels[outcome.kind]}: ${outcome.message}` : kLabels[outcome.kind];
-  return text.replace(/\|/g, '\\|').replace(/`/g, "'");
+  // Markdown table cells: no pipes, no code spans, no HTML tags (messages say <c> for a collection name).
+  return text.replace(/\|/g, '\\|').replace(/`/g, "'").replace(/</g, '&lt;').replace(/>/g, '&gt;');
 };
 
 /** Per target, how many cells of each kind: `{ native: { works: 40, … }, … }`. */
