@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { caseId, kCases } from './conformance/cases.js';
 import { expectedOutcome, kExpected, kTargetVersions } from './conformance/expected.js';
+import { normalizeMessage } from './conformance/outcome.js';
 import { kReadme, readResults, renderTable, withTable } from './conformance/table.mjs';
 
 describe('the conformance table', () => {
@@ -34,5 +35,13 @@ describe('the conformance table', () => {
 
   it('a README without the markers is refused with the markers named', () => {
     expect(() => withTable('# no table here\n', renderTable(results))).toThrow(/no conformance table markers/);
+  });
+
+  it('messages are recorded the same on every run: collection names, ids, timings and database paths replaced, first line only, 160 characters at most', () => {
+    expect(normalizeMessage('describeCollection: collection conf_3_x not found [collection=conf_3_x]\nsecond line', ['conf_3_x'])).toBe('describeCollection: collection <c> not found [collection=<c>]');
+    expect(normalizeMessage('search: failed for [plan node id: 65] (retried 3 times, 163ms)', [])).toBe('search: failed for [plan node id: <n>] (retried 3 times, <n>ms)');
+    expect(normalizeMessage('channel by-dev-rootcoord-dml_11_470952073110364461v0 down', [])).toBe('channel by-dev-rootcoord-dml_11_<n>v0 down');
+    expect(normalizeMessage('GetVersion on /tmp/lh-conformance-native-1yLXwm/case-1/conformance.db: lacks it', [])).toBe('GetVersion on <db>: lacks it');
+    expect(normalizeMessage(`x${'y'.repeat(300)}`, [])).toHaveLength(160);
   });
 });
