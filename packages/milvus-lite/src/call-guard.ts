@@ -174,6 +174,7 @@ export function callGuard(uri: string, lite: () => boolean): CallInvocationTrans
     };
     const mark = served?.errorLog?.mark() ?? 0;
     let requestBytes = 0;
+    let sent: unknown = properties.argument;
     const definition = properties.methodDefinition;
     const serialize = definition.requestSerialize;
     const next: CallProperties = {
@@ -182,6 +183,7 @@ export function callGuard(uri: string, lite: () => boolean): CallInvocationTrans
       methodDefinition: {
         ...definition,
         requestSerialize: (value: unknown) => {
+          sent = value;
           const bytes = serialize(value);
           requestBytes = bytes.length;
           return bytes;
@@ -194,11 +196,11 @@ export function callGuard(uri: string, lite: () => boolean): CallInvocationTrans
         if (refusal !== undefined) return callback(refusal);
         if (held !== undefined) {
           const heldFailure = heldError(method, held, served, mark, requestBytes);
-          if (served !== undefined && held.code === kUnavailable) return void diedDuring(method, heldFailure, served, properties.argument).then(callback, callback);
+          if (served !== undefined && held.code === kUnavailable) return void diedDuring(method, heldFailure, served, sent).then(callback, callback);
           return callback(heldFailure);
         }
         if (error !== null) {
-          if (served !== undefined && (error as { code?: unknown }).code === kUnavailable) return void diedDuring(method, error, served, properties.argument).then(callback, callback);
+          if (served !== undefined && (error as { code?: unknown }).code === kUnavailable) return void diedDuring(method, error, served, sent).then(callback, callback);
           return callback(error);
         }
         if (served !== undefined) {

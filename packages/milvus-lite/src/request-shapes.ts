@@ -20,12 +20,9 @@ interface WriteRequest {
   fields_data?: FieldData[];
 }
 
-// schema.proto DataType.VarChar.
-const kVarChar = 21;
 // Calls after which a cached schema may be wrong.
 const kSchemaChanges = new Set(['CreateCollection', 'DropCollection', 'RenameCollection', 'AddCollectionField', 'AlterCollection', 'AlterCollectionField', 'AlterCollectionSchema']);
 
-const isVarChar = (type: string | number | undefined): boolean => type === kVarChar || type === 'VarChar';
 const keyOf = (request: { collection_name?: unknown; db_name?: unknown }): string => `${typeof request.db_name === 'string' ? request.db_name : ''}/${String(request.collection_name)}`;
 
 function valueCount(column: FieldData): number {
@@ -58,14 +55,15 @@ export class RequestShapes {
     const collection = String(request.collection_name);
     const columns = request.fields_data ?? [];
     for (const column of columns) {
-      // Rows that leave out a VarChar field with a default value: an Int32 one is fine.
-      if (isVarChar(column.type) && column.valid_data?.includes(false)) {
+      // Rows that leave out a field with a default value (any type: the issue's VarChar, and by the
+      // property test Int32, Int64, Bool, JSON's neighbours too): the SDK sends it as not valid.
+      if (column.valid_data?.includes(false) === true) {
         const field = String(column.field_name);
         throw new RefusedRequestError(
           method,
           collection,
           field,
-          `${method} into ${collection} was not sent: rows leave out the VarChar field "${field}", which has a default value, and milvus-lite 2.5 crashes on that (SIGSEGV). Give "${field}" a value in every row (its default value where that is what you mean)`,
+          `${method} into ${collection} was not sent: rows leave out the field "${field}", which has a default value, and milvus-lite 2.5 crashes on that (SIGSEGV). Give "${field}" a value in every row (its default value where that is what you mean)`,
         );
       }
     }
