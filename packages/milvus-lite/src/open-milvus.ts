@@ -162,7 +162,12 @@ const kNotSettled = Promise.resolve(kNotSettledValue);
 
 /** `method`, whose rejections are Errors: a status object the SDK throws (quick createCollection does) becomes a `MilvusStatusError` carrying it. */
 function errorsAsErrors(name: string, method: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
-  const asError = (thrown: unknown): unknown => (thrown instanceof Error || typeof thrown !== 'object' || thrown === null ? thrown : new MilvusStatusError(name, thrown as Record<string, unknown>));
+  const asError = (thrown: unknown): unknown => {
+    if (thrown instanceof Error || typeof thrown !== 'object' || thrown === null) return thrown;
+    // A whole response (insert throws its failed DescribeCollection answer) or a bare status.
+    const status = (thrown as { status?: unknown }).status;
+    return new MilvusStatusError(name, (typeof status === 'object' && status !== null ? status : thrown) as Record<string, unknown>);
+  };
   return (...args) => {
     const result = method(...args);
     return result instanceof Promise ? result.catch((thrown: unknown) => Promise.reject(asError(thrown))) : result;
