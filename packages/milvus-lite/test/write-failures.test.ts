@@ -142,7 +142,12 @@ describe.skipIf(native === undefined)('writes on the native engine', () => {
 
 // A stand-in Milvus that answers UNKNOWN to every call but DescribeCollection: it tests the client's
 // retry policy, not a server.
-type GrpcJs = typeof import('@grpc/grpc-js');
+/** What the test uses of grpc-js (the SDK's own copy; not a dependency of this package). */
+interface GrpcJs {
+  Server: new () => { addService(definition: unknown, handlers: unknown): void; bindAsync(address: string, credentials: unknown, callback: (error: Error | null, port: number) => void): void; forceShutdown(): void };
+  ServerCredentials: { createInsecure(): unknown };
+  status: { UNKNOWN: number };
+}
 const grpcOf = (sdkName: string): GrpcJs => createRequire(createRequire(import.meta.url).resolve(sdkName))('@grpc/grpc-js') as GrpcJs;
 const kService = 'milvus.proto.milvus.MilvusService';
 const kMethods = ['DescribeCollection', 'HasCollection', 'ShowCollections', 'Query', 'Insert', 'Upsert', 'Delete', 'CreateCollection', 'DropCollection', 'CreateIndex', 'DropIndex', 'CreatePartition'];
