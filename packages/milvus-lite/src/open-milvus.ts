@@ -188,6 +188,11 @@ function handleOf(client: MilvusClient, lease: Lease<MilvusLiteServer>, target: 
       if (property === Symbol.asyncDispose || property === 'closeConnection') return release;
       if (property === 'then') return undefined; // not a thenable: `await openMilvus()` yields the handle
       if (released) throw new MilvusLiteError(`this openMilvus handle of ${target} was released; call openMilvus(${JSON.stringify(target)}) again`);
+      if (lease.signal.aborted) {
+        // Its server is gone (it died, its file was replaced, a write failed inside it): say why, not the closed client's "pool is draining".
+        const reason: unknown = lease.signal.reason;
+        throw new MilvusLiteError(`the server of this openMilvus handle of ${target} is gone (${reason instanceof Error ? reason.message : String(reason)}); call openMilvus(${JSON.stringify(target)}) again`, { cause: reason });
+      }
       const value: unknown = Reflect.get(shared, property, shared);
       if (typeof value !== 'function') return value;
       let method = bound.get(property);

@@ -96,6 +96,8 @@ describe.skipIf(native === undefined)('writes on the native engine', () => {
       expect(inserted).toBeInstanceOf(MilvusCallError);
       expect((inserted as Error).message).toMatch(/failed inside milvus-lite \(UNKNOWN: .*\); not retried/);
       expect(client.lease.signal.aborted).toBe(true);
+      // The handle says why it is done, and what to do.
+      expect(() => client.count({ collection_name: 'c' })).toThrow(/is gone \(.*Insert on .*failed inside milvus-lite.*\); call openMilvus\(/s);
     } finally {
       await execa('chattr', ['-i', dbPath]);
     }

@@ -61,7 +61,8 @@ export async function runShape(client: MilvusClient, name: string, shape: ShapeC
           name: `f${i}`,
           data_type: scalar.type,
           ...(scalar.type === DataType.VarChar ? { max_length: 16 } : {}),
-          ...(f.withDefault && scalar.fallback !== undefined ? { default_value: scalar.fallback } : {}),
+          // A Bool default is sent as given; the SDK's FieldType types default_value as number | string.
+          ...(f.withDefault && scalar.fallback !== undefined ? { default_value: scalar.fallback as number | string } : {}),
         };
       }),
     ],
