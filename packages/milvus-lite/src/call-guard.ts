@@ -47,6 +47,8 @@ const kNeverRetried = new Set([0, 3, 4, 6, 7, 8, 12, 16]);
  * whether the server applied it, and milvus-lite keeps a failed insert's rows in memory.
  */
 const kRetrySafe = /^(?:Describe|Has|Show|Get|List|Select|Check|Query|Search|HybridSearch|Connect|ClientHeartbeat|Load|Release|Flush|RunAnalyzer|Dummy)/;
+/** RPCs whose absence the SDK handles itself (Connect: no identifier; the others: a fallback or a backoff). */
+const kSdkFallbacks = new Set(['Connect', 'ClientHeartbeat', 'AlterCollectionSchema']);
 /** Calls that write rows: a success answer is checked against the server's log. */
 const kRowWrites = new Set(['Insert', 'Upsert', 'Delete']);
 // A write that failed with at most this much room left (bytes), plus twice its request, was the disk filling.
@@ -166,7 +168,7 @@ export function callGuard(uri: string, lite: () => boolean): CallInvocationTrans
     let held: GrpcStatus | undefined;
     const hook = (status: GrpcStatus): GrpcStatus => {
       if (status.code === kOk) return status;
-      if ((isLite && status.code === kUnimplemented) || (!retrySafe && !kNeverRetried.has(status.code))) {
+      if ((isLite && status.code === kUnimplemented && !kSdkFallbacks.has(method)) || (!retrySafe && !kNeverRetried.has(status.code))) {
         held = { ...status };
         return { ...status, code: kInvalidArgument };
       }
