@@ -75,6 +75,8 @@ describe.skipIf(native === undefined)('writes on the native engine', () => {
     const seen = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, { value?: { status: { reason: string; error_code: string } }; error?: { name: string; message: string; serverLog: string[] } }> & { revoked: boolean };
     expect(seen['delete']!.value?.status.error_code).toBe('UnexpectedError');
     expect(seen['delete']!.value?.status.reason).toMatch(/^internal error \(server log: \[SERVER\]\[Delete\].*Delete data failed, errs: attempt to write a readonly database\)$/);
+    // A delete that failed with a status left the server's memory as its file: nothing to restart.
+    expect((seen['countAfterDelete'] as unknown as { value?: { data: number } }).value?.data).toBe(100);
     // Before: code 0, insert_cnt 1, and the row gone at the next start.
     expect(seen['insert']!.error?.name).toBe('MilvusCallError');
     expect(seen['insert']!.error?.message).toContain(`Insert on ${dbPath}: milvus-lite answered success, but its log says the write failed`);
