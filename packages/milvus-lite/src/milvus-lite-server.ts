@@ -174,8 +174,9 @@ export class MilvusLiteServer implements AsyncDisposable {
     });
     this.#identity = new DatabaseIdentity(dbPath, (change) => this.#lose(new DatabaseReplacedError(dbPath, change)));
     void this.#process.exited.then((exit) => this.#lose(new ServerExitedError(dbPath, exit)));
-    const process = this.#process;
-    registerServed(process.uri, { dbPath, engine: installation.engine, exited: process.exited, errorLog: process.errorLog, lose: (reason) => this.#lose(reason) });
+    // For the client layer (call-guard.ts): the database, the server's ERROR lines, and a way to restart it.
+    const running = this.#process;
+    registerServed(running.uri, { dbPath, engine: installation.engine, exited: running.exited, errorLog: running.errorLog, lose: (reason) => this.#lose(reason) });
     return this;
   }
 
