@@ -13,8 +13,9 @@ const kMaxNativePath = 512 - '-journal'.length;
 
 /**
  * Checks, without changing anything, that the native engine can use `dbPath` as its database file:
- * a name whose `-journal` and `.lock` fit beside it (at most 247 bytes), a path SQLite can hold, a writable directory, and a file that is absent, empty, or a SQLite
- * database (what milvus-lite 2.x writes).
+ * a name whose `-journal` and `.lock` fit beside it (at most 247 bytes), a path SQLite can hold, a
+ * writable directory, and a file that is absent, or writable and empty or a SQLite database (what
+ * milvus-lite 2.x writes). Throws an `InvalidDatabaseError` naming the path, what is wrong and what to do.
  */
 export async function checkNativeDatabase(dbPath: string): Promise<void> {
   const nameBytes = Buffer.byteLength(basename(dbPath));
@@ -36,6 +37,7 @@ export async function checkNativeDatabase(dbPath: string): Promise<void> {
     throw new InvalidDatabaseError(dbPath, 'it is a directory, not a database file', 'pass the path of a .db file (milvus-lite 3.x takes a directory; use engine "python" for that)');
   }
   if (!stats.isFile() && !stats.isSymbolicLink()) throw new InvalidDatabaseError(dbPath, 'it is not a regular file', 'pass the path of a .db file');
+  await checkWritableFile(dbPath);
   if (stats.isFile() && stats.size === 0) return;
   const header = Buffer.alloc(16);
   // O_NONBLOCK: a symbolic link to a FIFO would block a plain open in a thread-pool thread for good.
@@ -65,4 +67,19 @@ export async function checkWritableDir(dbPath: string, dir: string): Promise<voi
     () => false,
   );
   if (!writable) throw new InvalidDatabaseError(dbPath, `its directory ${dir} is not writable`, 'make the directory writable or choose another path');
+}
+
+/**
+ * An existing database file must be writable by this user, and not read-only by its mode either.
+ * milvus-lite 2.5 opens a file it cannot write without complaint, acknowledges inserts it keeps
+ * only in memory (lost at its stop), and fails deletes with a bare "internal error".
+ */
+async function checkWritableFile(dbPath: string): Promise<void> {
+  const problem = await access(dbPath, constants.W_OK).then(
+    async () => (((await stat(dbPath)).mode & 0o222) === 0 ? 'the file is read-only (its mode has no write bit)' : undefined),
+    (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : `this user cannot write the file (${String(error.code)})`),
+  );
+  if (problem !== undefined) {
+    throw new InvalidDatabaseError(dbPath, `${problem}, and milvus-lite would acknowledge writes it cannot keep`, 'make it writable (chmod u+w, or chown it to this user), or open a writable copy of it');
+  }
 }

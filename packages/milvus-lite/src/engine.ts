@@ -1,3 +1,5 @@
+import type { ServerErrorLog } from './server-error-log.js';
+
 /**
  * The contract between `MilvusLiteServer` and the two ways of running milvus-lite.
  * `engines/native.ts` runs the 2.4/2.5 binary; `engines/python.ts` runs milvus-lite 3.x in leasehold's wrapper
@@ -65,6 +67,8 @@ export interface EngineProcess {
   readonly pid: number;
   /** Settles once when the process is gone, however it went. Never rejects. */
   readonly exited: Promise<ExitInfo>;
+  /** native only: the server's runtime ERROR lines (glog's file in the private socket directory). */
+  readonly errorLog?: ServerErrorLog;
   /** Graceful stop, then SIGKILL after stopTimeoutMs; removes sockets and lock files, never the database. Idempotent. */
   stop(): Promise<ExitInfo>;
 }

@@ -85,3 +85,57 @@ export class RemoteUnreachableError extends MilvusLiteError {
     this.problem = problem;
   }
 }
+
+/**
+ * A call to a Milvus server failed, with what leasehold knows of why. `method` is the RPC (e.g.
+ * `'Insert'`), `code` and `details` are the gRPC status (as on grpc-js's errors), `dbPath` the local
+ * database (undefined for a remote URI), and `serverLog` the server's own ERROR lines about it.
+ */
+export class MilvusCallError extends MilvusLiteError {
+  readonly method: string;
+  readonly code: number;
+  readonly details: string;
+  readonly dbPath: string | undefined;
+  readonly serverLog: readonly string[];
+  constructor(method: string, message: string, facts: { code: number; details?: string; dbPath?: string | undefined; serverLog?: readonly string[] }, options?: ErrorOptions) {
+    const log = facts.serverLog ?? [];
+    super(`${method}${facts.dbPath === undefined ? '' : ` on ${facts.dbPath}`}: ${message}${log.length === 0 ? '' : `\n--- server log ---\n${log.join('\n')}`}`, options);
+    this.method = method;
+    this.code = facts.code;
+    this.details = facts.details ?? '';
+    this.dbPath = facts.dbPath;
+    this.serverLog = log;
+  }
+}
+
+/** The server does not implement this RPC (gRPC UNIMPLEMENTED): milvus-lite lacks it. The SDK alone would answer `{}`. */
+export class UnsupportedMethodError extends MilvusCallError {}
+
+/** A write failed because the disk (file system) that holds the database is full. */
+export class DiskFullError extends MilvusCallError {}
+
+/**
+ * A request that would crash milvus-lite (SIGSEGV, taking every handle of the database down) was
+ * refused before it was sent; `field` names the field it is about.
+ */
+export class RefusedRequestError extends MilvusLiteError {
+  readonly method: string;
+  readonly collection: string;
+  readonly field: string;
+  constructor(method: string, collection: string, field: string, message: string) {
+    super(message);
+    this.method = method;
+    this.collection = collection;
+    this.field = field;
+  }
+}
+
+/** The SDK threw a status object (`{ error_code, reason, code }`), not an Error; `status` is that object. */
+export class MilvusStatusError extends MilvusLiteError {
+  readonly status: Readonly<Record<string, unknown>>;
+  constructor(method: string, status: Readonly<Record<string, unknown>>) {
+    const reason = typeof status['reason'] === 'string' && status['reason'] !== '' ? status['reason'] : 'no reason given';
+    super(`${method} failed: ${reason} (error_code ${String(status['error_code'])}, code ${String(status['code'])})`);
+    this.status = status;
+  }
+}

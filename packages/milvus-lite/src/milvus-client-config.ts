@@ -1,15 +1,6 @@
 import type { ClientConfig } from '@zilliz/milvus2-sdk-node';
-
-/**
- * grpc-js's `CallInvocationTransformer` (a `ClientOptions` member the SDK hands to every service
- * client it builds). Typed structurally so this module loads without grpc-js.
- */
-interface CallProperties {
-  argument?: unknown;
-  methodDefinition: { path: string; requestSerialize: (value: unknown) => Buffer; responseDeserialize: (bytes: Buffer) => unknown; [key: string]: unknown };
-  [key: string]: unknown;
-}
-type CallInvocationTransformer = (properties: CallProperties) => CallProperties;
+import { callGuard, type CallInvocationTransformer, type CallProperties } from './call-guard.js';
+import { servedAt } from './served-servers.js';
 
 interface Status {
   error_code?: string | number;
@@ -68,58 +59,89 @@ function fixRequest(path: string, argument: unknown): unknown {
   return { ...argument, extra_params: [...list, { key: 'index_type', value: 'AUTOINDEX' }] };
 }
 
-const compatTransformer: CallInvocationTransformer = (properties) => {
-  const definition = properties.methodDefinition;
-  const { path, requestSerialize: serialize, responseDeserialize: deserialize } = definition;
-  // grpc-js sends the original argument whatever the transformer returns, so the fix goes into the serializer.
-  return {
-    ...properties,
-    methodDefinition: {
-      ...definition,
-      requestSerialize: (value: unknown) => serialize(fixRequest(path, value)),
-      responseDeserialize: (bytes: Buffer) => fixResponse(deserialize(bytes)),
-    },
+/** The response and request fixes milvus-lite needs, for calls where `lite()` holds. */
+function compatTransformer(lite: () => boolean): CallInvocationTransformer {
+  return (properties) => {
+    if (!lite()) return properties;
+    const definition = properties.methodDefinition;
+    const { path, requestSerialize: serialize, responseDeserialize: deserialize } = definition;
+    // grpc-js sends the original argument whatever the transformer returns, so the fix goes into the serializer.
+    return {
+      ...properties,
+      methodDefinition: {
+        ...definition,
+        requestSerialize: (value: unknown) => serialize(fixRequest(path, value)),
+        responseDeserialize: (bytes: Buffer) => fixResponse(deserialize(bytes)),
+      },
+    };
   };
-};
+}
 
-/** Whether a URI names a server on this machine (a unix socket or a loopback address). */
-function isLocal(uri: string): boolean {
-  if (uri.startsWith('unix:')) return true;
-  const host = /^(?:[a-z][a-z0-9+.-]*:\/\/)?(\[[^\]]*\]|[^/:]+)/i.exec(uri)?.[1]?.toLowerCase();
-  return host === 'localhost' || host === '[::1]' || (host !== undefined && /^127\.\d+\.\d+\.\d+$/.test(host));
+/** Options of `milvusClientConfig` besides the SDK's own `ClientConfig`. */
+export interface MilvusClientConfigOptions {
+  /**
+   * Whether `uri` is a milvus-lite server. Default: a `unix:` URI, or a server this process runs
+   * (any pool, `openMilvus`, `ServerManager`); set it for a TCP port another process serves
+   * (`leasehold-milvus serve --port`), or `false` to get the SDK's own behaviour.
+   */
+  readonly milvusLite?: boolean;
 }
 
 /**
  * The `ClientConfig` of `@zilliz/milvus2-sdk-node` for a URI that leasehold served
- * (`lease.resource.uri`, `startAndGetUri`, `serve`) or any Milvus: `address` plus the compatibility
- * layer that makes the SDK work with milvus-lite, as a grpc-js `callInvocationTransformer` in
- * `channelOptions` (the SDK overwrites `channelOptions.interceptors`, so interceptors cannot do it):
+ * (`lease.resource.uri`, `startAndGetUri`, `serve`) or any Milvus: `address`, plus leasehold's call
+ * policy and, for milvus-lite, the compatibility layer that makes the SDK work with it, as a grpc-js
+ * `callInvocationTransformer` in `channelOptions` (the SDK overwrites `channelOptions.interceptors`,
+ * so interceptors cannot do it).
+ *
+ * Every server (milvus-lite or a real Milvus):
+ * - a call that is not retry-safe (insert, upsert, delete, create, drop, alter, rename, import, …:
+ *   anything but reads, load, release and flush) is never retried, on any failure: the SDK retries
+ *   every call on UNKNOWN and other codes 3 times, and a failed status does not say whether the
+ *   server applied it. It fails with a `MilvusCallError` (`method`, `code`, `details`).
+ *
+ * milvus-lite only (see `options.milvusLite`); a real Milvus keeps the SDK's own behaviour:
  * - responses whose integer `status.code` is set but whose legacy `error_code` reads Success (what
  *   milvus-lite 2.5 sends; the SDK reads only `error_code`) get it filled in: 100 →
  *   CollectionNotExists, 700 → IndexNotExist, any other → UnexpectedError; milvus-lite 3.x's wrong
  *   numbers (11 for IndexNotExist, 6 for IllegalArgument) are corrected;
- * - a CreateIndex without `index_type` gets `AUTOINDEX` (milvus-lite 3.x refuses it otherwise).
- * A real Milvus sets both fields, so there it changes nothing. For local servers (a unix socket,
- * loopback) it also turns off keepalive pings (the server counts them as "excess pings" after a
- * minute idle) and the SDK's telemetry. Everything in `config` is kept; a `callInvocationTransformer`
- * of the caller's runs after this one. Throws a TypeError when `uri` is empty or not a string.
+ * - a CreateIndex without `index_type` gets `AUTOINDEX` (milvus-lite 3.x refuses it otherwise);
+ * - an RPC milvus-lite does not implement fails with an `UnsupportedMethodError` naming it (the SDK
+ *   alone answers `{}`, as if it had worked);
+ * - request shapes that crash milvus-lite 2.5 are refused unsent with a `RefusedRequestError`;
+ * - for a server this process runs: failed statuses carry the server's own ERROR lines in their
+ *   `reason`, writes it acknowledged but logged as failed fail, a write that failed on a full disk
+ *   is a `DiskFullError`, and the server is then restarted (see `callGuard` in call-guard.ts);
+ * - keepalive pings are turned off (the server counts them as "excess pings" after a minute idle),
+ *   and so is the SDK's telemetry.
+ * Everything in `config` is kept; a `callInvocationTransformer` of the caller's runs after these.
+ * Throws a TypeError when `uri` is empty or not a string.
  *
  * @example
  * const uri = await serverManagerInstance.startAndGetUri('./app.db');
  * const client = new MilvusClient(milvusClientConfig(uri!));
  */
-export function milvusClientConfig(uri: string, config: Omit<ClientConfig, 'address'> = {}): ClientConfig {
+export function milvusClientConfig(uri: string, config: Omit<ClientConfig, 'address'> & MilvusClientConfigOptions = {}): ClientConfig {
   if (typeof uri !== 'string' || uri === '') throw new TypeError(`uri must be a non-empty string, got ${typeof uri === 'string' ? '""' : String(uri)}`);
-  const channelOptions: Record<string, unknown> = { ...config.channelOptions };
+  const { milvusLite, ...sdkConfig } = config;
+  if (milvusLite !== undefined && typeof milvusLite !== 'boolean') throw new TypeError(`milvusLite must be a boolean, got ${String(milvusLite)}`);
+  // Asked per call: openMilvus builds its client before the server it starts is registered.
+  const lite = (): boolean => milvusLite ?? (uri.startsWith('unix:') || servedAt(uri) !== undefined);
+  const channelOptions: Record<string, unknown> = { ...sdkConfig.channelOptions };
   const theirs = channelOptions['callInvocationTransformer'] as CallInvocationTransformer | undefined;
-  channelOptions['callInvocationTransformer'] = theirs === undefined ? compatTransformer : (properties: CallProperties) => theirs(compatTransformer(properties));
-  const local = isLocal(uri);
+  const guard = callGuard(uri, lite);
+  const compat = compatTransformer(lite);
+  channelOptions['callInvocationTransformer'] = (properties: CallProperties) => {
+    const ours = guard(compat(properties));
+    return theirs === undefined ? ours : theirs(ours);
+  };
+  const local = lite();
   if (local && !('grpc.keepalive_time_ms' in channelOptions)) {
     // Effectively never: the SDK's 10 s pings draw GOAWAY "excess pings" from milvus-lite, and
     // grpc-js before 1.10 (SDK 2.5) reads -1 as ping continuously. 2^31-1 is setTimeout's maximum.
     channelOptions['grpc.keepalive_time_ms'] = 2 ** 31 - 1;
     channelOptions['grpc.keepalive_permit_without_calls'] = 0;
   }
-  const telemetry = local && (config as { telemetry?: unknown }).telemetry === undefined ? { telemetry: { enabled: false } } : {};
-  return { ...telemetry, ...config, address: uri, channelOptions } as ClientConfig;
+  const telemetry = local && (sdkConfig as { telemetry?: unknown }).telemetry === undefined ? { telemetry: { enabled: false } } : {};
+  return { ...telemetry, ...sdkConfig, address: uri, channelOptions } as ClientConfig;
 }

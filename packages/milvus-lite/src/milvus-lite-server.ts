@@ -6,7 +6,8 @@ import { pythonEngine } from './engines/python.js';
 import type { FindMilvusLiteOptions } from './find-milvus-lite.js';
 import { findOrInstall } from './find-or-install.js';
 import { announceServerAddress, closeAttachments } from './server-attachments.js';
-import { DatabaseReplacedError, MilvusLiteError, ServerExitedError } from './errors.js';
+import { DatabaseReplacedError, MilvusCallError, MilvusLiteError, ServerExitedError } from './errors.js';
+import { registerServed } from './served-servers.js';
 import { awaitRemote } from './remote-probe.js';
 import { isRemoteUri } from './remote-uri.js';
 
@@ -137,7 +138,8 @@ export class MilvusLiteServer implements AsyncDisposable {
     this.#identity?.close();
     for (const listener of this.#lostListeners) listener(reason);
     this.#lostListeners.clear();
-    if (reason instanceof DatabaseReplacedError) void this.stop();
+    // A server whose memory no longer matches its file (a write that failed inside it) stops too.
+    if (reason instanceof DatabaseReplacedError || reason instanceof MilvusCallError) void this.stop();
   }
 
   /** Starts the server and resolves once it answers. Calling it again returns the same start. */
@@ -172,6 +174,9 @@ export class MilvusLiteServer implements AsyncDisposable {
     });
     this.#identity = new DatabaseIdentity(dbPath, (change) => this.#lose(new DatabaseReplacedError(dbPath, change)));
     void this.#process.exited.then((exit) => this.#lose(new ServerExitedError(dbPath, exit)));
+    // For the client layer (call-guard.ts): the database, the server's ERROR lines, and a way to restart it.
+    const running = this.#process;
+    registerServed(running.uri, { dbPath, engine: installation.engine, exited: running.exited, errorLog: running.errorLog, lose: (reason) => this.#lose(reason) });
     return this;
   }
 

@@ -1,6 +1,6 @@
 import type { MilvusClient, ClientConfig } from '@zilliz/milvus2-sdk-node';
 import type { Lease, LeasePool } from '@leasehold/pool';
-import { MilvusLiteError } from './errors.js';
+import { MilvusLiteError, MilvusStatusError } from './errors.js';
 import { milvusClientConfig } from './milvus-client-config.js';
 import { createMilvusLitePool } from './milvus-lite-pool.js';
 import { kPoolOptions, rejectUnknownOptions } from './options.js';
@@ -65,10 +65,10 @@ function loadSdk(): Promise<Sdk> {
 /** A client of `uri` built (protobufs loaded) but not connected: `connect()` once the server answers. */
 type EarlyClient = Promise<{ readonly uri: string; readonly client: MilvusClient }>;
 
-function buildClient(sdk: Sdk, uri: string, config: OpenMilvusOptions['client']): MilvusClient {
+function buildClient(sdk: Sdk, uri: string, config: OpenMilvusOptions['client'], milvusLite: boolean): MilvusClient {
   // __SKIP_CONNECT__ (SDK 2.4 to 3.x): the constructor loads protobufs only; nothing dials a socket
   // that is not listening yet, so grpc-js never enters its reconnect backoff.
-  return new sdk.MilvusClient({ ...milvusClientConfig(uri, config), __SKIP_CONNECT__: true } as ClientConfig);
+  return new sdk.MilvusClient({ ...milvusClientConfig(uri, { ...config, milvusLite }), __SKIP_CONNECT__: true } as ClientConfig);
 }
 
 /** Early clients by address, one per start however many opens wait for it, until adopted or dropped. */
@@ -102,7 +102,7 @@ function sharedClient(server: MilvusLiteServer, config: OpenMilvusOptions['clien
         made = built.client;
       } else {
         dropEarly(early);
-        made = buildClient(loaded, server.uri, config);
+        made = buildClient(loaded, server.uri, config, server.engine !== 'remote');
       }
       attachToServer(server, async () => {
         await made.closeConnection();
@@ -141,7 +141,7 @@ function watchAddress(pathOrUri: string, config: OpenMilvusOptions['client']): {
           // After the current step: the spawn goes first, then the SDK's CPU runs while the server boots.
           made = loadSdk().then((loaded) => new Promise((resolve, reject) => setImmediate(() => {
             try {
-              resolve({ uri, client: buildClient(loaded, uri, config) });
+              resolve({ uri, client: buildClient(loaded, uri, config, true) });
             } catch (error) {
               reject(error as Error);
             }
@@ -166,6 +166,20 @@ function watchAddress(pathOrUri: string, config: OpenMilvusOptions['client']): {
 const kNotSettledValue: unique symbol = Symbol('not settled');
 const kNotSettled = Promise.resolve(kNotSettledValue);
 
+/** `method`, whose rejections are Errors: a status object the SDK throws (quick createCollection does) becomes a `MilvusStatusError` carrying it. */
+function errorsAsErrors(name: string, method: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+  const asError = (thrown: unknown): unknown => {
+    if (thrown instanceof Error || typeof thrown !== 'object' || thrown === null) return thrown;
+    // A whole response (insert throws its failed DescribeCollection answer) or a bare status.
+    const status = (thrown as { status?: unknown }).status;
+    return new MilvusStatusError(name, (typeof status === 'object' && status !== null ? status : thrown) as Record<string, unknown>);
+  };
+  return (...args) => {
+    const result = method(...args);
+    return result instanceof Promise ? result.catch((thrown: unknown) => Promise.reject(asError(thrown))) : result;
+  };
+}
+
 /** A delegating view of `client` that belongs to one lease. */
 function handleOf(client: MilvusClient, lease: Lease<MilvusLiteServer>, target: string): LeasedMilvusClient {
   let released = false;
@@ -180,10 +194,15 @@ function handleOf(client: MilvusClient, lease: Lease<MilvusLiteServer>, target: 
       if (property === Symbol.asyncDispose || property === 'closeConnection') return release;
       if (property === 'then') return undefined; // not a thenable: `await openMilvus()` yields the handle
       if (released) throw new MilvusLiteError(`this openMilvus handle of ${target} was released; call openMilvus(${JSON.stringify(target)}) again`);
+      if (lease.signal.aborted) {
+        // Its server is gone (it died, its file was replaced, a write failed inside it): say why, not the closed client's "pool is draining".
+        const reason: unknown = lease.signal.reason;
+        throw new MilvusLiteError(`the server of this openMilvus handle of ${target} is gone (${reason instanceof Error ? reason.message : String(reason)}); call openMilvus(${JSON.stringify(target)}) again`, { cause: reason });
+      }
       const value: unknown = Reflect.get(shared, property, shared);
       if (typeof value !== 'function') return value;
       let method = bound.get(property);
-      if (method === undefined) bound.set(property, (method = (value as (...args: unknown[]) => unknown).bind(shared)));
+      if (method === undefined) bound.set(property, (method = errorsAsErrors(String(property), (value as (...args: unknown[]) => unknown).bind(shared))));
       return method;
     },
     set(shared, property, value) {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
-import { createMilvusLitePool, migrateDatabase, MigrateInputError, openMilvus, RemoteUnreachableError, ServerManager } from '../src/index.js';
+import { createMilvusLitePool, migrateDatabase, MigrateInputError, milvusClientConfig, openMilvus, RemoteUnreachableError, ServerManager } from '../src/index.js';
 import { installationOf, milvusStandalonePython } from './support/installations.js';
 import { createEverything, hashTree, rowsOf, schemaOf, withLite, withoutWhatPythonLiteDrops } from './support/migrate-data.js';
 import { startMilvusStandalone, type MilvusStandalone } from './support/milvus-standalone.js';
@@ -56,6 +56,17 @@ describe.skipIf(python === undefined)('a real Milvus standalone (PyPI milvus)', 
       await pool.close();
     });
   }
+
+  it("the compatibility layer leaves a real Milvus to the SDK: describeCollection of a missing collection keeps code 100 UnexpectedError, keepalive untouched", async () => {
+    const config = milvusClientConfig(standalone.uri, { logLevel: 'error' });
+    expect(config.channelOptions?.['grpc.keepalive_time_ms']).toBeUndefined();
+    const client = new MilvusClient(config);
+    expect((await client.describeCollection({ collection_name: 'no_such_collection' })).status).toMatchObject({ code: 100, error_code: 'UnexpectedError' });
+    await client.closeConnection();
+    await using handle = await openMilvus(standalone.uri, { pool: createMilvusLitePool(), client: { logLevel: 'error' } });
+    expect((await handle.describeCollection({ collection_name: 'no_such_collection' })).status).toMatchObject({ code: 100, error_code: 'UnexpectedError' });
+    await handle.lease.release();
+  });
 
   it('openMilvus shares one lease key per remote URI across handles', async () => {
     const pool = createMilvusLitePool();

@@ -6,6 +6,7 @@ import { checkNativeDatabase } from '../database-path.js';
 import { ServerStartError } from '../errors.js';
 import { LockBroker, LockBusyError } from '../lock-broker.js';
 import { OutputTail } from '../output-tail.js';
+import { ServerErrorLog } from '../server-error-log.js';
 import { removeSocketDir } from '../socket-dir.js';
 import { StartDeadline, waitUntilReady } from './ready.js';
 import { exitInfoOf, exitWithin, makeServerSocketDir, startFailure, unrefProcess, watchSocket } from './server-process.js';
@@ -136,6 +137,7 @@ export const nativeEngine: Engine = {
         pid: child.pid!,
         exited,
         stop: () => stop(options.stopTimeoutMs),
+        errorLog: new ServerErrorLog(socketDir),
       };
     } catch (error) {
       await rollback.run();

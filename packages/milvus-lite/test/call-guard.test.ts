@@ -1,0 +1,179 @@
+// Issue 25, items 1–3: no silent no-op, no request shape that kills milvus-lite is sent, and the
+// layer changes milvus-lite's answers only. Against the real native server, with both SDKs.
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import * as sdk3 from '@zilliz/milvus2-sdk-node';
+import * as sdk25 from 'milvus-sdk-25';
+import { describe, expect, it } from 'vitest';
+import { milvusClientConfig, MilvusCallError, RefusedRequestError, ServerExitedError, UnsupportedMethodError } from '../src/index.js';
+import { installationOf } from './support/installations.js';
+import { freshDirs, poolsClosedAfterEach } from './support/scratch-dirs.js';
+
+type Sdk = typeof sdk3;
+type Client = InstanceType<Sdk['MilvusClient']>;
+const versionOf = (name: string): string => (createRequire(import.meta.url)(`${name}/package.json`) as { version: string }).version;
+const sdks: [string, Sdk][] = [
+  [`SDK ${versionOf('@zilliz/milvus2-sdk-node')}`, sdk3],
+  [`SDK ${versionOf('milvus-sdk-25')}`, sdk25 as unknown as Sdk],
+];
+const native = installationOf('native');
+const c = { collection_name: 'c' };
+
+/** Each SDK method whose RPC milvus-lite 2.5.1 lacks (issue 25's list), with a valid request and the RPC's name. */
+const kUnimplemented: [method: string, request: unknown, rpc: string][] = [
+  ['createPartition', { ...c, partition_name: 'p' }, 'CreatePartition'],
+  ['showPartitions', c, 'ShowPartitions'],
+  ['hasPartition', { ...c, partition_name: 'p' }, 'HasPartition'],
+  ['dropPartition', { ...c, partition_name: 'p' }, 'DropPartition'],
+  ['addCollectionField', { ...c, field: { name: 'f', data_type: 5, nullable: true } }, 'AddCollectionField'],
+  ['alterCollectionProperties', { ...c, properties: { 'collection.ttl.seconds': 60 } }, 'AlterCollection'],
+  ['alterCollectionFieldProperties', { ...c, field_name: 'vector', properties: { 'mmap.enabled': true } }, 'AlterCollectionField'],
+  ['renameCollection', { ...c, new_collection_name: 'd' }, 'RenameCollection'],
+  ['createAlias', { ...c, alias: 'al' }, 'CreateAlias'],
+  ['alterAlias', { ...c, alias: 'al' }, 'AlterAlias'],
+  ['describeAlias', { ...c, alias: 'al' }, 'DescribeAlias'],
+  ['listAliases', c, 'ListAliases'],
+  ['dropAlias', { alias: 'al' }, 'DropAlias'],
+  ['createDatabase', { db_name: 'x' }, 'CreateDatabase'],
+  ['listDatabases', {}, 'ListDatabases'],
+  ['describeDatabase', { db_name: 'x' }, 'DescribeDatabase'],
+  ['alterDatabaseProperties', { db_name: 'x', properties: { 'database.max.collections': 5 } }, 'AlterDatabase'],
+  ['dropDatabase', { db_name: 'x' }, 'DropDatabase'],
+  ['getVersion', undefined, 'GetVersion'],
+  ['checkHealth', undefined, 'CheckHealth'],
+  ['compact', c, 'ManualCompaction'],
+  ['getCompactionState', { compactionID: 1 }, 'GetCompactionState'],
+  ['flushAll', undefined, 'FlushAll'],
+  ['truncateCollection', c, 'TruncateCollection'],
+  ['getQuerySegmentInfo', { collectionName: 'c' }, 'GetQuerySegmentInfo'],
+  ['getPersistentSegmentInfo', { collectionName: 'c' }, 'GetPersistentSegmentInfo'],
+  ['getIndexState', { ...c, field_name: 'vector' }, 'GetIndexState'],
+  ['getIndexBuildProgress', { ...c, field_name: 'vector' }, 'GetIndexBuildProgress'],
+  ['alterIndexProperties', { ...c, index_name: 'vector', params: { 'mmap.enabled': true } }, 'AlterIndex'],
+  ['getPartitionStatistics', { ...c, partition_name: '_default' }, 'GetPartitionStatistics'],
+  ['getReplicas', { collectionID: 1 }, 'GetReplicas'],
+  ['getMetric', { request: { metric_type: 'system_info' } }, 'GetMetrics'],
+];
+
+const outcome = (promise: Promise<unknown>): Promise<unknown> => promise.then((value) => ({ resolved: value }), (error: unknown) => error);
+
+describe.skipIf(native === undefined)('call guard on the native engine', () => {
+  const freshDir = freshDirs('lh-guard-');
+  const newPool = poolsClosedAfterEach(native);
+
+  for (const [name, sdk] of sdks) {
+    describe(name, () => {
+      const clientOf = (uri: string, config: Parameters<typeof milvusClientConfig>[1] = {}): Client => new sdk.MilvusClient(milvusClientConfig(uri, { logLevel: 'error', ...config }));
+
+      it('every RPC milvus-lite lacks fails with an UnsupportedMethodError naming it, never an empty success', async () => {
+        await using lease = await newPool().acquire(join(freshDir(), 'app.db'));
+        const client = clientOf(lease.resource.uri);
+        await client.createCollection({ collection_name: 'c', dimension: 4 });
+        const seen: Record<string, string> = {};
+        for (const [method, request, rpc] of kUnimplemented) {
+          const call = (client as unknown as Record<string, ((request: unknown) => Promise<unknown>) | undefined>)[method];
+          if (call === undefined) continue; // not in this SDK version
+          const result = await outcome(call.call(client, request));
+          seen[method] = result instanceof UnsupportedMethodError ? `${result.method} ${String(result.code)}` : `got ${JSON.stringify(result)?.slice(0, 120)}`;
+          if (result instanceof UnsupportedMethodError) expect(result.message).toContain(`milvus-lite does not implement ${rpc}`);
+        }
+        for (const [method, , rpc] of kUnimplemented) if (method in seen) expect(seen[method], method).toBe(`${rpc} 12`);
+        expect(Object.keys(seen).length).toBeGreaterThanOrEqual(28);
+        // What milvus-lite does implement still answers.
+        expect((await client.hasCollection(c)).value).toBe(true);
+        await client.closeConnection();
+      });
+
+      it('refuses, unsent, the two request shapes that crash milvus-lite 2.5, naming the field; the server lives on', async () => {
+        await using lease = await newPool().acquire(join(freshDir(), 'app.db'));
+        const client = clientOf(lease.resource.uri);
+        const { DataType } = sdk;
+        await client.createCollection({
+          collection_name: 'withdefault',
+          fields: [
+            { name: 'id', data_type: DataType.Int64, is_primary_key: true },
+            { name: 'v', data_type: DataType.FloatVector, dim: 4 },
+            { name: 'n', data_type: DataType.Int32, default_value: 7 },
+            { name: 's', data_type: DataType.VarChar, max_length: 32, default_value: 'x' },
+          ],
+        });
+        await client.createIndex({ collection_name: 'withdefault', field_name: 'v', metric_type: 'L2' });
+        await client.loadCollection({ collection_name: 'withdefault' });
+        const left = await outcome(client.insert({ collection_name: 'withdefault', data: [{ id: 1, v: [1, 2, 3, 4], n: 1 }] }));
+        expect(left).toBeInstanceOf(RefusedRequestError);
+        expect(left).toMatchObject({ method: 'Insert', collection: 'withdefault', field: 's' });
+        expect((left as Error).message).toMatch(/the field "s", which has a default value.*Give "s" a value in every row/);
+        // Leaving out the Int32 field with a default crashes it too (on a loaded collection, with SDK 3.0.6's requests).
+        expect(await outcome(client.insert({ collection_name: 'withdefault', data: [{ id: 1, v: [1, 2, 3, 4], s: 'y' }] }))).toMatchObject({ field: 'n' });
+        expect((await client.insert({ collection_name: 'withdefault', data: [{ id: 1, v: [1, 2, 3, 4], n: 2, s: 'y' }] })).status.error_code).toBe('Success');
+
+        await client.createCollection({ collection_name: 'auto', dimension: 4, auto_id: true });
+        const upsert = await outcome(client.upsert({ collection_name: 'auto', data: [{ vector: [1, 2, 3, 4] }] }));
+        expect(upsert).toBeInstanceOf(RefusedRequestError);
+        expect(upsert).toMatchObject({ method: 'Upsert', collection: 'auto', field: 'id' });
+        expect((await client.insert({ collection_name: 'auto', data: [{ vector: [1, 2, 3, 4] }] })).status.error_code).toBe('Success');
+
+        // The schema cache follows a drop and create: the same name without auto-id takes the upsert.
+        await client.dropCollection({ collection_name: 'auto' });
+        await client.createCollection({ collection_name: 'auto', dimension: 4 });
+        expect((await client.upsert({ collection_name: 'auto', data: [{ id: 5, vector: [1, 2, 3, 4] }] })).status.error_code).toBe('Success');
+        expect(lease.signal.aborted).toBe(false);
+        expect((await client.count({ collection_name: 'withdefault' })).data).toBe(1);
+        await client.closeConnection();
+      });
+    });
+  }
+
+  it("a crash the guard does not know revokes the leases with the reason, and the call's error says what it sent", async () => {
+    await using lease = await newPool().acquire(join(freshDir(), 'app.db'));
+    const { DataType } = sdk3;
+    // The caller's own transformer runs after the guard: it turns the insert into the crashing shape.
+    const client = new sdk3.MilvusClient(
+      milvusClientConfig(lease.resource.uri, {
+        logLevel: 'error',
+        channelOptions: {
+          callInvocationTransformer: (properties: { methodDefinition: { path: string; requestSerialize: (value: unknown) => Buffer } }) => {
+            if (!properties.methodDefinition.path.endsWith('/Insert')) return properties;
+            const serialize = properties.methodDefinition.requestSerialize;
+            const crashing = (value: { fields_data: { field_name: string; scalars?: unknown; valid_data?: boolean[] }[] }) => ({
+              ...value,
+              fields_data: value.fields_data.map((f) => (f.field_name === 's' ? { ...f, scalars: { string_data: { data: [] } }, valid_data: [false] } : f)),
+            });
+            return { ...properties, methodDefinition: { ...properties.methodDefinition, requestSerialize: (value: never) => serialize(crashing(value)) } };
+          },
+        } as never,
+      }),
+    );
+    await client.createCollection({
+      collection_name: 's',
+      fields: [
+        { name: 'id', data_type: DataType.Int64, is_primary_key: true },
+        { name: 'v', data_type: DataType.FloatVector, dim: 4 },
+        { name: 's', data_type: DataType.VarChar, max_length: 32, default_value: 'x' },
+      ],
+    });
+    await client.createIndex({ collection_name: 's', field_name: 'v', metric_type: 'L2' });
+    await client.loadCollection({ collection_name: 's' });
+    const died = await outcome(client.insert({ collection_name: 's', data: [{ id: 1, v: [1, 2, 3, 4], s: 'y' }] }));
+    expect(died).toBeInstanceOf(MilvusCallError);
+    expect((died as Error).message).toMatch(/milvus-lite died \(killed by SIGSEGV\) while handling this Insert on collection s; the request was \{.*"field_name":"s".*"valid_data":\[false\]/);
+    expect(lease.signal.aborted).toBe(true);
+    expect((lease.signal.reason as Error).cause).toBeInstanceOf(ServerExitedError);
+    expect(((lease.signal.reason as Error).cause as Error).message).toMatch(/exited unexpectedly \(killed by SIGSEGV\)/);
+    await client.closeConnection();
+  });
+});
+
+describe('whom the layer changes', () => {
+  it('keepalive and telemetry change for milvus-lite URIs only: unix sockets, servers this process runs, or milvusLite: true', () => {
+    const keepalive = (config: ReturnType<typeof milvusClientConfig>): unknown => config.channelOptions?.['grpc.keepalive_time_ms'];
+    expect(keepalive(milvusClientConfig('unix:/tmp/x.sock'))).toBe(2 ** 31 - 1);
+    // A Milvus on loopback (the standalone of the tests) is a real Milvus: the SDK's own settings.
+    expect(keepalive(milvusClientConfig('http://127.0.0.1:19530'))).toBeUndefined();
+    expect(milvusClientConfig('http://127.0.0.1:19530')).not.toHaveProperty('telemetry');
+    expect(keepalive(milvusClientConfig('http://127.0.0.1:19530', { milvusLite: true }))).toBe(2 ** 31 - 1);
+    expect(keepalive(milvusClientConfig('unix:/tmp/x.sock', { milvusLite: false }))).toBeUndefined();
+    expect(milvusClientConfig('unix:/tmp/x.sock', { milvusLite: true })).not.toHaveProperty('milvusLite');
+    expect(() => milvusClientConfig('unix:/tmp/x.sock', { milvusLite: 'yes' as never })).toThrow(new TypeError('milvusLite must be a boolean, got yes'));
+  });
+});
