@@ -131,6 +131,12 @@ export class ColdAcquires {
     else waiter.reject(error);
   }
 
+  /** Rejects each of a start's waiters with `error`, and empties the set. */
+  rejectEach(waiters: Set<Waiter>, error: unknown): void {
+    for (const waiter of waiters) this.settle(waiter, undefined, error);
+    waiters.clear();
+  }
+
   /** Rejects every waiting acquire, each with its own error. */
   rejectAll(error: () => unknown): void {
     for (const waiter of this.#pending) this.settle(waiter, undefined, error());

@@ -1,4 +1,5 @@
 import type { Waiter } from './cold-acquire.js';
+import { PoolClosedError, StartError } from './errors.js';
 import type { Unlock } from './key-lock.js';
 import type { StopReason } from './options.js';
 
@@ -71,7 +72,7 @@ export interface Slot<R> {
 
 // A ready key's first raw key before it has one. Not `undefined`: that is a raw key too (acquire(undefined)
 // with normalizeKey: String), and a stop must then drop it from the hot map like any other.
-export const kNoAlias = Symbol('no alias');
+const kNoAlias = Symbol('no alias');
 
 /** A new key, starting for its first waiter. */
 export function starting<R>(key: string, first: Waiter): Slot<R> {
@@ -105,6 +106,19 @@ export function stopping<R>(slot: Slot<R>, after: Waiter[] | undefined): Stoppin
   return (slot.state = { state: 'stopping', after });
 }
 
+/** A ready slot is reached on the hot path by `raw` too (the hot map is the pool's: raw key → ready slot). */
+export function alias<R>(hot: Map<unknown, Slot<R>>, slot: Slot<R>, current: Ready<R>, raw: unknown): void {
+  hot.set(raw, slot);
+  if (current.alias === kNoAlias) current.alias = raw;
+  else if (current.alias !== raw) (current.aliases ??= new Set()).add(raw);
+}
+
+/** Takes a slot that stops off the hot path: every raw key that still leads to it. */
+export function unalias<R>(hot: Map<unknown, Slot<R>>, slot: Slot<R>, current: Ready<R>): void {
+  if (hot.get(current.alias) === slot) hot.delete(current.alias);
+  if (current.aliases !== undefined) for (const raw of current.aliases) if (hot.get(raw) === slot) hot.delete(raw);
+}
+
 /** The slot's signal, made on first read (aborted at once if the slot is revoked already). */
 export function signalOf(slot: Slot<unknown>): AbortSignal {
   let controller = slot.controller;
@@ -130,4 +144,24 @@ export function whenGone(slot: Slot<unknown>): Promise<void> {
     slot.settled = { promise, resolve };
   }
   return slot.settled.promise;
+}
+
+/** The error a doomed start's waiters get when its resource arrives anyway, or its start fails. */
+export function doomError(key: string, doomed: Doomed): Error {
+  if (doomed.reason === 'close') return new PoolClosedError();
+  return new StartError(key, doomed.cause ?? new Error(`the start was ${doomed.reason === 'evict' ? 'evicted' : doomed.reason}`));
+}
+
+/** The ready slot nobody leases that was leased longest ago: the one to stop for a slot at capacity. */
+export function leastRecentlyUsedIdle<R>(slots: Iterable<Slot<R>>): Slot<R> | undefined {
+  let victim: Slot<R> | undefined;
+  let lastUsed = Infinity;
+  for (const slot of slots) {
+    const current = slot.state;
+    if (current.state === 'ready' && slot.leases === 0 && current.lastUsed < lastUsed) {
+      victim = slot;
+      lastUsed = current.lastUsed;
+    }
+  }
+  return victim;
 }

@@ -1,57 +1,32 @@
+import { asAcquisition, type Acquisition } from './acquisition.js';
 import { CapacityQueue } from './capacity-queue.js';
 import { ColdAcquires, type AcquireOptions, type Waiter } from './cold-acquire.js';
 import { KeyLockedError, LeaseRevokedError, PoolClosedError, StartError } from './errors.js';
 import { lockKey, unlockKey } from './key-lock.js';
-import { doom, kNoAlias, ready, revoke, signalOf, starting, stopping, whenGone, type Doomed, type Ready, type Slot, type Starting, type Stopping } from './key-state.js';
+import {
+  alias,
+  doom,
+  doomError,
+  leastRecentlyUsedIdle,
+  ready,
+  revoke,
+  signalOf,
+  starting,
+  stopping,
+  unalias,
+  whenGone,
+  type Doomed,
+  type Ready,
+  type Slot,
+  type Starting,
+  type Stopping,
+} from './key-state.js';
 import { Lease, leakMessage, type LeaseOwner } from './lease.js';
 import { fillOptions, type FilledOptions, type LeasePoolOptions, type StopReason } from './options.js';
+import { gauges, type LeasePoolStats } from './stats.js';
 import { stopResource } from './stop-resource.js';
 
-
-/** What `acquire` returns: a promise of the lease that is itself `AsyncDisposable`. */
-export type Acquisition<R> = Promise<Lease<R>> & AsyncDisposable;
-
-/** Counters and gauges of a pool; see `LeasePool.stats()`. */
-export interface LeasePoolStats {
-  /** Resources up or going down (ready + stopping). */
-  readonly resources: number;
-  readonly starting: number;
-  /** Leases held now. */
-  readonly leases: number;
-  /** Ready resources that nobody leases. */
-  readonly idle: number;
-  /** Acquires waiting for a start, a stop or capacity. */
-  readonly waiting: number;
-  readonly started: number;
-  readonly stopped: number;
-  readonly failedStarts: number;
-  readonly lost: number;
-  readonly leaked: number;
-}
-
 const RESOLVED = Promise.resolve();
-
-async function disposeAcquisition(this: Promise<Lease<unknown>>): Promise<void> {
-  let lease: Lease<unknown>;
-  try {
-    lease = await this;
-  } catch {
-    return; // the caller saw this rejection when it awaited the acquisition
-  }
-  await lease.release();
-}
-
-function asAcquisition<R>(promise: Promise<Lease<R>>): Acquisition<R> {
-  const acquisition = promise as Acquisition<R>;
-  acquisition[Symbol.asyncDispose] = disposeAcquisition;
-  return acquisition;
-}
-
-/** The error a doomed start's waiters get when its resource arrives. */
-function doomError(key: string, doomed: Doomed): Error {
-  if (doomed.reason === 'close') return new PoolClosedError();
-  return new StartError(key, doomed.cause ?? new Error(`the start was ${doomed.reason === 'evict' ? 'evicted' : doomed.reason}`));
-}
 
 /**
  * Keyed, reference-counted leases on resources that start on first use and stop when unused.
@@ -150,22 +125,8 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
 
   /** A snapshot of the pool's gauges and counters. */
   stats(): LeasePoolStats {
-    let resources = 0;
-    let starting = 0;
-    let leases = 0;
-    let idle = 0;
-    for (const slot of this.#slots.values()) {
-      const { state } = slot.state;
-      if (state === 'ready' || state === 'stopping') resources++;
-      else starting++;
-      if (state === 'ready' && slot.leases === 0) idle++;
-      leases += slot.leases;
-    }
     return {
-      resources,
-      starting,
-      leases,
-      idle,
+      ...gauges(this.#slots.values()),
       waiting: this.#cold.size,
       started: this.#started,
       stopped: this.#stopped,
@@ -244,22 +205,17 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
   #offer(slot: Slot<R>, waiter: Waiter): Doomed | Stopping | undefined {
     const current = slot.state;
     if (current.state === 'ready') this.#grant(slot, current, waiter);
-    else if (current.state === 'starting') this.#join(slot, current, waiter);
+    else if (current.state === 'starting') {
+      waiter.at = slot;
+      current.waiters.add(waiter);
+    }
     else return current;
     return undefined;
   }
 
   #grant(slot: Slot<R>, current: Ready<R>, waiter: Waiter): void {
-    const { raw } = waiter;
-    this.#hot.set(raw, slot);
-    if (current.alias === kNoAlias) current.alias = raw;
-    else if (current.alias !== raw) (current.aliases ??= new Set()).add(raw);
+    alias(this.#hot, slot, current, waiter.raw);
     this.#cold.settle(waiter, this.#lease(slot, current, waiter.trace), undefined);
-  }
-
-  #join(slot: Slot<R>, current: Starting, waiter: Waiter): void {
-    waiter.at = slot;
-    current.waiters.add(waiter);
   }
 
   /** A waiter leaves on its own (its signal or its timeout): it rejects at once, wherever it waits. */
@@ -302,7 +258,7 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
       const failure = current.state === 'doomed' ? doomError(key, current) : error instanceof KeyLockedError ? error : new StartError(key, error);
       // Doomed until it has gone (after the unlock): a late acquire waits for it and starts afresh
       // instead of joining a start that has already failed.
-      this.#rejectWaiters(doom(slot, 'abandoned', error), failure);
+      this.#cold.rejectEach(doom(slot, 'abandoned', error).waiters, failure);
       await unlockKey(slot.unlock, this.#options, key, 'abandoned');
       this.#remove(slot);
       return;
@@ -310,7 +266,7 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
     this.#started++;
     const current = slot.state as Starting | Doomed;
     if (current.state === 'doomed') {
-      this.#rejectWaiters(current, doomError(key, current));
+      this.#cold.rejectEach(current.waiters, doomError(key, current));
       if (current.reason === 'lost') this.#lost++;
       stopping(slot, current.after);
       this.#stoppingCount++;
@@ -321,22 +277,9 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
     for (const waiter of current.waiters) this.#grant(slot, up, waiter);
   }
 
-  #rejectWaiters(current: Starting | Doomed, failure: unknown): void {
-    for (const waiter of current.waiters) this.#cold.settle(waiter, undefined, failure);
-    current.waiters.clear();
-  }
-
   /** Stops the least recently used idle resource for a waiter at capacity; false when none is idle. */
   #evictIdle(): boolean {
-    let victim: Slot<R> | undefined;
-    let lastUsed = Infinity;
-    for (const slot of this.#slots.values()) {
-      const current = slot.state;
-      if (current.state === 'ready' && slot.leases === 0 && current.lastUsed < lastUsed) {
-        victim = slot;
-        lastUsed = current.lastUsed;
-      }
-    }
+    const victim = leastRecentlyUsedIdle(this.#slots.values());
     if (victim === undefined) return false;
     void this.#stop(victim, 'capacity');
     return true;
@@ -345,7 +288,7 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
   /** A start nobody will use: its resource stops as soon as it arrives, and the slot's signal aborts. */
   #doom(slot: Slot<R>, reason: StopReason, cause: unknown): void {
     const doomed = doom(slot, reason, cause);
-    if (reason === 'close') this.#rejectWaiters(doomed, new PoolClosedError());
+    if (reason === 'close') this.#cold.rejectEach(doomed.waiters, new PoolClosedError());
     revoke(slot, cause ?? new LeaseRevokedError(slot.key, reason === 'abandoned' ? 'evict' : (reason as 'evict' | 'close' | 'lost')));
   }
 
@@ -365,8 +308,7 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
     stopping(slot, undefined);
     this.#stoppingCount++;
     clearTimeout(current.idleTimer);
-    if (this.#hot.get(current.alias) === slot) this.#hot.delete(current.alias);
-    if (current.aliases !== undefined) for (const raw of current.aliases) if (this.#hot.get(raw) === slot) this.#hot.delete(raw);
+    unalias(this.#hot, slot, current);
     if (reason === 'evict' || reason === 'close' || reason === 'lost') revoke(slot, new LeaseRevokedError(slot.key, reason, cause));
     return this.#runStop(slot, current.resource, reason);
   }
