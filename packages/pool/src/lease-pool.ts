@@ -208,8 +208,7 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
     else if (current.state === 'starting') {
       waiter.at = slot;
       current.waiters.add(waiter);
-    }
-    else return current;
+    } else return current;
     return undefined;
   }
 
