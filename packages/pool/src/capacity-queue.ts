@@ -36,11 +36,6 @@ export class CapacityQueue {
     this.pump();
   }
 
-  /** Forgets every waiter (the pool closes and rejects them itself). */
-  clear(): void {
-    this.#queue = [];
-  }
-
   /**
    * Lets the queue move, head first: a waiter whose key has started (or is up) since it queued
    * joins it; one that needs a slot takes a free one, or counts on a stop under way, or has the

@@ -332,16 +332,15 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
   }
 
   async #close(): Promise<void> {
-    const settled: Promise<void>[] = [];
     // Doom starts before waiters are rejected, so their leaving does not read as 'abandoned'.
-    for (const slot of this.#slots.values()) {
+    const gone = Array.from(this.#slots.values(), (slot) => {
       const { state } = slot.state;
       if (state === 'ready') void this.#stop(slot, 'close');
       else if (state !== 'stopping') this.#doom(slot, 'close', undefined);
-      settled.push(whenGone(slot));
-    }
+      return whenGone(slot);
+    });
+    // Queued ones too; the queue skips them when it next moves (on the stops' ends).
     this.#cold.rejectAll(() => new PoolClosedError());
-    this.#queue.clear();
-    await Promise.all(settled);
+    await Promise.all(gone);
   }
 }
