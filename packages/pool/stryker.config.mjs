@@ -20,8 +20,8 @@ export default {
   // run again (the rest keep their status). `pnpm mutate:full` (or `pnpm mutate --force`) runs all.
   incremental: true,
   incrementalFile: 'packages/pool/stryker-incremental.json',
-  // break: the CI gate, the score reached (92.22%: 616 of 668 mutants detected, 2026-12-02), rounded
-  // down. Every survivor is in stryker-equivalent.md, with its reason.
+  // break: the CI gate, kept at 92 (issue 27's rewrite reached 95.03% in a full run and 96.78% after
+  // it, 2026-12-06). Every survivor is in stryker-equivalent.md, with its reason.
   thresholds: { high: 95, low: 90, break: 92 },
   ignoreStatic: true,
   // Error-message and option-name text is checked by the tests that read it, not mutant by mutant:

@@ -1,5 +1,7 @@
 export { LeasePool } from './lease-pool.js';
-export type { AcquireOptions, Acquisition, LeasePoolStats } from './lease-pool.js';
+export type { Acquisition } from './acquisition.js';
+export type { LeasePoolStats } from './stats.js';
+export type { AcquireOptions } from './cold-acquire.js';
 export { Lease } from './lease.js';
 export {
   LeasePoolError,

@@ -1,6 +1,7 @@
 import lockfile from 'proper-lockfile';
 import { KeyLockedError } from './errors.js';
-import type { FilledOptions } from './options.js';
+import type { FilledOptions, StopReason } from './options.js';
+import { reportError } from './stop-resource.js';
 
 /** Releases a held key lock. */
 export type Unlock = () => Promise<void>;
@@ -29,5 +30,19 @@ export async function lockKey(
       throw new KeyLockedError(key, `another process holds its lock ${lockfilePath ?? `${key}.lock`}`, { cause: error });
     }
     throw error;
+  }
+}
+
+/**
+ * Lets go of a key's lock, if it holds one. Never rejects: a failure goes to `onError`, except the
+ * one a compromised lock gives by design (already reported through `lost`).
+ */
+export async function unlockKey(unlock: Unlock | undefined, options: Pick<FilledOptions<unknown>, 'onError'>, key: string, reason: StopReason): Promise<void> {
+  if (unlock === undefined) return;
+  try {
+    await unlock();
+  } catch (error) {
+    const { code } = error as NodeJS.ErrnoException;
+    if (code !== 'ERELEASED' && code !== 'ENOTACQUIRED') reportError(options, error, key, reason);
   }
 }

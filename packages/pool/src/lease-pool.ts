@@ -1,122 +1,41 @@
+import { asAcquisition, type Acquisition } from './acquisition.js';
+import { CapacityQueue } from './capacity-queue.js';
+import { ColdAcquires, type AcquireOptions, type Waiter } from './cold-acquire.js';
+import { KeyLockedError, LeaseRevokedError, PoolClosedError, StartError } from './errors.js';
+import { lockKey, unlockKey } from './key-lock.js';
 import {
-  AcquireTimeoutError,
-  KeyLockedError,
-  LeaseRevokedError,
-  PoolClosedError,
-  StartError,
-  StopTimeoutError,
-} from './errors.js';
-import { lockKey, type Unlock } from './key-lock.js';
+  alias,
+  doom,
+  doomError,
+  leastRecentlyUsedIdle,
+  ready,
+  revoke,
+  signalOf,
+  starting,
+  stopping,
+  unalias,
+  whenGone,
+  type Doomed,
+  type Ready,
+  type Slot,
+  type Starting,
+  type Stopping,
+} from './key-state.js';
 import { Lease, leakMessage, type LeaseOwner } from './lease.js';
 import { fillOptions, type FilledOptions, type LeasePoolOptions, type StopReason } from './options.js';
-
-/** Options of one `acquire`. */
-export interface AcquireOptions {
-  /** Aborting it rejects this acquire at once with `signal.reason`. */
-  readonly signal?: AbortSignal;
-  /** Rejects with `AcquireTimeoutError` if the lease is not held by then. */
-  readonly timeoutMs?: number;
-}
-
-/** What `acquire` returns: a promise of the lease that is itself `AsyncDisposable`. */
-export type Acquisition<R> = Promise<Lease<R>> & AsyncDisposable;
-
-/** Counters and gauges of a pool; see `LeasePool.stats()`. */
-export interface LeasePoolStats {
-  /** Resources up or going down (ready + stopping). */
-  readonly resources: number;
-  readonly starting: number;
-  /** Leases held now. */
-  readonly leases: number;
-  /** Ready resources that nobody leases. */
-  readonly idle: number;
-  /** Acquires waiting for a start, a stop or capacity. */
-  readonly waiting: number;
-  readonly started: number;
-  readonly stopped: number;
-  readonly failedStarts: number;
-  readonly lost: number;
-  readonly leaked: number;
-}
-
-// One cold acquire: a plain object, no AbortController and no listener on any shared signal.
-// It is an EventListener object (`handleEvent`) on its caller's own signal, so it needs no closure.
-interface Waiter {
-  readonly pool: { abandon(waiter: Waiter, reason: unknown): void };
-  readonly raw: unknown;
-  readonly trace: Error | undefined;
-  resolve: (lease: Lease<never>) => void;
-  reject: (error: unknown) => void;
-  readonly signal: AbortSignal | undefined;
-  timer: NodeJS.Timeout | undefined;
-  /** The normalized key, once known. */
-  key: string | undefined;
-  /** The entry whose start it waits for. */
-  at: object | undefined;
-  done: boolean;
-  handleEvent(): void;
-}
-
-function handleAbort(this: Waiter): void {
-  this.pool.abandon(this, this.signal!.reason);
-}
-
-function onAcquireTimeout(waiter: Waiter, timeoutMs: number): void {
-  waiter.pool.abandon(waiter, new AcquireTimeoutError(waiter.raw, timeoutMs));
-}
-
-// Per-key state. A 'starting' entry with `doom` set will stop its resource as soon as it arrives.
-// What only some entries need is made on first use, so an idle entry is a handful of fields.
-interface Entry<R> {
-  readonly key: string;
-  state: 'starting' | 'ready' | 'stopping';
-  resource: R | undefined;
-  leases: number;
-  lastUsed: number;
-  /** Made when a lease's or the start's signal is first read. */
-  controller: AbortController | undefined;
-  /** Set once the entry's signal must be aborted, with the reason, whether or not it exists yet. */
-  revoked: { readonly reason: unknown } | undefined;
-  /** Waiters of the start. */
-  waiters: Set<Waiter> | undefined;
-  /** Waiters that arrived while it was stopping or doomed; they go again once it has gone. */
-  after: Waiter[] | undefined;
-  /** Raw keys that reach it on the hot path: the first one inline (kNoAlias until then), any others in a set. */
-  alias: unknown;
-  aliases: Set<unknown> | undefined;
-  idleTimer: NodeJS.Timeout | undefined;
-  doom: { reason: StopReason; cause?: unknown } | undefined;
-  unlock: Unlock | undefined;
-  stopping: Promise<void> | undefined;
-  settled: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined;
-}
+import { gauges, type LeasePoolStats } from './stats.js';
+import { stopResource } from './stop-resource.js';
 
 const RESOLVED = Promise.resolve();
-// An entry's first raw key before it has one. Not `undefined`: that is a raw key too (acquire(undefined)
-// with normalizeKey: String), and a stop must then drop it from the hot map like any other.
-const kNoAlias = Symbol('no alias');
-
-async function disposeAcquisition(this: Promise<Lease<unknown>>): Promise<void> {
-  let lease: Lease<unknown>;
-  try {
-    lease = await this;
-  } catch {
-    return; // the caller saw this rejection when it awaited the acquisition
-  }
-  await lease.release();
-}
-
-function asAcquisition<R>(promise: Promise<Lease<R>>): Acquisition<R> {
-  const acquisition = promise as Acquisition<R>;
-  acquisition[Symbol.asyncDispose] = disposeAcquisition;
-  return acquisition;
-}
 
 /**
  * Keyed, reference-counted leases on resources that start on first use and stop when unused.
  * Concurrent acquires of a key share one `start`; the last release stops the resource at once or
  * after `idleTimeoutMs`. A hot acquire (the key's resource is up) is a map lookup: no filesystem,
  * no lock.
+ *
+ * This class ties together each key's state (key-state.ts), the cold acquires and their shared
+ * normalization (cold-acquire.ts) and the capacity queue (capacity-queue.ts).
  *
  * @example
  * const pool = new LeasePool({ start: (key) => openServer(key), stop: (s) => s.close() });
@@ -125,21 +44,13 @@ function asAcquisition<R>(promise: Promise<Lease<R>>): Acquisition<R> {
  */
 export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
   readonly #options: FilledOptions<R>;
-  readonly #entries = new Map<string, Entry<R>>();
-  // Raw key -> ready entry: the hot path, filled only once a key has been normalized.
-  readonly #hot = new Map<unknown, Entry<R>>();
-  // Cold acquires that need a slot while the pool is at maxResources, FIFO; settled ones are skipped.
-  #queue: Waiter[] = [];
-  // Every unsettled cold acquire, so close() reaches each without a listener per waiter.
-  readonly #pending = new Set<Waiter>();
-  // Concurrent cold acquires of one raw key share one normalization (realpath) instead of a herd of them.
-  readonly #normalizing = new Map<unknown, Waiter[]>();
+  readonly #slots = new Map<string, Slot<R>>();
+  // Raw key -> ready slot: the hot path, filled only once a key has been normalized.
+  readonly #hot = new Map<unknown, Slot<R>>();
+  readonly #cold: ColdAcquires;
+  readonly #queue: CapacityQueue;
   readonly #captureStacks: boolean;
-  readonly #abandon = (waiter: Waiter, reason: unknown): void => this.#leave(waiter, reason);
-  readonly #waiterOwner = { abandon: this.#abandon };
   #closing: Promise<void> | undefined;
-  #pumping = false;
-  #pumpAgain = false;
   #stoppingCount = 0;
   #tick = 0;
   #started = 0;
@@ -152,6 +63,21 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
     this.#options = fillOptions(options);
     // Off by default: a captured stack costs ~3-10 µs, many times the rest of a hot acquire.
     this.#captureStacks = options.captureStacks ?? process.env['LEASEHOLD_TRACE_LEASES'] === '1';
+    this.#cold = new ColdAcquires(
+      { route: (waiter, key) => this.#route(waiter, key), leave: (waiter, reason) => this.#leave(waiter, reason) },
+      this.#options.normalizeKey,
+    );
+    this.#queue = new CapacityQueue({
+      maxResources: this.#options.maxResources,
+      slots: () => this.#slots.size,
+      stopping: () => this.#stoppingCount,
+      place: (waiter, key) => {
+        const slot = this.#slots.get(key);
+        return slot === undefined ? undefined : this.#offer(slot, waiter) === undefined;
+      },
+      start: (key, waiter) => this.#start(key, waiter),
+      evictIdle: () => this.#evictIdle(),
+    });
   }
 
   /**
@@ -160,18 +86,21 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
    */
   acquire(key: unknown, options?: AcquireOptions): Acquisition<R> {
     const trace = this.#captureStacks ? this.#trace() : undefined;
-    const entry = this.#hot.get(key);
-    if (entry !== undefined && (options === undefined || options.signal?.aborted !== true)) return asAcquisition(Promise.resolve(this.#lease(entry, trace)));
-    return asAcquisition(this.#acquireCold(key, options, trace));
+    const slot = this.#hot.get(key);
+    // Only ready slots are in the hot map.
+    if (slot !== undefined && (options === undefined || options.signal?.aborted !== true)) return asAcquisition(Promise.resolve(this.#lease(slot, slot.state as Ready<R>, trace)));
+    if (this.#closing !== undefined) return asAcquisition(Promise.reject(new PoolClosedError()));
+    return asAcquisition(this.#cold.wait<R>(key, options, trace));
   }
 
   /** Stops the resource of `key` now, whoever leases it; their signals abort. Resolves after the stop. */
   async evict(key: unknown): Promise<void> {
-    const entry = this.#entries.get(await this.#options.normalizeKey(key));
-    if (entry === undefined) return;
-    if (entry.state === 'ready') return this.#stop(entry, 'evict');
-    if (entry.state === 'starting') this.#doom(entry, 'evict', undefined);
-    return this.#settled(entry);
+    const slot = this.#slots.get(await this.#options.normalizeKey(key));
+    if (slot === undefined) return;
+    const { state } = slot.state;
+    if (state === 'ready') return this.#stop(slot, 'evict');
+    if (state !== 'stopping') this.#doom(slot, 'evict', undefined);
+    return whenGone(slot);
   }
 
   /**
@@ -190,28 +119,15 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
   /** Keys whose resource is starting or up. */
   keys(): string[] {
     const keys: string[] = [];
-    for (const entry of this.#entries.values()) if (entry.state !== 'stopping') keys.push(entry.key);
+    for (const slot of this.#slots.values()) if (slot.state.state !== 'stopping') keys.push(slot.key);
     return keys;
   }
 
   /** A snapshot of the pool's gauges and counters. */
   stats(): LeasePoolStats {
-    let resources = 0;
-    let starting = 0;
-    let leases = 0;
-    let idle = 0;
-    for (const entry of this.#entries.values()) {
-      if (entry.state === 'starting') starting++;
-      else resources++;
-      if (entry.state === 'ready' && entry.leases === 0) idle++;
-      leases += entry.leases;
-    }
     return {
-      resources,
-      starting,
-      leases,
-      idle,
-      waiting: this.#pending.size,
+      ...gauges(this.#slots.values()),
+      waiting: this.#cold.size,
       started: this.#started,
       stopped: this.#stopped,
       failedStarts: this.#failedStarts,
@@ -222,41 +138,36 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
 
   /** @internal */
   releaseLease(slot: object): Promise<void> {
-    return this.#drop(slot as Entry<R>);
+    return this.#drop(slot as Slot<R>);
   }
 
   /** @internal the signal of a lease on this slot, made on first read */
   leaseSignal(slot: object): AbortSignal {
-    return this.#signalOf(slot as Entry<R>);
+    return signalOf(slot as Slot<R>);
   }
 
   /** @internal called when a lease was garbage-collected unreleased */
   leaseLeaked(slot: object, key: string, trace: Error | undefined): void {
-    const entry = slot as Entry<R>;
+    const leased = slot as Slot<R>;
     // A lease whose resource is already gone held nothing; only one that kept a resource up leaked.
-    if (entry.state !== 'ready') {
-      entry.leases--;
+    if (leased.state.state !== 'ready') {
+      leased.leases--;
       return;
     }
     this.#leaked++;
     process.emitWarning(leakMessage(key, trace), { code: 'LEASEHOLD_LEASE_LEAKED' });
-    void this.#drop(entry);
+    void this.#drop(leased);
   }
 
-  #drop(entry: Entry<R>): Promise<void> {
-    if (--entry.leases > 0 || entry.state !== 'ready') return RESOLVED;
+  #drop(slot: Slot<R>): Promise<void> {
+    const current = slot.state;
+    if (--slot.leases > 0 || current.state !== 'ready') return RESOLVED;
     const { idleTimeoutMs } = this.#options;
-    if (idleTimeoutMs === 0) return this.#stop(entry, 'idle');
-    if (idleTimeoutMs !== Infinity) {
-      entry.idleTimer = setTimeout(() => {
-        entry.idleTimer = undefined;
-        // Re-checked: a lease may have come and gone, or the entry may be stopping already.
-        if (entry.state === 'ready' && entry.leases === 0) void this.#stop(entry, 'idle');
-      }, idleTimeoutMs);
-      entry.idleTimer.unref();
-    }
+    if (idleTimeoutMs === 0) return this.#stop(slot, 'idle');
+    // No re-check when it fires: every way out of idle (a lease, a stop) clears it.
+    if (idleTimeoutMs !== Infinity) current.idleTimer = setTimeout(() => void this.#stop(slot, 'idle'), idleTimeoutMs).unref();
     // An idle resource is evictable: a cold acquire waiting for capacity takes its slot now.
-    this.#pump();
+    this.#queue.pump();
     return RESOLVED;
   }
 
@@ -266,403 +177,170 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
     return trace;
   }
 
-  #lease(entry: Entry<R>, trace: Error | undefined): Lease<R> {
-    entry.leases++;
-    entry.lastUsed = ++this.#tick;
-    if (entry.idleTimer !== undefined) {
-      clearTimeout(entry.idleTimer);
-      entry.idleTimer = undefined;
+  #lease(slot: Slot<R>, current: Ready<R>, trace: Error | undefined): Lease<R> {
+    slot.leases++;
+    current.lastUsed = ++this.#tick;
+    if (current.idleTimer !== undefined) {
+      clearTimeout(current.idleTimer);
+      current.idleTimer = undefined;
     }
-    return new Lease<R>(this, entry, entry.key, entry.resource as R, trace);
-  }
-
-  #signalOf(entry: Entry<R>): AbortSignal {
-    let controller = entry.controller;
-    if (controller === undefined) {
-      controller = entry.controller = new AbortController();
-      if (entry.revoked !== undefined) controller.abort(entry.revoked.reason);
-    }
-    return controller.signal;
-  }
-
-  /** Aborts the entry's signal (now, or when it is first made). */
-  #revoke(entry: Entry<R>, reason: unknown): void {
-    if (entry.revoked !== undefined) return;
-    entry.revoked = { reason };
-    entry.controller?.abort(reason);
-  }
-
-  #settled(entry: Entry<R>): Promise<void> {
-    if (entry.settled === undefined) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      entry.settled = { promise, resolve };
-    }
-    return entry.settled.promise;
-  }
-
-  #acquireCold(raw: unknown, options: AcquireOptions | undefined, trace: Error | undefined): Promise<Lease<R>> {
-    if (this.#closing !== undefined) return Promise.reject(new PoolClosedError());
-    const timeoutMs = options?.timeoutMs;
-    if (timeoutMs !== undefined && !(timeoutMs >= 0)) return Promise.reject(new RangeError(`timeoutMs must be ≥ 0, got ${String(timeoutMs)}`));
-    const signal = options?.signal;
-    if (signal?.aborted === true) return Promise.reject(signal.reason);
-    const waiter: Waiter = {
-      pool: this.#waiterOwner,
-      raw,
-      trace,
-      resolve: undefined as never,
-      reject: undefined as never,
-      signal,
-      timer: undefined,
-      key: undefined,
-      at: undefined,
-      done: false,
-      handleEvent: handleAbort,
-    };
-    const promise = new Promise<Lease<R>>((resolve, reject) => {
-      waiter.resolve = resolve as (lease: Lease<never>) => void;
-      waiter.reject = reject;
-    });
-    this.#pending.add(waiter);
-    signal?.addEventListener('abort', waiter); // no `once`: #settle removes it, and `once` costs ~0.3 µs more
-    if (timeoutMs !== undefined) waiter.timer = setTimeout(onAcquireTimeout, timeoutMs, waiter, timeoutMs);
-    this.#normalize(waiter);
-    return promise;
-  }
-
-  #normalize(waiter: Waiter): void {
-    const { raw } = waiter;
-    const herd = this.#normalizing.get(raw);
-    if (herd !== undefined) {
-      herd.push(waiter);
-      return;
-    }
-    const waiters = [waiter];
-    this.#normalizing.set(raw, waiters);
-    Promise.resolve()
-      .then(() => this.#options.normalizeKey(raw))
-      .then(
-        (key) => {
-          this.#normalizing.delete(raw);
-          for (const w of waiters) if (!w.done) this.#route(w, key);
-        },
-        (error: unknown) => {
-          this.#normalizing.delete(raw);
-          for (const w of waiters) this.#settle(w, undefined, error);
-        },
-      );
+    return new Lease<R>(this, slot, slot.key, current.resource, trace);
   }
 
   /** Sends a waiter whose key is known where it belongs: a lease, a start, the wait for a stop, or the capacity queue. */
   #route(waiter: Waiter, key: string): void {
     waiter.key = key;
-    const entry = this.#entries.get(key);
-    if (entry === undefined) {
-      if (this.#entries.size < this.#options.maxResources) this.#startEntry(key, waiter);
-      else {
-        this.#queue.push(waiter);
-        this.#pump();
-      }
-    } else if (entry.state === 'ready') this.#grant(entry, waiter);
-    else if (entry.state === 'starting' && entry.doom === undefined) this.#join(entry, waiter);
-    // Stopping, or a start that will be stopped: never two resources for one key, so wait it out.
-    else (entry.after ??= []).push(waiter);
+    const slot = this.#slots.get(key);
+    if (slot === undefined) {
+      if (this.#slots.size < this.#options.maxResources) this.#start(key, waiter);
+      else this.#queue.push(waiter);
+      return;
+    }
+    const going = this.#offer(slot, waiter);
+    // Never two resources for one key: wait for this one to go, then start afresh.
+    if (going !== undefined) (going.after ??= []).push(waiter);
   }
 
-  #grant(entry: Entry<R>, waiter: Waiter): void {
-    this.#alias(entry, waiter.raw);
-    this.#settle(waiter, this.#lease(entry, waiter.trace), undefined);
+  /** A lease on a ready slot, or a place among a start's waiters; else the going slot's state. */
+  #offer(slot: Slot<R>, waiter: Waiter): Doomed | Stopping | undefined {
+    const current = slot.state;
+    if (current.state === 'ready') this.#grant(slot, current, waiter);
+    else if (current.state === 'starting') {
+      waiter.at = slot;
+      current.waiters.add(waiter);
+    } else return current;
+    return undefined;
   }
 
-  #alias(entry: Entry<R>, raw: unknown): void {
-    this.#hot.set(raw, entry);
-    if (entry.alias === kNoAlias) entry.alias = raw;
-    else if (entry.alias !== raw) (entry.aliases ??= new Set()).add(raw);
-  }
-
-  #join(entry: Entry<R>, waiter: Waiter): void {
-    waiter.at = entry;
-    (entry.waiters ??= new Set()).add(waiter);
-  }
-
-  /** Settles a waiter once: a lease, or an error. */
-  #settle(waiter: Waiter, lease: Lease<R> | undefined, error: unknown): void {
-    if (waiter.done) return;
-    waiter.done = true;
-    waiter.at = undefined;
-    this.#pending.delete(waiter);
-    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
-    waiter.signal?.removeEventListener('abort', waiter);
-    if (lease !== undefined) waiter.resolve(lease as Lease<never>);
-    else waiter.reject(error);
+  #grant(slot: Slot<R>, current: Ready<R>, waiter: Waiter): void {
+    alias(this.#hot, slot, current, waiter.raw);
+    this.#cold.settle(waiter, this.#lease(slot, current, waiter.trace), undefined);
   }
 
   /** A waiter leaves on its own (its signal or its timeout): it rejects at once, wherever it waits. */
   #leave(waiter: Waiter, reason: unknown): void {
-    if (waiter.done) return;
-    const entry = waiter.at as Entry<R> | undefined;
-    this.#settle(waiter, undefined, reason);
-    if (entry?.waiters === undefined) return;
-    entry.waiters.delete(waiter);
-    // When every waiter has left, nobody wants this start any more.
-    if (entry.waiters.size === 0 && entry.state === 'starting' && entry.doom === undefined) this.#doom(entry, 'abandoned', undefined);
+    const slot = waiter.at as Slot<R> | undefined;
+    this.#cold.settle(waiter, undefined, reason);
+    if (slot === undefined) return;
+    // A waiter is at a slot only while its start runs; settling it cleared `at`.
+    const { waiters } = slot.state as Starting | Doomed;
+    waiters.delete(waiter);
+    // When every waiter has left, nobody wants this start any more (a doomed one keeps its reason).
+    if (waiters.size === 0) this.#doom(slot, 'abandoned', undefined);
   }
 
-  /**
-   * Lets the capacity queue move, head first: a waiter whose key has started (or is up) since it
-   * queued joins it; one that needs a slot takes a free one, or counts on a stop under way, or has
-   * the least recently used idle resource stopped for it. Called on every transition that frees a
-   * slot or leaves a resource idle.
-   */
-  #pump(): void {
-    if (this.#queue.length === 0) return;
-    if (this.#pumping) {
-      this.#pumpAgain = true;
-      return;
-    }
-    this.#pumping = true;
-    try {
-      do {
-        this.#pumpAgain = false;
-        this.#pumpOnce();
-      } while (this.#pumpAgain);
-    } finally {
-      this.#pumping = false;
-    }
+  #start(key: string, first: Waiter): void {
+    const slot = starting<R>(key, first);
+    this.#slots.set(key, slot);
+    void this.#runStart(slot);
   }
 
-  #pumpOnce(): void {
-    const queue = this.#queue;
-    this.#queue = [];
-    const kept: Waiter[] = [];
-    // Slots that stops under way will free, each already promised to one waiter further up.
-    let coming = this.#stoppingCount;
-    let claimed: Set<string> | undefined;
-    let victims = true;
-    for (const waiter of queue) {
-      if (waiter.done) continue;
-      const key = waiter.key!;
-      const entry = this.#entries.get(key);
-      if (entry !== undefined) {
-        if (entry.state === 'ready') this.#grant(entry, waiter);
-        else if (entry.state === 'starting' && entry.doom === undefined) this.#join(entry, waiter);
-        else kept.push(waiter); // its own key is going; the stop's end pumps again
-        continue;
-      }
-      // A waiter of the same key further up already holds the slot this one will share.
-      if (claimed?.has(key) === true) {
-        kept.push(waiter);
-        continue;
-      }
-      if (this.#entries.size < this.#options.maxResources) {
-        this.#startEntry(key, waiter);
-        continue;
-      }
-      (claimed ??= new Set()).add(key);
-      kept.push(waiter);
-      if (coming > 0) coming--;
-      else if (victims) {
-        const victim = this.#leastRecentlyUsedIdle();
-        if (victim === undefined) victims = false;
-        else void this.#stop(victim, 'capacity');
-      }
-    }
-    this.#queue = kept.length === 0 ? this.#queue : kept.concat(this.#queue);
-  }
-
-  #startEntry(key: string, first: Waiter): Entry<R> {
-    const entry: Entry<R> = {
-      key,
-      state: 'starting',
-      resource: undefined,
-      leases: 0,
-      lastUsed: ++this.#tick,
-      controller: undefined,
-      revoked: undefined,
-      waiters: undefined,
-      after: undefined,
-      alias: kNoAlias,
-      aliases: undefined,
-      idleTimer: undefined,
-      doom: undefined,
-      unlock: undefined,
-      stopping: undefined,
-      settled: undefined,
-    };
-    this.#entries.set(key, entry);
-    // Joined before `start` runs: a synchronous start may call `lost` or settle at once.
-    this.#join(entry, first);
-    void this.#runStart(entry);
-    return entry;
-  }
-
-  async #runStart(entry: Entry<R>): Promise<void> {
-    const { key } = entry;
+  async #runStart(slot: Slot<R>): Promise<void> {
+    const { key } = slot;
+    const { lock } = this.#options;
     let resource: R;
     try {
-      if (this.#options.lock !== undefined && (this.#options.lock.appliesTo?.(key) ?? true)) {
-        entry.unlock = await lockKey(key, this.#options.lock, (error) => this.#onLost(entry, error));
-      }
-      if (entry.revoked !== undefined) throw entry.revoked.reason;
-      const signalOf = (): AbortSignal => this.#signalOf(entry);
+      if (lock !== undefined && (lock.appliesTo?.(key) ?? true)) slot.unlock = await lockKey(key, lock, (error) => this.#onLost(slot, error));
+      if (slot.revoked !== undefined) throw slot.revoked.reason;
       // The start's signal (and its AbortController) is made only if `start` reads it.
       const context = {
         get signal(): AbortSignal {
-          return signalOf();
+          return signalOf(slot);
         },
-        lost: (reason?: unknown) => this.#onLost(entry, reason),
+        lost: (reason?: unknown) => this.#onLost(slot, reason),
       };
       // Called now, but a synchronous throw becomes a rejection, handled like any failed start.
       resource = await new Promise<R>((resolve) => resolve(this.#options.start(key, context)));
     } catch (error) {
       this.#failedStarts++;
-      const failure = entry.doom !== undefined ? this.#doomError(entry) : error instanceof KeyLockedError ? error : new StartError(key, error);
-      // Until #remove (after the unlock) the entry stays 'starting': doomed, a late acquire waits for it
-      // to settle and starts afresh instead of joining a start that has already failed.
-      entry.doom ??= { reason: 'abandoned', cause: error };
-      this.#rejectWaiters(entry, failure);
-      await this.#unlock(entry, 'abandoned');
-      this.#remove(entry);
+      const current = slot.state as Starting | Doomed;
+      const failure = current.state === 'doomed' ? doomError(key, current) : error instanceof KeyLockedError ? error : new StartError(key, error);
+      // Doomed until it has gone (after the unlock): a late acquire waits for it and starts afresh
+      // instead of joining a start that has already failed.
+      this.#cold.rejectEach(doom(slot, 'abandoned', error).waiters, failure);
+      await unlockKey(slot.unlock, this.#options, key, 'abandoned');
+      this.#remove(slot);
       return;
     }
-    entry.resource = resource;
     this.#started++;
-    if (entry.doom !== undefined) {
-      this.#rejectWaiters(entry, this.#doomError(entry));
-      entry.state = 'ready';
-      if (entry.doom.reason === 'lost') this.#lost++;
-      await this.#stop(entry, entry.doom.reason);
+    const current = slot.state as Starting | Doomed;
+    if (current.state === 'doomed') {
+      this.#cold.rejectEach(current.waiters, doomError(key, current));
+      if (current.reason === 'lost') this.#lost++;
+      stopping(slot, current.after);
+      this.#stoppingCount++;
+      await this.#runStop(slot, resource, current.reason);
       return;
     }
-    entry.state = 'ready';
-    const waiters = entry.waiters;
-    entry.waiters = undefined;
-    if (waiters !== undefined) for (const waiter of waiters) this.#grant(entry, waiter);
+    const up = ready(slot, resource);
+    for (const waiter of current.waiters) this.#grant(slot, up, waiter);
   }
 
-  #rejectWaiters(entry: Entry<R>, failure: unknown): void {
-    const waiters = entry.waiters;
-    entry.waiters = undefined;
-    if (waiters !== undefined) for (const waiter of waiters) this.#settle(waiter, undefined, failure);
+  /** Stops the least recently used idle resource for a waiter at capacity; false when none is idle. */
+  #evictIdle(): boolean {
+    const victim = leastRecentlyUsedIdle(this.#slots.values());
+    if (victim === undefined) return false;
+    void this.#stop(victim, 'capacity');
+    return true;
   }
 
-  #doomError(entry: Entry<R>): Error {
-    const doom = entry.doom!;
-    if (doom.reason === 'close') return new PoolClosedError();
-    return new StartError(entry.key, doom.cause ?? new Error(`the start was ${doom.reason === 'evict' ? 'evicted' : doom.reason}`));
+  /** A start nobody will use: its resource stops as soon as it arrives, and the slot's signal aborts. */
+  #doom(slot: Slot<R>, reason: StopReason, cause: unknown): void {
+    const doomed = doom(slot, reason, cause);
+    if (reason === 'close') this.#cold.rejectEach(doomed.waiters, new PoolClosedError());
+    revoke(slot, cause ?? new LeaseRevokedError(slot.key, reason === 'abandoned' ? 'evict' : (reason as 'evict' | 'close' | 'lost')));
   }
 
-  #leastRecentlyUsedIdle(): Entry<R> | undefined {
-    let victim: Entry<R> | undefined;
-    for (const entry of this.#entries.values()) {
-      if (entry.state === 'ready' && entry.leases === 0 && (victim === undefined || entry.lastUsed < victim.lastUsed)) victim = entry;
+  #onLost(slot: Slot<R>, reason: unknown): void {
+    const { state } = slot.state;
+    if (state === 'starting') this.#doom(slot, 'lost', reason ?? new Error('lost while starting'));
+    else if (state === 'ready') {
+      this.#lost++;
+      void this.#stop(slot, 'lost', reason);
     }
-    return victim;
   }
 
-  #doom(entry: Entry<R>, reason: StopReason, cause: unknown): void {
-    entry.doom ??= { reason, cause };
-    if (reason === 'close') this.#rejectWaiters(entry, new PoolClosedError());
-    this.#revoke(entry, cause ?? new LeaseRevokedError(entry.key, reason === 'abandoned' ? 'evict' : (reason as 'evict' | 'close' | 'lost')));
-  }
-
-  #onLost(entry: Entry<R>, reason: unknown): void {
-    if (this.#entries.get(entry.key) !== entry) return;
-    if (entry.state === 'starting') {
-      if (entry.doom === undefined) this.#doom(entry, 'lost', reason ?? new Error('lost while starting'));
-      return;
-    }
-    if (entry.state !== 'ready') return;
-    this.#lost++;
-    void this.#stop(entry, 'lost', reason);
-  }
-
-  #stop(entry: Entry<R>, reason: StopReason, cause?: unknown): Promise<void> {
-    if (entry.stopping !== undefined) return entry.stopping;
-    entry.state = 'stopping';
+  /** ready → stopping: its raw keys leave the hot path, its leases' signals abort for evict, close and lost. */
+  #stop(slot: Slot<R>, reason: StopReason, cause?: unknown): Promise<void> {
+    // Every caller has found the slot ready.
+    const current = slot.state as Ready<R>;
+    stopping(slot, undefined);
     this.#stoppingCount++;
-    if (entry.idleTimer !== undefined) clearTimeout(entry.idleTimer);
-    this.#unalias(entry);
-    if (reason === 'evict' || reason === 'close' || reason === 'lost') this.#revoke(entry, new LeaseRevokedError(entry.key, reason, cause));
-    entry.stopping = this.#runStop(entry, reason);
-    return entry.stopping;
+    clearTimeout(current.idleTimer);
+    unalias(this.#hot, slot, current);
+    if (reason === 'evict' || reason === 'close' || reason === 'lost') revoke(slot, new LeaseRevokedError(slot.key, reason, cause));
+    return this.#runStop(slot, current.resource, reason);
   }
 
-  #unalias(entry: Entry<R>): void {
-    if (this.#hot.get(entry.alias) === entry) this.#hot.delete(entry.alias);
-    if (entry.aliases !== undefined) for (const raw of entry.aliases) if (this.#hot.get(raw) === entry) this.#hot.delete(raw);
-  }
-
-  async #runStop(entry: Entry<R>, reason: StopReason): Promise<void> {
-    const { stop, stopTimeoutMs } = this.#options;
-    if (stop !== undefined) {
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        const stopped = Promise.resolve().then(() => stop(entry.resource as R, { key: entry.key, reason }));
-        if (stopTimeoutMs === Infinity) await stopped;
-        else {
-          const timedOut = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new StopTimeoutError(entry.key, stopTimeoutMs)), stopTimeoutMs);
-          });
-          await Promise.race([stopped, timedOut]);
-        }
-      } catch (error) {
-        this.#report(error, entry.key, reason);
-      } finally {
-        if (timer !== undefined) clearTimeout(timer);
-      }
-    }
+  async #runStop(slot: Slot<R>, resource: R, reason: StopReason): Promise<void> {
+    await stopResource(this.#options, resource, slot.key, reason);
     this.#stopped++;
-    await this.#unlock(entry, reason);
-    this.#remove(entry);
+    await unlockKey(slot.unlock, this.#options, slot.key, reason);
+    // Counted until the slot is free: a waiter at capacity counts on it until then.
+    this.#stoppingCount--;
+    this.#remove(slot);
   }
 
-  async #unlock(entry: Entry<R>, reason: StopReason): Promise<void> {
-    const unlock = entry.unlock;
-    entry.unlock = undefined;
-    if (unlock === undefined) return;
-    try {
-      await unlock();
-    } catch (error) {
-      // A compromised lock is already reported through `lost`; releasing it then fails by design.
-      if ((error as NodeJS.ErrnoException).code !== 'ERELEASED' && (error as NodeJS.ErrnoException).code !== 'ENOTACQUIRED') {
-        this.#report(error, entry.key, reason);
-      }
-    }
-  }
-
-  #report(error: unknown, key: string, reason: StopReason): void {
-    try {
-      this.#options.onError(error, { key, reason });
-    } catch (thrown) {
-      process.emitWarning(`leasehold: onError threw: ${String(thrown)}`, { code: 'LEASEHOLD_ON_ERROR_THREW' });
-    }
-  }
-
-  /** The entry is gone (stopped, or its start failed): its slot is free, and whoever waited for it goes again. */
-  #remove(entry: Entry<R>): void {
-    if (this.#entries.get(entry.key) === entry) this.#entries.delete(entry.key);
-    if (entry.state === 'stopping') this.#stoppingCount--;
-    this.#unalias(entry);
-    entry.settled?.resolve();
-    // The queue first (FIFO), then the acquires that waited for this very entry to go.
-    this.#pump();
-    const after = entry.after;
-    entry.after = undefined;
+  /** The slot is gone (stopped, or its start failed): it is free, and whoever waited for it goes again. */
+  #remove(slot: Slot<R>): void {
+    this.#slots.delete(slot.key);
+    slot.settled?.resolve();
+    // The queue first (FIFO), then the acquires that waited for this very slot to go.
+    this.#queue.pump();
+    const { after } = slot.state as Doomed | Stopping;
     if (after !== undefined) for (const waiter of after) if (!waiter.done) this.#route(waiter, waiter.key!);
   }
 
   async #close(): Promise<void> {
-    const settled: Promise<void>[] = [];
     // Doom starts before waiters are rejected, so their leaving does not read as 'abandoned'.
-    for (const entry of this.#entries.values()) {
-      if (entry.state === 'starting') this.#doom(entry, 'close', undefined);
-      else if (entry.state === 'ready') void this.#stop(entry, 'close');
-      settled.push(this.#settled(entry));
-    }
-    for (const waiter of this.#pending) this.#settle(waiter, undefined, new PoolClosedError());
-    this.#queue = [];
-    await Promise.all(settled);
+    const gone = Array.from(this.#slots.values(), (slot) => {
+      const { state } = slot.state;
+      if (state === 'ready') void this.#stop(slot, 'close');
+      else if (state !== 'stopping') this.#doom(slot, 'close', undefined);
+      return whenGone(slot);
+    });
+    // Queued ones too; the queue skips them when it next moves (on the stops' ends).
+    this.#cold.rejectAll(() => new PoolClosedError());
+    await Promise.all(gone);
   }
 }

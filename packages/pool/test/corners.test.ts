@@ -443,6 +443,43 @@ describe('the least recently used idle resource', () => {
   });
 });
 
+describe('capacity and a doomed start', () => {
+  // lease-pool.ts #runStart: a doomed start whose resource arrives counts as a stop under way
+  // (`this.#stoppingCount++` -> `--`: a waiter at capacity then evicted an idle resource it did not need)
+  it('a waiter at capacity counts on the stop of a doomed start and leaves the idle resource up', async () => {
+    const f = fakeFactory();
+    let endStop!: () => void;
+    const stopGate = new Promise<void>((resolve) => (endStop = resolve));
+    const stop: typeof f.stop = async (resource, context) => {
+      await f.stop(resource, context);
+      if (resource.key === 'b') await stopGate;
+    };
+    const pool = new LeasePool({ start: f.start, stop, normalizeKey: String, maxResources: 2, idleTimeoutMs: Infinity });
+    const a = pool.acquire('a');
+    await f.resolveNext();
+    await (await a).release(); // a: up and idle
+    const b = pool.acquire('b');
+    b.catch(() => {});
+    await flush();
+    const evicting = pool.evict('b'); // dooms b's start
+    await flush();
+    await f.resolveNext(); // b's resource arrives and is stopped at once; its stop hangs
+    await expect(b).rejects.toBeInstanceOf(StartError);
+    await flush();
+    expect(pool.stats()).toMatchObject({ resources: 2, idle: 1 });
+    const c = pool.acquire('c'); // at capacity: waits for b's stop, evicting nothing
+    await flush();
+    expect(f.log).toEqual(['start a#1', 'start b#1', 'stop b#1 evict']);
+    endStop();
+    await evicting;
+    await f.resolveNext();
+    await (await c).release();
+    expect(f.log).toEqual(['start a#1', 'start b#1', 'stop b#1 evict', 'start c#1']);
+    expect(pool.keys().sort()).toEqual(['a', 'c']);
+    await pool.close();
+  });
+});
+
 describe('raw keys on the hot path', () => {
   // #unalias: `this.#hot.get(entry.alias) === entry` -> true, and the same in the loop over
   // `aliases`: stopping one entry dropped a raw key that now leads to another.
