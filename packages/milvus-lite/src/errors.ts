@@ -79,3 +79,10 @@ export class RemoteUnreachableError extends MilvusLiteError {
     this.uri = uri;
   }
 }
+
+/**
+ * Installing milvus-lite failed: the index, the download, a hash, the disk. The message names the
+ * URL or path, what went wrong and what to do; nothing half-installed is left where
+ * `findMilvusLite` looks.
+ */
+export class MilvusLiteInstallError extends MilvusLiteError {}
