@@ -1,4 +1,4 @@
-import { Agent, EnvHttpProxyAgent, errors, request, type Dispatcher } from 'undici';
+import { Agent, ProxyAgent, errors, request, type Dispatcher } from 'undici';
 import { MilvusLiteInstallError as InstallError } from '../errors.js';
 
 /** How `httpGet` talks to the index; every field has a default (see `kDefaultHttpOptions`). */
@@ -20,26 +20,44 @@ export const kDefaultHttpOptions = Object.freeze({ stallTimeoutMs: 30_000, attem
 export interface HttpResponse {
   readonly url: string;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  readonly body: AsyncIterable<Buffer> & { text(): Promise<string>; destroy(): void };
+  readonly body: Dispatcher.ResponseData['body'];
 }
 
 const kRetryCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 
 /**
- * The dispatcher for `url`: loopback hosts always connect directly (a proxy never sees
- * 127.0.0.1); others go through undici's `EnvHttpProxyAgent`, which reads `HTTPS_PROXY`,
- * `HTTP_PROXY` and `NO_PROXY` like curl does. Certificates: Node's CA store, which includes
- * `NODE_EXTRA_CA_CERTS` (read by Node at startup).
+ * The proxy for `url` from `HTTPS_PROXY`/`HTTP_PROXY` (either case), or `undefined` for a direct
+ * connection: loopback hosts always (a proxy never sees 127.0.0.1), and hosts `NO_PROXY` names
+ * (comma-separated names, `.suffix` or `suffix` matching subdomains, `*` for all, optional `:port`), as curl reads them.
+ */
+export function proxyFor(url: URL, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(host)) return undefined;
+  const pick = (name: string): string | undefined => env[name.toLowerCase()] || env[name.toUpperCase()] || undefined;
+  const proxy = url.protocol === 'https:' ? (pick('https_proxy') ?? pick('http_proxy')) : pick('http_proxy');
+  if (proxy === undefined) return undefined;
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  for (const raw of (pick('no_proxy') ?? '').split(/[,\s]+/)) {
+    const entry = raw.trim().toLowerCase();
+    if (entry === '') continue;
+    if (entry === '*') return undefined;
+    const [name = '', entryPort] = entry.split(/:(?=\d+$)/);
+    if (entryPort !== undefined && entryPort !== port) continue;
+    const suffix = name.replace(/^\*?\./, '');
+    if (host === suffix || host.endsWith(`.${suffix}`)) return undefined;
+  }
+  return proxy;
+}
+
+/**
+ * The dispatcher for `url`: through the proxy `proxyFor` names, else direct. Certificates: Node's
+ * CA store, which includes `NODE_EXTRA_CA_CERTS` (read by Node at startup). `stallTimeoutMs` bounds
+ * the wait for headers and between body chunks.
  */
 export function dispatcherFor(url: URL, options: Pick<HttpOptions, 'env' | 'stallTimeoutMs'>): Dispatcher {
   const timeouts = { headersTimeout: options.stallTimeoutMs, bodyTimeout: options.stallTimeoutMs };
-  if (/^(127\.\d+\.\d+\.\d+|\[::1\]|localhost)$/i.test(url.hostname)) return new Agent(timeouts);
-  const env = options.env;
-  const pick = (name: string): string | undefined => env[name.toLowerCase()] ?? env[name.toUpperCase()];
-  const httpsProxy = pick('https_proxy');
-  const httpProxy = pick('http_proxy');
-  const noProxy = pick('no_proxy');
-  return new EnvHttpProxyAgent({ ...timeouts, ...(httpProxy ? { httpProxy } : {}), ...(httpsProxy ? { httpsProxy } : {}), noProxy: noProxy ?? '' });
+  const proxy = proxyFor(url, options.env);
+  return proxy === undefined ? new Agent(timeouts) : new ProxyAgent({ uri: proxy, ...timeouts });
 }
 
 /**
@@ -61,7 +79,7 @@ export async function httpGet(url: string, options: HttpOptions, accept?: string
         const body = response.body;
         // The dispatcher goes with the body: closed once the body is read or dropped.
         body.once('close', () => void dispatcher.close().catch(() => {}));
-        return { url, headers: response.headers, body: Object.assign(body, { text: () => body.text() }) as HttpResponse['body'] };
+        return { url, headers: response.headers, body };
       }
       await response.body.dump().catch(() => {});
       void dispatcher.close().catch(() => {});
