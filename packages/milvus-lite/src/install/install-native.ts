@@ -66,11 +66,7 @@ export async function installNative(options: NativeInstallOptions): Promise<Nati
     await mkdir(dirname(dir), { recursive: true }).catch((error: unknown) => {
       throw diskOrNetworkError(error, `creating leasehold's cache directory ${dirname(dir)}`);
     });
-    const release = await lockfile
-      .lock(dir, { realpath: false, lockfilePath: join(dirname(dir), `.${basename(dir)}.install.lock`), stale: 10_000, retries: { retries: 600, minTimeout: 250, maxTimeout: 1000, factor: 1.2 } })
-      .catch((error: unknown) => {
-        throw diskOrNetworkError(error, `taking the install lock in ${dirname(dir)}`);
-      });
+    const release = await lockInstall(dir);
     try {
       return await installLocked(dir, platform, options);
     } finally {
@@ -151,6 +147,24 @@ function localWheelLink(path: string, version: string, platform: PlatformInfo): 
     throw new MilvusLiteInstallError(`LEASEHOLD_MILVUS_LITE_WHEEL=${path} is for ${parsed.platformTags.join('.')}, not ${describePlatform(platform)}; download the wheel for this platform`);
   }
   return { filename, url: path, version: parsed.version, platformTags: parsed.platformTags };
+}
+
+/**
+ * The cross-process install lock `.<dir>.install.lock` (proper-lockfile; stale after 10 s, so a
+ * killed install's lock is taken over). Waits up to 10 minutes while another process holds it;
+ * any other error (a cache that cannot be written) is thrown at once.
+ */
+async function lockInstall(dir: string): Promise<() => Promise<void>> {
+  const options = { realpath: false, lockfilePath: join(dirname(dir), `.${basename(dir)}.install.lock`), stale: 10_000 };
+  const deadline = Date.now() + 600_000;
+  for (let delay = 250; ; delay = Math.min(1000, delay * 1.2)) {
+    try {
+      return await lockfile.lock(dir, options);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ELOCKED' || Date.now() > deadline) throw diskOrNetworkError(error, `taking the install lock in ${dirname(dir)}`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
 }
 
 /** Temporary and moved-aside directories of installs that were killed midway. Called under the install lock. */

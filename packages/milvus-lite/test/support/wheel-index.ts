@@ -88,7 +88,8 @@ export async function serveIndex(files: readonly IndexFile[], faults: IndexFault
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': statSync(file.path).size });
     const stream = createReadStream(file.path, { highWaterMark: faults.throttleBytesPer10ms ?? 64 * 1024 });
     let sent = 0;
-    stream.on('data', (chunk) => {
+    stream.on('data', (data) => {
+      const chunk = data as Buffer;
       const limit = faults.stallAfterBytes;
       if (limit !== undefined && sent + chunk.length >= limit) {
         res.write(chunk.subarray(0, limit - sent));
