@@ -24,8 +24,18 @@ describe('findMilvusLite', () => {
     const error = await findMilvusLite({ env: { PATH: '', LEASEHOLD_CACHE_DIR: empty } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MilvusLiteNotFoundError);
     const { tried, message } = error as MilvusLiteNotFoundError;
-    expect(tried.map((t) => t.split(/[ :(]/)[0])).toEqual(['$MILVUS_LITE_PYTHON', '$MILVUS_LITE_BIN', '$VIRTUAL_ENV', "leasehold's", 'python3']);
-    expect(message).toContain(join(empty, 'milvus-lite-*'));
+    expect(tried).toEqual([
+      '$MILVUS_LITE_PYTHON: not set',
+      '$MILVUS_LITE_BIN: not set',
+      '$VIRTUAL_ENV: not set',
+      `leasehold's wheel installs ${join(empty, 'milvus-lite-native-*')}: none there`,
+      `leasehold's cache venvs ${join(empty, 'milvus-lite-<version>')}: none there`,
+      'python3 on PATH: not found',
+    ]);
+    // The native engine alone never looks for a python.
+    const native = await findMilvusLite({ engine: 'native', env: { PATH: '', LEASEHOLD_CACHE_DIR: empty } }).catch((e: unknown) => e);
+    expect((native as MilvusLiteNotFoundError).tried.some((t) => t.includes('python3'))).toBe(false);
+    expect((native as Error).message).toContain(`it installs the native engine from the milvus-lite wheel into ${join(empty, 'milvus-lite-native-2.5.1')}; no Python needed`);
     expect(message).toContain('npx leasehold-milvus install');
   });
 

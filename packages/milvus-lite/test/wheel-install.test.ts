@@ -1,6 +1,6 @@
 // The native engine's install from the wheel, with no Python, through a local PEP 503 index over
 // 127.0.0.1 serving the real milvus-lite 2.5.1 wheel; and each bad input the issue names.
-import { chmodSync, closeSync, fstatSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findMilvusLite, MilvusLiteInstallError, MilvusLiteNotFoundError } from '../src/index.js';
@@ -213,6 +213,21 @@ describe.skipIf(wheel === undefined)('the native engine installs from the wheel,
     expect((await install(cache, env)).outcome).toBe('ok');
     const forced = await install(cache, env, { force: true });
     expect(forced.outcome).toBe('reinstalled');
+  });
+});
+
+describe('findMilvusLite reads venvs as files for the native engine (no Python runs)', () => {
+  it("finds a cache venv made by an earlier leasehold (`<cache>/milvus-lite-2.5.1`), its python there or not; a wheel install comes first", async () => {
+    const cache = freshDir();
+    const site = join(cache, 'milvus-lite-2.5.1', 'lib', 'python3.11', 'site-packages');
+    mkdirSync(join(site, 'milvus_lite-2.5.1.dist-info'), { recursive: true });
+    mkdirSync(join(site, 'milvus_lite', 'lib'), { recursive: true });
+    writeFileSync(join(site, 'milvus_lite', 'lib', 'milvus'), '#!/bin/sh\n', { mode: 0o755 });
+    // No bin/python in it, and no python3 on PATH: only files can have found it.
+    const found = await findMilvusLite({ engine: 'native', env: { PATH: '', LEASEHOLD_CACHE_DIR: cache } });
+    expect(found).toEqual({ engine: 'native', version: '2.5.1', binary: join(site, 'milvus_lite', 'lib', 'milvus'), libDir: join(site, 'milvus_lite', 'lib'), source: 'cache' });
+    // The same venv seen through $VIRTUAL_ENV.
+    expect((await findMilvusLite({ engine: 'native', env: { PATH: '', VIRTUAL_ENV: join(cache, 'milvus-lite-2.5.1'), LEASEHOLD_CACHE_DIR: freshDir() } })).source).toBe('$VIRTUAL_ENV');
   });
 });
 
