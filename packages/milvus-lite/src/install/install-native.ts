@@ -56,6 +56,7 @@ const mutexes = new Map<string, Mutex>();
  * process, a proper-lockfile lock across processes. Throws `MilvusLiteInstallError`.
  */
 export async function installNative(options: NativeInstallOptions): Promise<NativeInstallResult> {
+  if (!/^\d+(\.\d+){0,2}([a-z0-9.]*)$/i.test(options.version)) throw new TypeError(`version must look like 2.5.1, got ${JSON.stringify(options.version)}`);
   const platform = options.platform ?? currentPlatform();
   const problem = libcProblem(platform);
   if (problem !== undefined) throw new MilvusLiteInstallError(`cannot install milvus-lite ${options.version} (the native engine) on ${describePlatform(platform)}: ${problem}`);
