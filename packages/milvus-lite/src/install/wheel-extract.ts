@@ -10,6 +10,7 @@ import { parseRecord, type RecordEntry } from './verify.js';
 import { diskOrNetworkError } from './wheel-download.js';
 
 const kLib = 'milvus_lite/lib/';
+const kParallel = 3;
 
 /**
  * Extracts `milvus_lite/lib/*` of the wheel `wheelPath` into `<dest>/lib/` with each entry's unix
@@ -29,7 +30,7 @@ export async function extractLib(wheelPath: string, dest: string, onProgress?: (
     const total = lib.reduce((sum, e) => sum + e.uncompressedSize, 0);
     await mkdir(join(dest, 'lib'), { recursive: true });
     let done = 0;
-    for (const entry of lib) {
+    const checkEntry = async (entry: Entry): Promise<void> => {
       const name = entry.fileName.slice(kLib.length);
       const want = expected.get(name);
       if (name.includes('/') || name === '..' || want === undefined) throw new MilvusLiteInstallError(`${wheelPath}: ${entry.fileName} is not in its RECORD (or is not a plain file of lib/); nothing was installed`);
@@ -40,7 +41,20 @@ export async function extractLib(wheelPath: string, dest: string, onProgress?: (
         throw new MilvusLiteInstallError(`${wheelPath}: ${entry.fileName} has sha256 ${sha256} (${size} bytes), but the wheel's RECORD says ${want.sha256} (${want.size} bytes): the wheel is damaged; nothing was installed`);
       }
       expected.delete(name);
-    }
+    };
+    // A few entries at once: inflating runs on libuv's thread pool, so the big three overlap.
+    const queue = [...lib].sort((a, b) => b.uncompressedSize - a.uncompressedSize);
+    const workers = Array.from({ length: Math.min(kParallel, queue.length) }, async () => {
+      for (let entry = queue.shift(); entry !== undefined; entry = queue.shift()) {
+        await checkEntry(entry).catch((error: unknown) => {
+          queue.length = 0; // the others stop after the file they are on
+          throw error;
+        });
+      }
+    });
+    const results = await Promise.allSettled(workers);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
     if (expected.size > 0) throw new MilvusLiteInstallError(`${wheelPath}: its RECORD lists ${[...expected.keys()].map((n) => kLib + n).join(', ')}, which the wheel lacks; nothing was installed`);
     return record;
   } finally {
