@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access, constants, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Transform } from 'node:stream';
 import { MilvusLiteInstallError } from '../errors.js';
 import { kPinnedWheelSha256 } from './pins.js';
 
@@ -61,6 +62,24 @@ export function parseRecord(text: string, wheel: string): RecordEntry[] {
   }
   if (!entries.some((e) => e.name === 'milvus')) throw new MilvusLiteInstallError(`${wheel}: its RECORD lists no milvus_lite/lib/milvus: not a native-engine (2.4/2.5) wheel; nothing was installed`);
   return entries;
+}
+
+/**
+ * A pass-through stream that hashes (sha256) and counts what flows through it, calling `onBytes`
+ * with each chunk's length; `digest()` once it has ended.
+ */
+export function hashingMeter(onBytes?: (n: number) => void): { readonly stream: Transform; digest(): { sha256: string; size: number } } {
+  const hash = createHash('sha256');
+  let size = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      size += chunk.length;
+      onBytes?.(chunk.length);
+      done(null, chunk);
+    },
+  });
+  return { stream, digest: () => ({ sha256: hash.digest('hex'), size }) };
 }
 
 export async function sha256OfFile(path: string): Promise<string> {

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
 import { MilvusLiteInstallError } from '../errors.js';
 import { httpGet, isStall, stallError, type HttpOptions } from './http.js';
+import { hashingMeter } from './verify.js';
 import type { WheelLink } from './wheel-index.js';
 
 /** Bytes so far, and the total when the server said (`content-length`). */
@@ -18,25 +17,17 @@ export async function downloadWheel(wheel: WheelLink, dest: string, http: HttpOp
   const response = await httpGet(wheel.url, http);
   const length = Number(response.headers['content-length']);
   const total = Number.isFinite(length) && length > 0 ? length : undefined;
-  const hash = createHash('sha256');
   let received = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      received += chunk.length;
-      onProgress?.(received, total);
-      done(null, chunk);
-    },
-  });
+  const meter = hashingMeter((n) => onProgress?.((received += n), total));
   try {
-    await pipeline(response.body, meter, createWriteStream(dest, { flags: 'wx', mode: 0o600 }));
+    await pipeline(response.body, meter.stream, createWriteStream(dest, { flags: 'wx', mode: 0o600 }));
   } catch (error) {
     response.body.destroy();
     if (isStall(error)) throw stallError(wheel.url, http.stallTimeoutMs, error);
     throw diskOrNetworkError(error, `downloading ${wheel.url} to ${dest}`);
   }
   if (total !== undefined && received !== total) throw new MilvusLiteInstallError(`the download from ${wheel.url} ended after ${received} of ${total} bytes; run \`leasehold-milvus install\` again`);
-  return hash.digest('hex');
+  return meter.digest().sha256;
 }
 
 /** A clear error for a failed write (disk full, no permission) or a dropped connection while `doing`. */

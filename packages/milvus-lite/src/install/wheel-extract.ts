@@ -1,12 +1,11 @@
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { MilvusLiteInstallError } from '../errors.js';
-import { parseRecord, type RecordEntry } from './verify.js';
+import { hashingMeter, parseRecord, type RecordEntry } from './verify.js';
 import { diskOrNetworkError } from './wheel-download.js';
 
 const kLib = 'milvus_lite/lib/';
@@ -97,21 +96,12 @@ async function readText(zip: ZipFile, entry: Entry): Promise<string> {
 }
 
 async function writeEntry(zip: ZipFile, entry: Entry, path: string, mode: number, onBytes: (n: number) => void): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      onBytes(chunk.length);
-      done(null, chunk);
-    },
-  });
+  const meter = hashingMeter(onBytes);
   try {
-    await pipeline(await openEntry(zip, entry), meter, createWriteStream(path, { flags: 'wx', mode }));
+    await pipeline(await openEntry(zip, entry), meter.stream, createWriteStream(path, { flags: 'wx', mode }));
   } catch (error) {
     if (error instanceof MilvusLiteInstallError) throw error;
     throw diskOrNetworkError(error, `extracting ${entry.fileName} to ${path}`);
   }
-  return { sha256: hash.digest('hex'), size };
+  return meter.digest();
 }
