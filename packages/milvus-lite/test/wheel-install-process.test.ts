@@ -2,7 +2,7 @@
 // fills. Runs the built CLI (`pnpm test` builds first). Root ignores file modes, so the unwritable
 // cache runs under `setpriv` without CAP_DAC_OVERRIDE; the full disk is a small tmpfs mounted in a
 // private mount namespace (`unshare -m`).
-import { chmodSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -56,6 +56,24 @@ describe.skipIf(wheel === undefined)('the wheel install as a process', () => {
     expect(next.exitCode, next.stderr).toBe(0);
     expect(namesIn(cache)).toEqual(['milvus-lite-native-2.5.1']);
     expect((await findMilvusLite({ engine: 'native', env: findEnv })).source).toBe('cache');
+  }, 120_000);
+
+  it('an HTTPS index with a private CA: refused with a clear error, accepted with NODE_EXTRA_CA_CERTS', async () => {
+    const dir = freshDir();
+    const key = join(dir, 'key.pem');
+    const cert = join(dir, 'cert.pem');
+    await execa('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+    const served = await serveIndex([{ path: wheel! }], { tls: { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') } });
+    closers.push(() => served.close());
+    const cache = freshDir();
+    const env = { ...baseEnv(cache), PIP_INDEX_URL: served.url };
+    const refused = await execa(process.execPath, [cli, 'install'], { env, extendEnv: false, reject: false });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toMatch(/^leasehold-milvus: cannot reach https:\/\/127\.0\.0\.1:\d+\/simple\/milvus-lite\/: self[- ]signed certificate.*; if the index uses a private CA, point NODE_EXTRA_CA_CERTS at its certificate \(PEM\)$/m);
+    expect(served.requests).toEqual([]);
+    const trusted = await execa(process.execPath, [cli, 'install'], { env: { ...env, NODE_EXTRA_CA_CERTS: cert }, extendEnv: false, reject: false });
+    expect(trusted.exitCode, trusted.stderr).toBe(0);
+    expect(namesIn(cache)).toEqual(['milvus-lite-native-2.5.1']);
   }, 120_000);
 
   it('a cache directory that cannot be written: a clear error naming it and LEASEHOLD_CACHE_DIR, nothing written (run without CAP_DAC_OVERRIDE)', async () => {

@@ -92,7 +92,8 @@ export async function httpGet(url: string, options: HttpOptions, accept?: string
       if (isStall(error)) throw stallError(url, options.stallTimeoutMs, error);
       const code = (error as { code?: string }).code ?? ((error as Error).cause as { code?: string } | undefined)?.code;
       last = `${url}: ${(error as Error).message}${code && !(error as Error).message.includes(code) ? ` (${code})` : ''}`;
-      if (code === undefined || !kRetryCodes.has(code)) throw new InstallError(`cannot reach ${last}`, { cause: error });
+      const tlsHint = code !== undefined && /CERT|SIGNED|VERIFY|ISSUER/.test(code) ? '; if the index uses a private CA, point NODE_EXTRA_CA_CERTS at its certificate (PEM)' : '';
+      if (code === undefined || !kRetryCodes.has(code)) throw new InstallError(`cannot reach ${last}${tlsHint}`, { cause: error });
     }
   }
   throw new InstallError(`gave up after ${options.attempts} attempts: ${last}`);

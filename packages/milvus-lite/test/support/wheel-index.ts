@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { connect, type AddressInfo } from 'node:net';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -46,6 +47,8 @@ export interface IndexFaults {
   readonly stallAfterBytes?: number;
   /** Send files at most this many bytes per 10 ms (for the killed-install test). */
   readonly throttleBytesPer10ms?: number;
+  /** Serve HTTPS with this key and certificate (PEM) instead of HTTP. */
+  readonly tls?: { readonly key: string; readonly cert: string };
 }
 
 export interface LocalIndex {
@@ -62,7 +65,7 @@ export async function serveIndex(files: readonly IndexFile[], faults: IndexFault
   const requests: string[] = [];
   let failures = 0;
   const open = new Set<ServerResponse>();
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     requests.push(`${req.method} ${req.url}`);
     open.add(res);
     res.on('close', () => open.delete(res));
@@ -105,11 +108,12 @@ export async function serveIndex(files: readonly IndexFile[], faults: IndexFault
     });
     res.on('drain', () => stream.resume());
     stream.on('end', () => res.end());
-  });
+  };
+  const server = faults.tls ? createHttpsServer(faults.tls, handler) : createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/simple`,
+    url: `${faults.tls ? 'https' : 'http'}://127.0.0.1:${port}/simple`,
     port,
     requests,
     close: async () => {
