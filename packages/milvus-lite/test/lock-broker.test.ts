@@ -7,7 +7,7 @@ import { chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, open
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LockBroker, LockBusyError } from '../src/lock-broker.js';
-import { installationOf } from './support/installations.js';
+import { installationOf, interopPython } from './support/installations.js';
 import { holdElsewhere } from './support/processes.js';
 import { freshDirs } from './support/scratch-dirs.js';
 
@@ -19,7 +19,7 @@ const keptAlive = (): number => process.getActiveResourcesInfo().filter((r) => r
 
 describe.skipIf(installation === undefined)('LockBroker, real interpreter', () => {
   // TODO(lock branch): this file goes with the Python lock broker.
-  const python = installation?.python ?? 'python3';
+  const python = installation?.python ?? interopPython()!;
   const broker = (): LockBroker => LockBroker.for(python);
 
   it('is one broker per interpreter, and one process for every lock', async () => {

@@ -96,7 +96,10 @@ async function installLocked(dir: string, platform: PlatformInfo, options: Nativ
       // Moved aside, not rewritten: a running server keeps the files it has mapped.
       const old = `${join(dirname(dir), `.${basename(dir)}`)}.old-${process.pid}-${Date.now().toString(36)}`;
       await rename(dir, old);
-      await rename(temp, dir);
+      await rename(temp, dir).catch(async (error: unknown) => {
+        await rename(old, dir).catch(() => {}); // put the old one back rather than leave nothing
+        throw error;
+      });
       await rm(old, { recursive: true, force: true });
     } else await rename(temp, dir);
     return { dir, manifest, outcome: !exists ? 'installed' : options.force ? 'reinstalled' : 'repaired', problems };
