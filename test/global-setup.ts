@@ -6,7 +6,10 @@ import type { TestProject } from 'vitest/node';
 import { findMilvusLite, installMilvusLite } from '@leasehold/milvus-lite';
 import { findMilvusStandalone, installMilvusStandalone } from '../packages/milvus-lite/test/support/milvus-standalone.js';
 import type { MilvusLiteProvided } from '../packages/milvus-lite/test/support/provided.js';
-import { skipOnPurpose } from '../packages/milvus-lite/test/support/skip-policy.js';
+import { ciIsSet, skipOnPurpose } from '../packages/milvus-lite/test/support/skip-policy.js';
+import { kTestWheelDir, kTestWheelName } from '../packages/milvus-lite/test/support/wheel-index.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 
 const kVersions = { native: '2.5.1', python: '3.2.2' } as const;
 
@@ -27,7 +30,12 @@ export default async function setup(project: TestProject): Promise<void> {
       }
       try {
         console.log(`[global-setup] installing milvus-lite ${kVersions[engine]} into leasehold's cache…`);
-        await installMilvusLite({ version: kVersions[engine], log: (line) => console.log(`[global-setup] ${line}`) });
+        // The native engine from the wheel pip downloaded (LEASEHOLD_TEST_WHEEL_DIR), when it is there:
+        // under CI the tests never reach a public index with leasehold's own client.
+        const wheel = join(kTestWheelDir, kTestWheelName);
+        const env = engine === 'native' && existsSync(wheel) ? { ...process.env, LEASEHOLD_MILVUS_LITE_WHEEL: wheel } : process.env;
+        if (engine === 'native' && env === process.env && ciIsSet()) throw new Error(`${wheel} is missing (CI never installs from PyPI with leasehold's client): pip download --no-deps --only-binary=:all: milvus-lite==2.5.1 -d ${kTestWheelDir}`);
+        await installMilvusLite({ version: kVersions[engine], env, log: (line) => console.log(`[global-setup] ${line}`) });
         provided[engine] = await findMilvusLite({ engine });
       } catch (installError) {
         provided.problems[engine] = `${(error as Error).message}\n(installing failed too: ${(installError as Error).message})`;

@@ -88,7 +88,10 @@ export async function bench({ runs, log }) {
     r.oursWarm.push(warm.sort((a, b) => a - b)[500] * 1000);
     await manager[Symbol.asyncDispose]();
 
-    const py = await execa(installation.python, ['-c', kPython, join(dir, 'python.db')], { reject: false });
+    // Python's ServerManager needs milvus-lite importable: the interop venv (.ci/run), or the venv the native engine was found in.
+    const python = process.env['LEASEHOLD_INTEROP_PYTHON'] || installation.python;
+    if (!python) throw new Error('set LEASEHOLD_INTEROP_PYTHON to a Python with milvus-lite 2.5.1 (the peer, Python\'s ServerManager, runs there)');
+    const py = await execa(python, ['-c', kPython, join(dir, 'python.db')], { reject: false });
     const got = JSON.parse(py.stdout.trim().split('\n').at(-1));
     if (!got.ok) throw new Error(`Python ServerManager failed: ${py.stderr}`);
     r.pyCold.push(got.cold);

@@ -7,7 +7,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
-const AREAS = ['pool', 'milvus', 'open-milvus', 'fixtures', 'share', 'migrate', 'python-engine'];
+const AREAS = ['pool', 'milvus', 'open-milvus', 'fixtures', 'share', 'migrate', 'python-engine', 'install'];
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '5' },

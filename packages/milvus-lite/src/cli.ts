@@ -11,6 +11,10 @@ import type { EngineName } from './engine.js';
 import { InvalidDatabaseError, MilvusLiteNotFoundError, ServerExitedError } from './errors.js';
 import { findMilvusLite } from './find-milvus-lite.js';
 import { installMilvusLite } from './install.js';
+import { nativeInstallDir } from './install/config.js';
+import { installationChecks, platformChecks, type Check } from './install/diagnose.js';
+import { installNative, type NativeInstallResult } from './install/install-native.js';
+import { installReporter } from './install/progress.js';
 import { createMilvusLitePool } from './milvus-lite-pool.js';
 import type { MilvusLiteServer } from './milvus-lite-server.js';
 import { makeOwnedTempDir, makeSocketDir, removeSocketDir } from './socket-dir.js';
@@ -34,7 +38,7 @@ Commands:
   serve <db>                         start a server for <db>, print its URI, stop on Ctrl-C
   dump -d <db> -c <collection> -p <dir>   export a collection as bulk-insert JSON
   doctor                             show what was found where, and check the environment
-  install [--version X]              install milvus-lite into leasehold's cache venv
+  install [--version X] [--force]    install (or repair) milvus-lite in leasehold's cache
   status [--json]                    list this user's shared servers (serve --share, share: true)
   stop <db>                          stop the shared server of <db> for every process using it
   migrate <source> <target>          copy collections between a local database and a Milvus URI
@@ -64,8 +68,9 @@ Existing files are never overwritten. Shows a progress bar when stderr is a term
   -p, --path         the output directory (its parent must exist)`,
   doctor: `Usage: leasehold-milvus doctor
 
-Shows which milvus-lite engines were found and where, then checks python, the socket directory and
-its permissions, and starts a real server on a scratch database. Prints the fix for each failure.`,
+Shows the platform and C library, the wheel for this platform, which milvus-lite engines were found
+and where, checks the native install's files against their hashes, the socket directory and its
+permissions, and starts a real server on a scratch database. Prints the fix for each failure.`,
   migrate: `Usage: leasehold-milvus migrate <source> <target> [--collection NAME]... [--batch-size N] [--replace] [--json]
 
 Copies collections (schema, indexes, partitions, rows) from <source> to <target>; each is a local
@@ -77,10 +82,14 @@ source is only read. Row counts are checked in the target afterwards (exit code 
   --json                 print the summary as one JSON line
   --source-engine E, --target-engine E   auto|native|python for a local side
 Auto-generated primary keys (auto_id) are generated anew by the target: ids change.`,
-  install: `Usage: leasehold-milvus install [--version X]
+  install: `Usage: leasehold-milvus install [--version X] [--force]
 
-Creates ${cacheVenv('<X>')} and installs milvus-lite X from PyPI (default ${DEFAULT_MILVUS_LITE_VERSION}, the native
-engine; 3.x is the python engine and also gets pymilvus). findMilvusLite() looks there.`,
+Installs milvus-lite X (default ${DEFAULT_MILVUS_LITE_VERSION}) into leasehold's cache, where findMilvusLite() looks.
+2.4/2.5 (the native engine): from the wheel, no Python: LEASEHOLD_MILVUS_LITE_WHEEL=<file.whl>, else the
+index PIP_INDEX_URL (default https://pypi.org/simple; HTTPS_PROXY/NO_PROXY honoured), its sha256 and
+every file checked, into ${nativeInstallDir('<X>')}. An install already there is checked against
+its hashes: whatever is wrong is reinstalled into a new directory renamed into place.
+--force reinstalls in any case. 3.x (the python engine): a venv ${cacheVenv('<X>')} with pip.`,
 };
 
 function engineOption(value: string | undefined): 'auto' | EngineName {
@@ -181,19 +190,23 @@ async function doctor(args: string[]): Promise<number> {
     failures++;
     process.stdout.write(`  FAIL  ${line}\n        fix: ${fix}\n`);
   };
-  process.stdout.write(`node ${process.version} on ${process.platform}-${process.arch}; cache ${cacheDir()}\n\nmilvus-lite:\n`);
+  const report = (check: Check): void => (check.ok ? ok(check.line) : bad(check.line, check.fix ?? ''));
+  process.stdout.write(`node ${process.version} on ${process.platform}-${process.arch}; cache ${cacheDir()}\n\nplatform:\n`);
+  platformChecks().forEach(report);
+  process.stdout.write('\nmilvus-lite:\n');
   let found = 0;
   for (const engine of ['native', 'python'] as const) {
     try {
       const inst = await findMilvusLite({ engine });
       found++;
       ok(`${engine} engine: milvus-lite ${inst.version} from ${inst.source} (${inst.binary})`);
+      (await installationChecks(inst)).forEach(report);
     } catch (error) {
       const message = (error as Error).message;
       process.stdout.write(`  --    ${engine} engine: not found\n${message.split('\n').slice(1).map((l) => `        ${l}`).join('\n')}\n`);
     }
   }
-  if (found === 0) bad('no milvus-lite engine found', `leasehold-milvus install (creates ${cacheVenv(DEFAULT_MILVUS_LITE_VERSION)})`);
+  if (found === 0) bad('no milvus-lite engine found', `leasehold-milvus install (installs the native engine into ${nativeInstallDir(DEFAULT_MILVUS_LITE_VERSION)})`);
   process.stdout.write('\nenvironment:\n');
   const tmp = tmpdir();
   try {
@@ -216,7 +229,8 @@ async function doctor(args: string[]): Promise<number> {
       await lease.release();
       await pool.close();
     } catch (error) {
-      bad(`a real server did not start: ${(error as Error).message.split('\n')[0]}`, 'run `leasehold-milvus install` again, or see the server output above');
+      // The whole message: the server's output tail (the loader's own line for a missing library) and any failed hash.
+      bad(`a real server did not start: ${(error as Error).message.split('\n').join('\n        ')}`, 'run `leasehold-milvus install` (it repairs what fails its hashes)');
     } finally {
       await removeSocketDir(scratch);
     }
@@ -287,11 +301,27 @@ async function migrate(args: string[]): Promise<number> {
 }
 
 async function install(args: string[]): Promise<number> {
-  const { values } = parse(args, { version: { type: 'string' } });
+  const { values } = parse(args, { version: { type: 'string' }, force: { type: 'boolean' } });
   if (values['help']) return help('install');
-  const version = values['version'] as string | undefined;
-  const venv = await installMilvusLite({ ...(version ? { version } : {}), log: (line) => process.stderr.write(`${line}\n`) });
-  process.stdout.write(`milvus-lite installed in ${venv}\n`);
+  const version = (values['version'] as string | undefined) ?? DEFAULT_MILVUS_LITE_VERSION;
+  const force = values['force'] === true;
+  if (Number.parseInt(version, 10) >= 3) {
+    const venv = await installMilvusLite({ version, force, log: (line) => process.stderr.write(`${line}\n`) });
+    process.stdout.write(`milvus-lite ${version} installed in ${venv}\n`);
+    return kExit.ok;
+  }
+  const reporter = installReporter(process.stderr, '');
+  let result: NativeInstallResult;
+  try {
+    result = await installNative({ version, env: process.env, force, log: reporter.log, onProgress: reporter.onProgress });
+  } finally {
+    reporter.stop();
+  }
+  const { dir, manifest, outcome, problems } = result;
+  const what = `milvus-lite ${version} (${manifest.wheel}, sha256 ${manifest.sha256})`;
+  if (outcome === 'ok') process.stdout.write(`${what} in ${dir}: all ${manifest.files.length} files match the wheel's RECORD; nothing to do (--force reinstalls)\n`);
+  else if (outcome === 'repaired') process.stdout.write(`${what} reinstalled in ${dir}, because:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+  else process.stdout.write(`${what} ${outcome} in ${dir}\n`);
   return kExit.ok;
 }
 

@@ -15,8 +15,13 @@ export interface Installation {
   readonly engine: EngineName;
   /** milvus-lite's version as installed, e.g. `'2.5.1'` or `'3.2.2'`. */
   readonly version: string;
-  /** The Python interpreter of the environment that holds milvus-lite (it also runs the helpers). */
-  readonly python: string;
+  /**
+   * The Python interpreter of the environment that holds milvus-lite: always set for the python
+   * engine; for the native engine only when it was found inside a Python environment (a venv, or
+   * `MILVUS_LITE_PYTHON`). A native install from the wheel (leasehold's cache) has none, and native
+   * code never needs it.
+   */
+  readonly python?: string;
   /** native: the `milvus` binary; python: the `milvus-lite` console script (or python itself). */
   readonly binary: string;
   /** native only: the directory of the binary's shared libraries. */

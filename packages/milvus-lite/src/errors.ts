@@ -139,3 +139,10 @@ export class MilvusStatusError extends MilvusLiteError {
     this.status = status;
   }
 }
+
+/**
+ * Installing milvus-lite failed: the index, the download, a hash, the disk. The message names the
+ * URL or path, what went wrong and what to do; nothing half-installed is left where
+ * `findMilvusLite` looks.
+ */
+export class MilvusLiteInstallError extends MilvusLiteError {}

@@ -5,6 +5,8 @@ import { execa } from 'execa';
 import type { EngineName, Installation } from './engine.js';
 import { cacheDir, DEFAULT_MILVUS_LITE_VERSION } from './cache-dir.js';
 import { MilvusLiteNotFoundError } from './errors.js';
+import { kNativeDirPrefix } from './install/config.js';
+import { binaryProblem, milvusLiteInVenv, nativeInstallProblem, nativeInstallVersions, preferredOrder, versionOfBinary } from './install/native-dirs.js';
 
 /** Options of `findMilvusLite`. */
 export interface FindMilvusLiteOptions {
@@ -33,10 +35,20 @@ print(json.dumps({"version": m.version("milvus-lite"), "dir": list(s.submodule_s
 const cache = new Map<string, Promise<Installation>>();
 
 /**
- * Finds milvus-lite and tells which engine it is. Looks, in order, at: the `python`/`binary`
- * options; `MILVUS_LITE_PYTHON` / `MILVUS_LITE_BIN`; `$VIRTUAL_ENV`; leasehold's cache venvs
- * (`leasehold-milvus install`); `python3` on `PATH`. The result is cached per options.
- * Throws `MilvusLiteNotFoundError` listing every place it tried and the command that fixes it.
+ * Finds milvus-lite and tells which engine it is. Looks, in order, at:
+ * 1. the `binary` option, then the `python` option;
+ * 2. `$MILVUS_LITE_PYTHON`, then `$MILVUS_LITE_BIN`;
+ * 3. `$VIRTUAL_ENV`;
+ * 4. leasehold's wheel installs, `<cache>/milvus-lite-native-<version>` (`leasehold-milvus install`; native engine);
+ * 5. leasehold's cache venvs, `<cache>/milvus-lite-<version>` (the python engine's installs, and
+ *    the native ones earlier leasehold versions made: still used as they are);
+ * 6. `python3` on `PATH` (python engine only).
+ * The default version comes first in the cache, then the newest. No Python is ever run to find the
+ * native engine: venvs are read as files (`site-packages/milvus_lite-<v>.dist-info`); Python runs
+ * only for a 3.x (python engine) environment, and for the `python` option and `$MILVUS_LITE_PYTHON`,
+ * which name one on purpose. The result is cached per options.
+ * Throws `MilvusLiteNotFoundError` listing every place it tried (and why each failed: a missing
+ * binary, a non-executable one, a damaged install) and the command that fixes it.
  *
  * @example
  * const found = await findMilvusLite();
@@ -58,6 +70,11 @@ export function findMilvusLite(options: FindMilvusLiteOptions = {}): Promise<Ins
   return found;
 }
 
+/** Forgets what `findMilvusLite` found, so the next call looks again (after an install or a repair). */
+export function forgetFoundMilvusLite(): void {
+  cache.clear();
+}
+
 async function search(options: FindMilvusLiteOptions, engine: FindMilvusLiteOptions['engine'] & string, env: Readonly<Record<string, string | undefined>>): Promise<Installation> {
   const tried: string[] = [];
   const tryPython = async (python: string, source: string): Promise<Installation | undefined> => {
@@ -71,16 +88,37 @@ async function search(options: FindMilvusLiteOptions, engine: FindMilvusLiteOpti
       tried.push(`${source} (${binary}): a native binary, but engine 'python' was asked for`);
       return undefined;
     }
-    if (!(await isExecutable(binary))) {
-      tried.push(`${source} (${binary}): not an executable file`);
+    const problem = await binaryProblem(binary);
+    if (problem !== undefined) {
+      tried.push(`${source}: ${problem}`);
       return undefined;
     }
-    const python = options.python ?? env['MILVUS_LITE_PYTHON'] ?? (await onPath('python3', env));
-    if (python === undefined) {
-      tried.push(`${source} (${binary}): found, but no python3 to run the lock helper`);
+    return { engine: 'native', version: await versionOfBinary(binary), binary, libDir: dirname(binary), source };
+  };
+  // A venv read as files: native is taken as it is; a 3.x one goes through its Python (python engine).
+  const tryVenv = async (venv: string, source: string): Promise<Installation | undefined> => {
+    const python = join(venv, 'bin', 'python');
+    const site = await milvusLiteInVenv(venv);
+    if (site === undefined) {
+      tried.push(`${source} (${venv}): ${existsSync(python) ? 'milvus-lite is not installed there' : 'not a venv'}`);
       return undefined;
     }
-    return { engine: 'native', version: 'unknown', python, binary, libDir: dirname(binary), source };
+    if (Number.parseInt(site.version, 10) >= 3) {
+      if (engine === 'native') tried.push(`${source} (${venv}): has milvus-lite ${site.version} (the python engine), but engine 'native' was asked for`);
+      else return tryPython(python, source);
+      return undefined;
+    }
+    if (engine === 'python') {
+      tried.push(`${source} (${venv}): has milvus-lite ${site.version} (the native engine), but engine 'python' was asked for`);
+      return undefined;
+    }
+    const binary = join(site.packageDir, 'lib', 'milvus');
+    const problem = await binaryProblem(binary);
+    if (problem !== undefined) {
+      tried.push(`${source} (${venv}): has milvus-lite ${site.version}, but ${problem}`);
+      return undefined;
+    }
+    return { engine: 'native', version: site.version, ...(existsSync(python) ? { python } : {}), binary, libDir: join(site.packageDir, 'lib'), source };
   };
 
   if (options.binary !== undefined) {
@@ -101,35 +139,49 @@ async function search(options: FindMilvusLiteOptions, engine: FindMilvusLiteOpti
     if (found) return found;
   }
   if (env['VIRTUAL_ENV']) {
-    const found = await tryPython(join(env['VIRTUAL_ENV'], 'bin', 'python'), '$VIRTUAL_ENV');
+    const found = await tryVenv(env['VIRTUAL_ENV'], '$VIRTUAL_ENV');
     if (found) return found;
   } else tried.push('$VIRTUAL_ENV: not set');
-  const venvs = await cacheVenvs(cacheDir(env));
-  if (venvs.length === 0) tried.push(`leasehold's cache ${join(cacheDir(env), 'milvus-lite-*')}: no venv there`);
+  const dir = cacheDir(env);
+  if (engine !== 'python') {
+    const versions = await nativeInstallVersions(dir);
+    if (versions.length === 0) tried.push(`leasehold's wheel installs ${join(dir, `${kNativeDirPrefix}*`)}: none there`);
+    for (const version of versions) {
+      const home = join(dir, `${kNativeDirPrefix}${version}`);
+      const problem = await nativeInstallProblem(home);
+      if (problem !== undefined) tried.push(`cache (${home}): milvus-lite ${version}: ${problem}`);
+      else return { engine: 'native', version, binary: join(home, 'lib', 'milvus'), libDir: join(home, 'lib'), source: 'cache' };
+    }
+  }
+  const venvs = await cacheVenvs(dir);
+  if (venvs.length === 0) tried.push(`leasehold's cache venvs ${join(dir, 'milvus-lite-<version>')}: none there`);
   for (const venv of venvs) {
-    const found = await tryPython(join(venv, 'bin', 'python'), 'cache');
+    const found = await tryVenv(venv, 'cache');
     if (found) return found;
   }
-  const python3 = await onPath('python3', env);
-  if (python3 === undefined) tried.push('python3 on PATH: not found');
-  else {
-    const found = await tryPython(python3, 'PATH');
-    if (found) return found;
+  if (engine !== 'native') {
+    const python3 = await onPath('python3', env);
+    if (python3 === undefined) tried.push('python3 on PATH: not found');
+    else {
+      const found = await tryPython(python3, 'PATH');
+      if (found) return found;
+    }
   }
   const version = engine === 'python' ? '3.2.2' : DEFAULT_MILVUS_LITE_VERSION;
   throw new MilvusLiteNotFoundError(
     engine === 'auto' ? 'milvus-lite' : `milvus-lite (engine '${engine}')`,
     tried,
-    `run \`npx leasehold-milvus install${version === DEFAULT_MILVUS_LITE_VERSION ? '' : ` --version ${version}`}\` (it creates ${join(cacheDir(env), `milvus-lite-${version}`)}), or set MILVUS_LITE_PYTHON to a Python that has milvus-lite`,
+    version === DEFAULT_MILVUS_LITE_VERSION
+      ? `run \`npx leasehold-milvus install\` (it installs the native engine from the milvus-lite wheel into ${join(dir, `${kNativeDirPrefix}${version}`)}; no Python needed)`
+      : `run \`npx leasehold-milvus install --version ${version}\` (it creates the venv ${join(dir, `milvus-lite-${version}`)}), or set MILVUS_LITE_PYTHON to a Python that has milvus-lite and pymilvus`,
   );
 }
 
-/** leasehold's cache venvs, the default version first, then newest first. */
+/** leasehold's cache venvs (`milvus-lite-<version>`, not the wheel installs), the default version first, then newest first. */
 async function cacheVenvs(dir: string): Promise<string[]> {
   const names = await readdir(dir).catch(() => [] as string[]);
-  const versions = names.filter((n) => n.startsWith('milvus-lite-')).map((n) => n.slice('milvus-lite-'.length));
-  versions.sort((a, b) => (a === DEFAULT_MILVUS_LITE_VERSION ? -1 : b === DEFAULT_MILVUS_LITE_VERSION ? 1 : b.localeCompare(a, 'en', { numeric: true })));
-  return versions.map((v) => join(dir, `milvus-lite-${v}`));
+  const versions = names.filter((n) => n.startsWith('milvus-lite-') && !n.startsWith(kNativeDirPrefix)).map((n) => n.slice('milvus-lite-'.length));
+  return preferredOrder(versions).map((v) => join(dir, `milvus-lite-${v}`));
 }
 
 interface PythonInfo {
@@ -209,7 +261,8 @@ async function inspectPython(python: string, source: string, engine: string, env
   }
   if (engine === 'python') return `has milvus-lite ${info.version} (the native engine), but engine 'python' was asked for`;
   const binary = join(info.dir, 'lib', 'milvus');
-  if (!(await isExecutable(binary))) return `has milvus-lite ${info.version}, but its binary ${binary} is missing (no wheel for this platform?)`;
+  const problem = await binaryProblem(binary);
+  if (problem !== undefined) return `has milvus-lite ${info.version}, but ${problem}`;
   return { engine: 'native', version: info.version, python: info.executable ?? python, binary, libDir: join(info.dir, 'lib'), source };
 }
 

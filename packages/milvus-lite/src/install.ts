@@ -6,15 +6,21 @@ import { execa } from 'execa';
 import lockfile from 'proper-lockfile';
 import { cacheDir, cacheVenv, DEFAULT_MILVUS_LITE_VERSION } from './cache-dir.js';
 import { MilvusLiteError } from './errors.js';
+import { forgetFoundMilvusLite } from './find-milvus-lite.js';
+import { installNative, type NativeInstallProgress } from './install/install-native.js';
 
 /** Options of `installMilvusLite`. */
 export interface InstallOptions {
-  /** The milvus-lite version; default 2.5.1 (the native engine). 3.x also gets pymilvus. */
+  /** The milvus-lite version; default 2.5.1 (the native engine, installed from its wheel, no Python). 3.x (the python engine) goes into a venv with pymilvus. */
   readonly version?: string;
-  /** The Python that creates the venv; default `python3`. */
+  /** python engine only: the Python that creates the venv; default `python3`. */
   readonly python?: string;
+  /** native engine only: reinstall even when what is there checks out (otherwise only what fails its hashes is replaced). */
+  readonly force?: boolean;
   /** Progress lines; default none. */
   readonly log?: (line: string) => void;
+  /** native engine only: download and extract progress, for a progress bar. */
+  readonly onProgress?: (progress: NativeInstallProgress) => void;
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -23,31 +29,35 @@ export const kCompleteMarker = '.leasehold-complete';
 const mutexes = new Map<string, Mutex>();
 
 /**
- * Creates leasehold's cache venv `<cache>/milvus-lite-<version>` and installs milvus-lite into it
- * from PyPI (where `findMilvusLite` looks). Idempotent, and concurrent calls install once: an
- * async-mutex within the process, a proper-lockfile lock (`.milvus-lite-<version>.install.lock` beside it) across processes;
- * the venv is built under a temporary `.milvus-lite-<version>.tmp-*` name (never one
+ * Installs milvus-lite `version` into leasehold's cache, where `findMilvusLite` looks, and resolves
+ * the directory:
+ * - 2.4/2.5 (the native engine, the default 2.5.1): from the wheel with no Python, into
+ *   `<cache>/milvus-lite-native-<version>` (see `installNative`: `PIP_INDEX_URL`,
+ *   `LEASEHOLD_MILVUS_LITE_WHEEL`, sha256 pins, RECORD, repair of what fails its hashes);
+ * - 3.x (the python engine): `python3 -m venv <cache>/milvus-lite-<version>`, then pip installs
+ *   milvus-lite and pymilvus from PyPI (pip reads `PIP_INDEX_URL` itself).
+ * Idempotent, and concurrent calls install once: an async-mutex within the process, a
+ * proper-lockfile lock across processes; built under a temporary `.…tmp-*` name (never one
  * `findMilvusLite` looks at) and renamed into place when complete, so an install killed midway
- * leaves nothing that passes for a venv (the next install removes its leftovers). A failing step
- * throws a `MilvusLiteError` naming the command, its exit code and the tail of its output. If the
- * default 2.5.1 will not install, falls back to the newest 2.4.x. Resolves the venv's directory.
+ * leaves nothing that passes for an install (the next install removes its leftovers). Never falls
+ * back to another version. Throws `MilvusLiteInstallError` (native) or a `MilvusLiteError` naming
+ * the failed command, its exit code and output tail (python).
  */
 export async function installMilvusLite(options: InstallOptions = {}): Promise<string> {
   const log = options.log ?? (() => {});
   const env = options.env ?? process.env;
   const version = options.version ?? DEFAULT_MILVUS_LITE_VERSION;
   if (!/^\d+(\.\d+){0,2}([a-z0-9.]*)$/i.test(version)) throw new TypeError(`version must look like 2.5.1, got ${JSON.stringify(version)}`);
-  const attempt = (spec: string, venv: string): Promise<void> => installOnce(venv, spec, version, options.python ?? 'python3', env, log);
-  const venv = cacheVenv(version, env);
   try {
-    await attempt(`milvus-lite==${version}`, venv);
+    if (Number.parseInt(version, 10) < 3) {
+      const result = await installNative({ version, env, force: options.force, log, onProgress: options.onProgress });
+      return result.dir;
+    }
+    const venv = cacheVenv(version, env);
+    await installOnce(venv, `milvus-lite==${version}`, version, options.python ?? 'python3', env, log);
     return venv;
-  } catch (error) {
-    if (options.version !== undefined) throw error;
-    log(`milvus-lite ${version} did not install (${(error as Error).message.split('\n')[0]}); trying the newest 2.4.x`);
-    const fallback = cacheVenv('2.4', env);
-    await attempt('milvus-lite>=2.4,<2.5', fallback);
-    return fallback;
+  } finally {
+    forgetFoundMilvusLite();
   }
 }
 

@@ -4,6 +4,7 @@ import { DatabaseIdentity } from './database-identity.js';
 import { nativeEngine } from './engines/native.js';
 import { pythonEngine } from './engines/python.js';
 import type { FindMilvusLiteOptions } from './find-milvus-lite.js';
+import { explainStartFailure } from './install/diagnose.js';
 import { findOrInstall } from './find-or-install.js';
 import { announceServerAddress, closeAttachments } from './server-attachments.js';
 import { DatabaseReplacedError, MilvusCallError, MilvusLiteError, ServerExitedError } from './errors.js';
@@ -160,7 +161,7 @@ export class MilvusLiteServer implements AsyncDisposable {
       throw new MilvusLiteError(`port applies to the python engine (milvus-lite ≥ 3) only; the native engine serves ${dbPath} on a private unix socket, so leave port unset`);
     }
     this.#engine = installation.engine;
-    this.#process = await engines[installation.engine].start({
+    const starting = engines[installation.engine].start({
       installation,
       dbPath,
       ...(signal ? { signal } : {}),
@@ -171,6 +172,10 @@ export class MilvusLiteServer implements AsyncDisposable {
         if (step === 'spawn' && info.uri !== undefined) announceServerAddress(dbPath, info.uri);
         return this.#options.onStartStep?.(step, info);
       },
+    });
+    // A server that exited while starting: its install's hashes are checked (only then) and named.
+    this.#process = await starting.catch(async (error: unknown) => {
+      throw await explainStartFailure(error, installation);
     });
     this.#identity = new DatabaseIdentity(dbPath, (change) => this.#lose(new DatabaseReplacedError(dbPath, change)));
     void this.#process.exited.then((exit) => this.#lose(new ServerExitedError(dbPath, exit)));

@@ -11,7 +11,7 @@ import {
   ServerManager,
   ServerStartError,
 } from '../src/index.js';
-import { installationOf } from './support/installations.js';
+import { installationOf, interopPython } from './support/installations.js';
 import { freshDirs } from './support/scratch-dirs.js';
 import { isAlive, processesMentioning, startOwner } from './support/processes.js';
 
@@ -24,8 +24,18 @@ describe('findMilvusLite', () => {
     const error = await findMilvusLite({ env: { PATH: '', LEASEHOLD_CACHE_DIR: empty } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MilvusLiteNotFoundError);
     const { tried, message } = error as MilvusLiteNotFoundError;
-    expect(tried.map((t) => t.split(/[ :(]/)[0])).toEqual(['$MILVUS_LITE_PYTHON', '$MILVUS_LITE_BIN', '$VIRTUAL_ENV', "leasehold's", 'python3']);
-    expect(message).toContain(join(empty, 'milvus-lite-*'));
+    expect(tried).toEqual([
+      '$MILVUS_LITE_PYTHON: not set',
+      '$MILVUS_LITE_BIN: not set',
+      '$VIRTUAL_ENV: not set',
+      `leasehold's wheel installs ${join(empty, 'milvus-lite-native-*')}: none there`,
+      `leasehold's cache venvs ${join(empty, 'milvus-lite-<version>')}: none there`,
+      'python3 on PATH: not found',
+    ]);
+    // The native engine alone never looks for a python.
+    const native = await findMilvusLite({ engine: 'native', env: { PATH: '', LEASEHOLD_CACHE_DIR: empty } }).catch((e: unknown) => e);
+    expect((native as MilvusLiteNotFoundError).tried.some((t) => t.includes('python3'))).toBe(false);
+    expect((native as Error).message).toContain(`it installs the native engine from the milvus-lite wheel into ${join(empty, 'milvus-lite-native-2.5.1')}; no Python needed`);
     expect(message).toContain('npx leasehold-milvus install');
   });
 
@@ -39,14 +49,14 @@ describe('findMilvusLite', () => {
   });
 
   it.runIf(installation !== undefined)('finds the native engine from MILVUS_LITE_PYTHON and from MILVUS_LITE_BIN', async () => {
-    const viaPython = await findMilvusLite({ env: { PATH: process.env['PATH'], MILVUS_LITE_PYTHON: installation!.python, LEASEHOLD_CACHE_DIR: freshDir() } });
-    expect(viaPython).toMatchObject({ engine: 'native', version: installation!.version, binary: installation!.binary, source: '$MILVUS_LITE_PYTHON' });
+    const viaPython = await findMilvusLite({ env: { PATH: process.env['PATH'], MILVUS_LITE_PYTHON: interopPython(), LEASEHOLD_CACHE_DIR: freshDir() } });
+    expect(viaPython).toMatchObject({ engine: 'native', version: installation!.version, source: '$MILVUS_LITE_PYTHON' });
     const viaBin = await findMilvusLite({ env: { PATH: process.env['PATH'], MILVUS_LITE_BIN: installation!.binary, LEASEHOLD_CACHE_DIR: freshDir() } });
     expect(viaBin).toMatchObject({ engine: 'native', binary: installation!.binary, source: '$MILVUS_LITE_BIN' });
   });
 
   it.runIf(installation !== undefined)("refuses an installation of the other engine when one is asked for", async () => {
-    const error = await findMilvusLite({ engine: 'python', python: installation!.python, env: { PATH: '', LEASEHOLD_CACHE_DIR: freshDir() } }).catch((e: unknown) => e);
+    const error = await findMilvusLite({ engine: 'python', python: interopPython()!, env: { PATH: '', LEASEHOLD_CACHE_DIR: freshDir() } }).catch((e: unknown) => e);
     expect((error as MilvusLiteNotFoundError).tried[0]).toMatch(/has milvus-lite 2\.\d+\.\d+ \(the native engine\), but engine 'python' was asked for/);
   });
 });
@@ -237,7 +247,7 @@ describe.skipIf(installationOf('python') === undefined || installation === undef
   it("gets a ServerStartError with the exit code and the tail of the server's stderr", async () => {
     // A real interpreter whose milvus-lite (2.5) has no 3.x server module: the server process
     // starts, fails, and exits, as a broken install would.
-    const broken = { ...installationOf('python')!, python: installation!.python, binary: installation!.python };
+    const broken = { ...installationOf('python')!, python: interopPython()!, binary: interopPython()! };
     const dir = freshDir();
     const error = await new MilvusLiteServer(join(dir, 'data'), { installation: broken }).start().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServerStartError);

@@ -122,39 +122,3 @@ describe.skipIf(installation === undefined)('leasehold-milvus with the real serv
     expect(result.stdout).toContain('fix: leasehold-milvus install');
   });
 });
-
-describe.skipIf(installationOf('python') === undefined)('leasehold-milvus with the python engine', () => {
-  it('dump exports a milvus-lite 3.x database (a directory) the same way', async () => {
-    const python = installationOf('python')!;
-    const dir = freshDir();
-    const dbPath = join(dir, 'data');
-    {
-      await using pool = createMilvusLitePool({ installation: python });
-      await using lease = await pool.acquire(dbPath);
-      const client = await connect(lease.resource.uri);
-      await createDocs(client, 'docs');
-      await insertRows(client, 'docs', 0, 1200);
-      await client.flush({ collection_names: ['docs'] });
-      await client.closeConnection();
-    }
-    const out = join(dir, 'export');
-    const result = await run(['dump', '-d', dbPath, '-c', 'docs', '-p', out, '--engine', 'python']);
-    expect(result.exitCode).toBe(0);
-    expect(result.stdout).toMatch(/^Dumped 1200 rows of docs to /);
-    const { rows } = JSON.parse(readFileSync(join(out, 'docs', '1.json'), 'utf8')) as { rows: { id: number; tag: string }[] };
-    expect(new Set(rows.map((r) => Number(r.id))).size).toBe(1200);
-    expect(rows.find((r) => Number(r.id) === 7)?.tag).toBe('row-7');
-  });
-
-  it('serve --engine python prints a unix: URI and stops on SIGTERM', async () => {
-    const dbPath = join(freshDir(), 'served');
-    const child = execa(cli, ['serve', dbPath, '--engine', 'python', '--json'], { reject: false });
-    const line = await new Promise<string>((resolve) => child.stdout!.once('data', (chunk: Buffer) => resolve(String(chunk))));
-    const info = JSON.parse(line) as { uri: string; pid: number; engine: string };
-    expect(info.engine).toBe('python');
-    expect(info.uri).toMatch(/^unix:\/.+\/milvus\.sock$/);
-    child.kill('SIGTERM');
-    expect((await child).exitCode).toBe(0);
-    expect(isAlive(info.pid)).toBe(false);
-  });
-});

@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createMilvusLitePool, KeyLockedError } from '../src/index.js';
 import { connect } from './support/milvus-data.js';
-import { installationOf } from './support/installations.js';
+import { installationOf, interopPython } from './support/installations.js';
 
 const installation = installationOf('native');
 // Python's own ServerManager from the same milvus-lite install: prints the URI it got (or None).
@@ -23,7 +23,7 @@ describe.skipIf(installation === undefined)("milvus-lite's Python ServerManager 
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   function pythonManager(dbPath: string) {
-    const child = execa(installation!.python, ['-c', kPythonManager, dbPath], { stdin: 'pipe', reject: false });
+    const child = execa(interopPython()!, ['-c', kPythonManager, dbPath], { stdin: 'pipe', reject: false });
     const firstLine = new Promise<string>((resolve, reject) => {
       child.stdout!.on('data', (chunk: Buffer) => resolve(String(chunk).trim()));
       void child.then((r) => reject(new Error(`python exited: ${String(r.stderr)}`)));

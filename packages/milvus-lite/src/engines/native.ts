@@ -37,7 +37,7 @@ export const nativeEngine: Engine = {
     const deadline = new StartDeadline(options);
     const name = basename(dbPath);
     const lockPath = join(dirname(dbPath), `.${name}.lock`);
-    const broker = LockBroker.for(installation.python);
+    const broker = LockBroker.for(installation.python ?? 'python3') // TODO(lock branch): the lock moves into Node;
     const rollback = new Rollback();
     // The abort and the deadline are checked before and after each step's hook, so a step never starts once the start was given up.
     let uri: string | undefined;

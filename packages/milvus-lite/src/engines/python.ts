@@ -113,7 +113,10 @@ export const pythonEngine: Engine = {
 };
 
 function spawnWrapper(options: EngineStartOptions, address: string) {
-  return execa(options.installation.python, ['-c', kPythonWrapperBootstrap, options.dbPath, address], {
+  const { python } = options.installation;
+  // findMilvusLite always sets it for this engine; a hand-made Installation may not.
+  if (python === undefined) throw new TypeError(`the python engine needs installation.python (milvus-lite ${options.installation.version} at ${options.installation.binary})`);
+  return execa(python, ['-c', kPythonWrapperBootstrap, options.dbPath, address], {
     cwd: dirname(options.dbPath),
     env: { ...options.env, PYTHONUNBUFFERED: '1', [kPythonWrapperEnv]: kPythonWrapper },
     stdin: 'pipe',

@@ -89,7 +89,7 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
   // an 'error' event, not a throw: unhandled, it would end the supervisor before it stops its server.
   process.stderr.on('error', () => {});
   await pauseAt('spawned', dir, key);
-  const broker = LockBroker.for(installation.python);
+  const broker = LockBroker.for(installation.python ?? 'python3') // TODO(lock branch);
   // The election. A holder that serves means this candidate is not needed; a holder that is still
   // starting or stopping (no socket that accepts) is waited for, so spawners need not respawn.
   const electionEnds = Date.now() + (config.startTimeoutMs ?? 60_000) + (config.stopTimeoutMs ?? 10_000);
@@ -151,7 +151,8 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
     // The kernel's word on who connected (SO_PEERCRED); a failed read refuses the connection
     // (null), and off Linux there is none to ask (undefined).
     const credentialsOf = (): Promise<PeerCredentials | null | undefined> =>
-      peerCredentials(installation.python, socket).catch((error: unknown) => {
+      // TODO(lock branch): no python here.
+      peerCredentials(installation.python ?? 'python3', socket).catch((error: unknown) => {
         log(`refusing a connection: ${(error as Error).message}`);
         return null;
       });

@@ -634,13 +634,12 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
       // python: the flood from a sitecustomize on PYTHONPATH (unchanged for native).
       let pythonPath = process.env['PYTHONPATH'];
       if (engine === 'native') {
-        // A stand-in for the binary: the flood, then the real binary in its place (exec, no shell). Its
-        // library directory (the wheel's own libm among them) would break the interpreter, so the
-        // stand-in gets an empty one and passes the real one on to the binary.
+        // A stand-in for the binary (a shell script, so the native path needs no Python): the flood,
+        // then the real binary in its place with its library directory (the stand-in gets an empty one).
         const binary = join(dir, 'milvus');
-        const real = JSON.stringify(installation!.binary);
-        const libDir = JSON.stringify(installation!.libDir ?? dirname(installation!.binary));
-        writeFileSync(binary, `#!${installation!.python}\n${flood}import os\nos.execve(${real}, [${real}] + sys.argv[1:], {**os.environ, "LD_LIBRARY_PATH": ${libDir}})\n`, { mode: 0o755 });
+        const quote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
+        const libDir = installation!.libDir ?? dirname(installation!.binary);
+        writeFileSync(binary, `#!/bin/sh\nhead -c ${101 << 20} /dev/zero | tr '\\0' x >&2\nLD_LIBRARY_PATH=${quote(libDir)} exec ${quote(installation!.binary)} "$@"\n`, { mode: 0o755 });
         target = { ...installation!, binary, libDir: dir };
       } else {
         writeFileSync(join(dir, 'sitecustomize.py'), flood);

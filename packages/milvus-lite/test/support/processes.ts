@@ -105,7 +105,7 @@ while True:
  * reaped by it, so their exit codes are known. `reaped` resolves once every descendant is gone.
  */
 export async function startReapedOwner(dbPath: string, installation: Installation, mode: string): Promise<{ report: OwnerReport; reaped: Promise<ReapedExit[]> }> {
-  const child = execa(installation.python, ['-c', kReaper, process.execPath, ownerScript, dbPath, JSON.stringify(installation), mode], { reject: false, stdin: 'ignore' });
+  const child = execa(installation.python ?? 'python3', ['-c', kReaper, process.execPath, ownerScript, dbPath, JSON.stringify(installation), mode], { reject: false, stdin: 'ignore' });
   const reaped = Promise.resolve(child).then((result) =>
     String(result.stderr)
       .split('\n')
