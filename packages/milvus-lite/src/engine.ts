@@ -13,8 +13,12 @@ export interface Installation {
   readonly engine: EngineName;
   /** milvus-lite's version as installed, e.g. `'2.5.1'` or `'3.2.2'`. */
   readonly version: string;
-  /** The Python interpreter of the environment that holds milvus-lite (it also runs the helpers). */
-  readonly python: string;
+  /**
+   * The Python interpreter of the environment that holds milvus-lite: always for the python engine
+   * (it runs leasehold's wrapper); absent for a native install from the wheel. The native path
+   * (the binary, its lock, the shared-server supervisor) never uses it.
+   */
+  readonly python?: string;
   /** native: the `milvus` binary; python: the `milvus-lite` console script (or python itself). */
   readonly binary: string;
   /** native only: the directory of the binary's shared libraries. */
@@ -54,6 +58,11 @@ export interface EngineStartOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** A test hook for fault injection, awaited before each named step; a throw fails the start as that step would. */
   readonly onStep?: StartStepHook;
+  /**
+   * Called (once) if the running server is lost without exiting first, e.g. native: another holder
+   * got the lock file at the path after it was deleted or replaced; the engine stops the server.
+   */
+  readonly onLost?: (reason: Error) => void;
   /** python engine only: serve on this TCP port of 127.0.0.1 instead of a private unix socket. */
   readonly port?: number;
 }

@@ -2,7 +2,7 @@ import type { MilvusClient, ClientConfig } from '@zilliz/milvus2-sdk-node';
 import type { Lease, LeasePool } from '@leasehold/pool';
 import { MilvusLiteError } from './errors.js';
 import { milvusClientConfig } from './milvus-client-config.js';
-import { createMilvusLitePool } from './milvus-lite-pool.js';
+import { createRegisteredPool } from './milvus-lite-pool.js';
 import { kPoolOptions, rejectUnknownOptions } from './options.js';
 import { shareRequested } from './share/shared-pool.js';
 import type { MilvusLiteServer } from './milvus-lite-server.js';
@@ -204,7 +204,7 @@ function handleOf(client: MilvusClient, lease: Lease<MilvusLiteServer>, target: 
 export async function openMilvus(pathOrUri: string, options: OpenMilvusOptions = {}): Promise<LeasedMilvusClient> {
   rejectUnknownOptions('openMilvus', options, kOpenMilvusOptions, poolOptionHint);
   const shared = options.pool === undefined && shareRequested(options.share);
-  const pool = options.pool ?? (shared ? (defaultSharedPool ??= createMilvusLitePool({ share: true })) : (defaultPool ??= createMilvusLitePool({ share: false })));
+  const pool = options.pool ?? (shared ? (defaultSharedPool ??= createRegisteredPool({ share: true }, 'openMilvus')) : (defaultPool ??= createRegisteredPool({ share: false }, 'openMilvus')));
   const acquireOptions =
     options.signal === undefined && options.timeoutMs === undefined
       ? undefined

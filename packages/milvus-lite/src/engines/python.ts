@@ -113,7 +113,8 @@ export const pythonEngine: Engine = {
 };
 
 function spawnWrapper(options: EngineStartOptions, address: string) {
-  return execa(options.installation.python, ['-c', kPythonWrapperBootstrap, options.dbPath, address], {
+  // The python engine's installation always names its interpreter (a venv's).
+  return execa(options.installation.python ?? 'python3', ['-c', kPythonWrapperBootstrap, options.dbPath, address], {
     cwd: dirname(options.dbPath),
     env: { ...options.env, PYTHONUNBUFFERED: '1', [kPythonWrapperEnv]: kPythonWrapper },
     stdin: 'pipe',
