@@ -34,10 +34,10 @@ function heldLock(text: string, id: string, prefix: RegExp): { type: string; pid
   for (const line of text.split('\n')) {
     const match = prefix.exec(line);
     if (match === null) continue;
+    // After `1:`, `OFDLCK ADVISORY WRITE -1 08:01:1234 0 EOF`; a waiter reads `-> POSIX …`.
     const fields = line.slice(match[0].length).trim().split(/\s+/);
-    // `1: OFDLCK ADVISORY WRITE -1 08:01:1234 0 EOF`; a waiter reads `1: -> POSIX …`.
-    if (fields[1] === '->' || fields[5] !== id) continue;
-    return { type: fields[1] ?? '', pid: Number(fields[4]) };
+    if (fields[0] === '->' || fields[4] !== id) continue;
+    return { type: fields[0] ?? '', pid: Number(fields[3]) };
   }
   return undefined;
 }

@@ -44,9 +44,8 @@ export interface OwnerReport {
   uri?: string;
   error?: string;
   message?: string;
-  /** The owner process itself, and (native engine) its lock helper. */
+  /** The owner process itself. */
   owner?: number;
-  broker?: number;
 }
 
 /**
@@ -105,7 +104,7 @@ while True:
  * reaped by it, so their exit codes are known. `reaped` resolves once every descendant is gone.
  */
 export async function startReapedOwner(dbPath: string, installation: Installation, mode: string): Promise<{ report: OwnerReport; reaped: Promise<ReapedExit[]> }> {
-  const child = execa(installation.python, ['-c', kReaper, process.execPath, ownerScript, dbPath, JSON.stringify(installation), mode], { reject: false, stdin: 'ignore' });
+  const child = execa(installation.python ?? 'python3', ['-c', kReaper, process.execPath, ownerScript, dbPath, JSON.stringify(installation), mode], { reject: false, stdin: 'ignore' });
   const reaped = Promise.resolve(child).then((result) =>
     String(result.stderr)
       .split('\n')
