@@ -1,6 +1,6 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, watch, type BigIntStats, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import fsx from 'fs-native-extensions';
+import { createRequire } from 'node:module';
 import { describeHolder, findLockHolder, type LockHolder } from './lock-holder.js';
 
 /**
@@ -23,6 +23,14 @@ const kLockProblems: Readonly<Record<string, string>> = {
   EISDIR: 'it is a directory, where the lock file goes (remove it if you did not put it there)',
   EPERM: 'permission denied: it cannot be opened for writing, or made in its directory (make it writable by this user, or remove it if you did not put it there)',
 };
+
+/** The part of fs-native-extensions (N-API, prebuilt; no types of its own) used here, loaded on first use. */
+interface NativeLocks {
+  /** An exclusive lock on the whole file without waiting: OFD lock on Linux, flock on macOS; false when held elsewhere. */
+  tryLock(fd: number): boolean;
+}
+let nativeLocks: NativeLocks | undefined;
+const fsx = (): NativeLocks => (nativeLocks ??= createRequire(import.meta.url)('fs-native-extensions') as NativeLocks);
 
 /** How often a held lock checks that its file is still at its path, besides the directory watch (ms). */
 const kGuardIntervalMs = 250;
@@ -89,7 +97,7 @@ function tryTake(path: string, hooks: LockFileHooks | undefined): Taken {
     const stat = fstatSync(fd, { bigint: true });
     if (!stat.isFile()) throw new LockFileError(path, 'EINVAL', '');
     hooks?.afterOpen?.(fd);
-    if (!fsx.tryLock(fd)) {
+    if (!fsx().tryLock(fd)) {
       closeSync(fd);
       // Busy on a file no longer at the path (its holder unlinked it meanwhile) is no answer: retry.
       const now = lstatOrUndefined(path);

@@ -39,14 +39,14 @@ describe('findMilvusLite', () => {
   });
 
   it.runIf(installation !== undefined)('finds the native engine from MILVUS_LITE_PYTHON and from MILVUS_LITE_BIN', async () => {
-    const viaPython = await findMilvusLite({ env: { PATH: process.env['PATH'], MILVUS_LITE_PYTHON: installation!.python, LEASEHOLD_CACHE_DIR: freshDir() } });
+    const viaPython = await findMilvusLite({ env: { PATH: process.env['PATH'], MILVUS_LITE_PYTHON: installation!.python!, LEASEHOLD_CACHE_DIR: freshDir() } });
     expect(viaPython).toMatchObject({ engine: 'native', version: installation!.version, binary: installation!.binary, source: '$MILVUS_LITE_PYTHON' });
     const viaBin = await findMilvusLite({ env: { PATH: process.env['PATH'], MILVUS_LITE_BIN: installation!.binary, LEASEHOLD_CACHE_DIR: freshDir() } });
     expect(viaBin).toMatchObject({ engine: 'native', binary: installation!.binary, source: '$MILVUS_LITE_BIN' });
   });
 
   it.runIf(installation !== undefined)("refuses an installation of the other engine when one is asked for", async () => {
-    const error = await findMilvusLite({ engine: 'python', python: installation!.python, env: { PATH: '', LEASEHOLD_CACHE_DIR: freshDir() } }).catch((e: unknown) => e);
+    const error = await findMilvusLite({ engine: 'python', python: installation!.python!, env: { PATH: '', LEASEHOLD_CACHE_DIR: freshDir() } }).catch((e: unknown) => e);
     expect((error as MilvusLiteNotFoundError).tried[0]).toMatch(/has milvus-lite 2\.\d+\.\d+ \(the native engine\), but engine 'python' was asked for/);
   });
 });
@@ -237,7 +237,7 @@ describe.skipIf(installationOf('python') === undefined || installation === undef
   it("gets a ServerStartError with the exit code and the tail of the server's stderr", async () => {
     // A real interpreter whose milvus-lite (2.5) has no 3.x server module: the server process
     // starts, fails, and exits, as a broken install would.
-    const broken = { ...installationOf('python')!, python: installation!.python, binary: installation!.python };
+    const broken = { ...installationOf('python')!, python: installation!.python!, binary: installation!.python! };
     const dir = freshDir();
     const error = await new MilvusLiteServer(join(dir, 'data'), { installation: broken }).start().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServerStartError);

@@ -1,13 +1,14 @@
 // Fault injection against the real native server, one test per fault. After each: no server
-// process left, no socket directory or lock file left, the database intact, every promise settled.
+// process left, no socket directory left (the empty lock file stays: see lock-file.ts), the
+// database intact, every promise settled.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KeyLockedError, LeaseRevokedError, ServerExitedError, ServerStartError, type MilvusLiteServer } from '../src/index.js';
 import { nativeEngine } from '../src/engines/native.js';
-import { LockBroker } from '../src/lock-broker.js';
 import { installationOf } from './support/installations.js';
+import { interopPython } from './support/interop-python.js';
 import { freshDirs, poolsClosedAfterEach, withEnv } from './support/scratch-dirs.js';
 import { connect, countRows, createDocs, insertRows } from './support/milvus-data.js';
 import { holdElsewhere, isAlive, processesMentioning, startOwner } from './support/processes.js';
@@ -20,8 +21,9 @@ async function expectClean(dir: string, sockets: string[], dbFiles: string[]): P
   const leftovers = () => ({
     processes: processesMentioning(dir).map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')),
     socketDirs: sockets.filter((socket) => existsSync(dirname(socket))),
-    // SQLite's -journal/-wal/-shm files belong to the database: they must be kept, never removed.
-    files: readdirSync(dir).filter((f) => !dbFiles.includes(f.replace(/-(journal|wal|shm)$/, ''))),
+    // SQLite's -journal/-wal/-shm files belong to the database: they must be kept, never removed;
+    // so does its (empty, unlocked) lock file `.<name>.lock`.
+    files: readdirSync(dir).filter((f) => !dbFiles.includes(f.replace(/-(journal|wal|shm)$/, '').replace(/^\.(.+)\.lock$/, '$1'))),
   });
   await expect.poll(leftovers, { timeout: 10_000, interval: 20 }).toEqual({ processes: [], socketDirs: [], files: [] });
 }
@@ -58,37 +60,18 @@ describe.skipIf(installation === undefined)('fault injection, real native server
     await reopened.closeConnection();
   });
 
-  it('the lock helper killed: every server it kept alive exits, leases are revoked, the next acquire recovers', async () => {
-    const dir = freshDir();
-    const pool = newPool();
-    const leases = await Promise.all(['a.db', 'b.db'].map((name) => pool.acquire(join(dir, name))));
-    const sockets = leases.map((l) => socketOf(l.resource));
-    const broker = LockBroker.for(installation!.python).pid!;
-    expect(isAlive(broker)).toBe(true);
-    process.kill(broker, 'SIGKILL');
-    for (const lease of leases) await expect.poll(() => lease.signal.aborted, { timeout: 10_000 }).toBe(true);
-    for (const lease of leases) {
-      expect(isAlive(lease.resource.pid!)).toBe(false);
-      await lease.release();
-    }
-    await expectClean(dir, sockets, ['a.db', 'b.db']);
-    await using again = await pool.acquire(join(dir, 'a.db'));
-    expect(LockBroker.for(installation!.python).pid).not.toBe(broker);
-    expect(isAlive(again.resource.pid!)).toBe(true);
-  });
-
-  it('a lock held by another program: KeyLockedError naming the database, its lock file and the holder pid, with the broker\'s LockBusyError as cause; nothing started', async () => {
+  it('a lock held by another program: KeyLockedError naming the database, its lock file and the holder with its pid, with LockBusyError as cause; nothing started', async () => {
     const dir = freshDir();
     const dbPath = join(dir, 'held.db');
     const lockPath = join(dir, '.held.db.lock');
     // Another program's fcntl lock (as a second milvus-lite or Python's ServerManager takes it).
-    const holder = await holdElsewhere(installation!.python, lockPath);
+    const holder = await holdElsewhere(interopPython()!, lockPath);
     try {
       const error = await newPool().acquire(dbPath).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(KeyLockedError);
       const message = (error as Error).message;
       expect(message).toContain(dbPath);
-      expect(message).toContain(`its lock is ${lockPath} (pid ${holder.pid} holds it)`);
+      expect(message).toContain(`is in use: a Python milvus-lite (pid ${holder.pid}: its ServerManager, or pymilvus's MilvusClient) runs its server; its lock is ${lockPath}`);
       expect(((error as Error).cause as Error).name).toBe('LockBusyError');
       expect(processesMentioning(dir).filter((pid) => pid !== holder.pid)).toEqual([]);
     } finally {
@@ -96,14 +79,14 @@ describe.skipIf(installation === undefined)('fault injection, real native server
     }
   });
 
-  it('a lock file that is a symbolic link: ServerStartError naming the database and the refusal (never followed), with the broker\'s error as cause; the link and its target untouched, nothing started', async () => {
+  it('a lock file that is a symbolic link: ServerStartError naming the database and the refusal (never followed), with the lock\'s refusal as cause; the link and its target untouched, nothing started', async () => {
     const dir = freshDir();
     const dbPath = join(dir, 'linked.db');
     const lockPath = join(dir, '.linked.db.lock');
     const target = join(dir, 'elsewhere');
     writeFileSync(target, 'not a lock');
     symlinkSync(target, lockPath);
-    // The pool's StartError, whose cause is the engine's ServerStartError, whose cause is the broker's refusal.
+    // The pool's StartError, whose cause is the engine's ServerStartError, whose cause is the lock's refusal.
     const error = await newPool().acquire(dbPath).catch((e: unknown) => e);
     expect(error).not.toBeInstanceOf(KeyLockedError);
     const started = (error as Error).cause as Error;
@@ -137,7 +120,7 @@ describe.skipIf(installation === undefined)('fault injection, real native server
     expect(lstatSync(lockPath).isFIFO()).toBe(true);
     expect(readdirSync(dir).sort()).toEqual(['.piped.db.lock']);
     expect(processesMentioning(dir)).toEqual([]);
-    // The lock helper was not left blocked: another database starts at once.
+    // Nothing was left blocked: another database starts at once.
     await using lease = await newPool().acquire(join(dir, 'next.db'), { timeoutMs: 20_000 });
     expect(isAlive(lease.resource.pid!)).toBe(true);
   });
@@ -296,12 +279,12 @@ function scratch(name = 'm.db'): { dir: string; dbPath: string; tmp: string } {
 describe.skipIf(installation === undefined)('a failed start releases everything it took, whichever step fails (native)', () => {
   const newPool = poolsClosedAfterEach(installation);
 
-  /** Nothing left: no process, no socket directory, no lock file; this process and another one open the database at once. */
+  /** Nothing left: no process, no socket directory, no lock held (the empty lock file may stay); this process and another one open the database at once. */
   async function expectReleased({ dir, dbPath, tmp }: { dir: string; dbPath: string; tmp: string }): Promise<void> {
     const leftovers = () => ({
       processes: processesMentioning(dir),
       socketDirs: existsSync(tmp) ? readdirSync(tmp).filter((f) => f.startsWith('lh-')) : [],
-      files: readdirSync(dir).filter((f) => f !== basename(dbPath) && !f.startsWith(`${basename(dbPath)}-`)),
+      files: readdirSync(dir).filter((f) => f !== basename(dbPath) && f !== `.${basename(dbPath)}.lock` && !f.startsWith(`${basename(dbPath)}-`)),
     });
     // The failed start has settled: what is left now stays left.
     expect(leftovers()).toEqual({ processes: [], socketDirs: [], files: [] });
@@ -311,8 +294,7 @@ describe.skipIf(installation === undefined)('a failed start releases everything 
     const { child, report } = await startOwner(dbPath, installation!, 'exit');
     await child;
     expect(report).toMatchObject({ pid: expect.any(Number) as number });
-    // A process that exits at once cannot remove its lock file (an 'exit' listener cannot await).
-    await expectClean(dir, [], [basename(dbPath), `.${basename(dbPath)}.lock`]);
+    await expectClean(dir, [], [basename(dbPath)]);
   }
 
   it('TMPDIR missing: a ServerStartError naming mkdtemp and ENOENT', async () => {

@@ -21,7 +21,7 @@ const freshDir = freshDirs('lh-wrapper-');
 async function startWrapper() {
   const dbPath = join(freshDir(), 'db');
   const { dir, socketPath } = await makeSocketDir('milvus.sock');
-  const child = execa(installation!.python, ['-c', kPythonWrapperBootstrap, dbPath, `unix:${socketPath}`], {
+  const child = execa(installation!.python!, ['-c', kPythonWrapperBootstrap, dbPath, `unix:${socketPath}`], {
     env: { [kPythonWrapperEnv]: kPythonWrapper },
     stdin: 'pipe',
     reject: false,
@@ -77,7 +77,7 @@ describe.skipIf(installation === undefined)('the python wrapper, with its parent
     for (let round = 0; round < 3; round++) {
       const { child, dir, socketPath } = await startWrapper();
       try {
-        await execa(installation!.python, ['-c', kSignalFlood, String(child.pid)]);
+        await execa(installation!.python!, ['-c', kSignalFlood, String(child.pid)]);
         child.stdin.end();
         await expectGracefulExit(child, socketPath, 10_000, `round ${round}: still running 10 s after its stop requests (wedged)`);
       } finally {
@@ -92,7 +92,7 @@ describe.skipIf(installation === undefined)('the python wrapper, with its parent
     const other = await makeSocketDir('milvus.sock');
     try {
       mkdirSync(dbPath, { recursive: true });
-      const second = await execa(installation!.python, ['-c', kPythonWrapperBootstrap, dbPath, `unix:${other.socketPath}`], {
+      const second = await execa(installation!.python!, ['-c', kPythonWrapperBootstrap, dbPath, `unix:${other.socketPath}`], {
         env: { [kPythonWrapperEnv]: kPythonWrapper },
         reject: false,
         timeout: 120_000,

@@ -73,7 +73,7 @@ describe.skipIf(installation === undefined)('one server per database file per pr
     await using ours = await newPool().acquire(dbPath);
     const theirs: LeasePool<MilvusLiteServer> = copy.module.createMilvusLitePool({ installation: installation! });
     try {
-      const error = await theirs.acquire(dbPath).catch((e: unknown) => e as Error);
+      const error = await theirs.acquire(dbPath).then(() => undefined, (e: unknown) => e as Error);
       expect(error?.name).toBe('KeyLockedError');
       expect(error?.message).toContain(`${dbPath} is in use: this process already runs its server (the server that a createMilvusLitePool pool holds, in another copy of @leasehold/milvus-lite (version 0.1.0 at ${packageDir.replace(/\/$/, '')}) whose registry this copy (version 9.9.9 at ${copy.path})`);
       expect(error?.message).not.toMatch(/another program/);
@@ -86,12 +86,12 @@ describe.skipIf(installation === undefined)('one server per database file per pr
   it('conflicting options for one file are a named error saying which option conflicts with which holder', async () => {
     const dbPath = join(freshDir(), 'conflict.db');
     await using client = await openMilvus(dbPath);
-    const locked = await newPool({ lock: true }).acquire(dbPath).catch((e: unknown) => e as Error);
+    const locked = await newPool({ lock: true }).acquire(dbPath).then(() => undefined, (e: unknown) => e as Error);
     expect((locked?.cause as Error).name).toBe('ServerConflictError');
     expect((locked?.cause as Error).message).toBe(
       `${dbPath} is already served in this process by openMilvus with lock false; a createMilvusLitePool pool asks for lock true, and one database file has one server per process: open it with the same lock as openMilvus, or release theirs first`,
     );
-    const shared = await newPool({ share: true }).acquire(dbPath).catch((e: unknown) => e as Error);
+    const shared = await newPool({ share: true }).acquire(dbPath).then(() => undefined, (e: unknown) => e as Error);
     expect((shared?.cause as Error).message).toContain('by openMilvus with share false; a createMilvusLitePool pool asks for share true');
     expect(client.lease.signal.aborted).toBe(false);
   });

@@ -22,7 +22,7 @@ vi.mock('../src/engines/native.js', () => {
     name: 'native',
     async start(options: EngineStartOptions) {
       const { dbPath } = options;
-      const run = fake.runs.get(options.installation.python)!;
+      const run = fake.runs.get(options.installation.python!)!;
       await run.scheduler.schedule(Promise.resolve(), `start ${dbPath}`);
       options.signal?.throwIfAborted();
       if (run.running.has(dbPath)) run.violations.push(`two servers for ${dbPath}`);
