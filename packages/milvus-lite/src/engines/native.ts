@@ -96,6 +96,8 @@ export const nativeEngine: Engine = {
       tail.follow(child.stdout);
       tail.follow(child.stderr);
       const exited = exitInfoOf(child, tail);
+      // The server gone, its lock (and the guard's watch) goes too: nothing is left to exclude others from.
+      void exited.then(() => lock.release());
 
       let stopping: Promise<ExitInfo> | undefined;
       // The socket watch, once the server is up. A stop closes it first: the server removes its
