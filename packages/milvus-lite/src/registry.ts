@@ -214,10 +214,10 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
  */
 export function noteLock(lockPath: string, dbPath: string): () => void {
   const { locks, servers } = registry();
-  const who = (): string => {
-    const entry = servers.get(dbPath);
-    return entry === undefined ? 'a MilvusLiteServer used directly, outside the registry' : `the server that ${describeHolders(entry)} hold${entry.holders.size === 1 ? 's' : ''}`;
-  };
+  // A registry start made its entry before it took the lock; a MilvusLiteServer used directly has none.
+  const entry = servers.get(dbPath);
+  const who = (): string =>
+    entry === undefined ? 'a MilvusLiteServer used directly, outside the registry' : `the server that ${describeHolders(entry)} hold${entry.holders.size === 1 ? 's' : ''}`;
   locks.set(lockPath, who);
   return () => {
     if (locks.get(lockPath) === who) locks.delete(lockPath);

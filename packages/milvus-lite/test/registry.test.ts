@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createMilvusLitePool, openMilvus, serverManagerInstance, ServerManager, stopSharedServer, type LeasePool, type MilvusLiteServer } from '../src/index.js';
+import { createMilvusLitePool, MilvusLiteServer, openMilvus, serverManagerInstance, ServerManager, stopSharedServer, type LeasePool, type MilvusLiteServer } from '../src/index.js';
 import { installationOf } from './support/installations.js';
 import { freshDirs, poolsClosedAfterEach } from './support/scratch-dirs.js';
 
@@ -20,7 +20,7 @@ type CopyModule = { createMilvusLitePool: typeof createMilvusLitePool };
 async function loadCopy(version: string, registry?: string): Promise<{ module: CopyModule; path: string }> {
   // Inside the package, so that its imports (execa, @leasehold/pool) resolve from node_modules.
   const path = join(packageDir, `.copy-${version}-${process.pid}`);
-  cpSync(join(packageDir, 'dist'), join(path, 'dist'), { recursive: true, filter: (source) => !source.endsWith('.map') });
+  cpSync(join(packageDir, 'dist'), join(path, 'dist'), { recursive: true });
   writeFileSync(join(path, 'package.json'), JSON.stringify({ name: '@leasehold/milvus-lite', version, type: 'module' }));
   if (registry !== undefined) {
     const file = join(path, 'dist', 'registry.js');
@@ -81,6 +81,19 @@ describe.skipIf(installation === undefined)('one server per database file per pr
       await theirs.close();
     }
     expect(ours.signal.aborted).toBe(false);
+  });
+
+  it('a MilvusLiteServer used directly is not in the registry: each side is told "this process" and which holder it is', async () => {
+    const dbPath = join(freshDir(), 'direct.db');
+    await using direct = await new MilvusLiteServer(dbPath, { installation: installation! }).start();
+    const refused = await newPool().acquire(dbPath).then(() => undefined, (e: unknown) => e as Error);
+    expect(refused?.name).toBe('KeyLockedError');
+    expect(refused?.message).toContain('is in use: this process already runs its server (a MilvusLiteServer used directly, outside the registry)');
+    await direct.stop();
+    await using client = await openMilvus(dbPath);
+    const second = await new MilvusLiteServer(dbPath, { installation: installation! }).start().then(() => undefined, (e: unknown) => e as Error);
+    expect(second?.message).toContain('is in use: this process already runs its server (the server that openMilvus holds)');
+    expect(client.lease.signal.aborted).toBe(false);
   });
 
   it('conflicting options for one file are a named error saying which option conflicts with which holder', async () => {
