@@ -219,7 +219,7 @@ export async function openMilvus(pathOrUri: string, options: OpenMilvusOptions =
     if (settled !== kNotSettledValue) lease = settled;
     else {
       // Where this process starts the server, the SDK loads once the server is spawned (its ~0.25 s
-      // of CPU would otherwise hold back the lock broker and the spawn); elsewhere, at once.
+      // of CPU would otherwise hold back the start's steps and the spawn); elsewhere, at once.
       watch = shared || isRemoteUri(pathOrUri) ? undefined : watchAddress(pathOrUri, options.client);
       if (watch === undefined) loadSdk().catch(() => {}); // observed below; never an unhandled rejection meanwhile
       lease = await acquisition;

@@ -82,7 +82,7 @@ export interface ReapedExit {
 }
 
 // Linux: becomes a child subreaper (prctl PR_SET_CHILD_SUBREAPER), runs argv, and reaps every
-// descendant, the orphaned server and lock helper included, printing how each one ended.
+// descendant, the orphaned server included, printing how each one ended.
 const kReaper = String.raw`
 import ctypes, json, os, subprocess, sys
 if ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) != 0:
@@ -100,7 +100,7 @@ while True:
 `;
 
 /**
- * `startOwner` under a subreaper: the owner's servers and lock helper, orphaned when it exits, are
+ * `startOwner` under a subreaper: the owner's servers, orphaned when it exits, are
  * reaped by it, so their exit codes are known. `reaped` resolves once every descendant is gone.
  */
 export async function startReapedOwner(dbPath: string, installation: Installation, mode: string): Promise<{ report: OwnerReport; reaped: Promise<ReapedExit[]> }> {
