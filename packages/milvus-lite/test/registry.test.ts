@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createMilvusLitePool, MilvusLiteServer, openMilvus, serverManagerInstance, ServerManager, stopSharedServer, type LeasePool, type MilvusLiteServer } from '../src/index.js';
+import { createMilvusLitePool, MilvusLiteServer, openMilvus, serverManagerInstance, ServerManager, stopSharedServer, type LeasePool } from '../src/index.js';
 import { installationOf } from './support/installations.js';
 import { freshDirs, poolsClosedAfterEach } from './support/scratch-dirs.js';
 
