@@ -8,10 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { KeyLockedError, LeaseRevokedError, ServerExitedError, ServerStartError, type MilvusLiteServer } from '../src/index.js';
 import { nativeEngine } from '../src/engines/native.js';
 import { installationOf } from './support/installations.js';
-import { interopPython } from './support/interop-python.js';
 import { freshDirs, poolsClosedAfterEach, withEnv } from './support/scratch-dirs.js';
 import { connect, countRows, createDocs, insertRows } from './support/milvus-data.js';
-import { holdElsewhere, isAlive, processesMentioning, startOwner } from './support/processes.js';
+import { holdFromNode, isAlive, processesMentioning, startOwner } from './support/processes.js';
 
 const installation = installationOf('native');
 const freshDir = freshDirs('lh-faults-');
@@ -64,14 +63,14 @@ describe.skipIf(installation === undefined)('fault injection, real native server
     const dir = freshDir();
     const dbPath = join(dir, 'held.db');
     const lockPath = join(dir, '.held.db.lock');
-    // Another program's fcntl lock (as a second milvus-lite or Python's ServerManager takes it).
-    const holder = await holdElsewhere(interopPython()!, lockPath);
+    // Another process's lock on it (a leasehold one here; Python's holders: python-interop.test.ts).
+    const holder = await holdFromNode(lockPath);
     try {
       const error = await newPool().acquire(dbPath).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(KeyLockedError);
       const message = (error as Error).message;
       expect(message).toContain(dbPath);
-      expect(message).toContain(`is in use: a Python milvus-lite (pid ${holder.pid}: its ServerManager, or pymilvus's MilvusClient) runs its server; its lock is ${lockPath}`);
+      expect(message).toContain(`is in use: another leasehold process of this user (pid ${holder.pid}) runs its server; its lock is ${lockPath}`);
       expect(((error as Error).cause as Error).name).toBe('LockBusyError');
       expect(processesMentioning(dir).filter((pid) => pid !== holder.pid)).toEqual([]);
     } finally {

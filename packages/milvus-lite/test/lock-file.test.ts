@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { LockBusyError, LockFile, LockFileError } from '../src/lock-file.js';
 import { interopPython } from './support/interop-python.js';
-import { holdElsewhere } from './support/processes.js';
+import { holdElsewhere, holdFromNode } from './support/processes.js';
 import { freshDirs } from './support/scratch-dirs.js';
 
 const python = interopPython();
@@ -18,17 +18,6 @@ const freshDir = freshDirs('lh-lockfile-');
 async function pythonTries(path: string): Promise<string> {
   const script = 'import fcntl, os, sys\nfd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o644)\ntry:\n  fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n  print("taken")\nexcept OSError:\n  print("busy")\n';
   return (await execa(python!, ['-I', '-S', '-c', script, path])).stdout;
-}
-
-/** A Node process holding `path` with LockFile until its stdin closes. */
-async function nodeHolder(path: string): Promise<{ pid: number; release: () => Promise<void> }> {
-  const script = `import { LockFile } from ${JSON.stringify(new URL('../dist/lock-file.js', import.meta.url).href)};\nLockFile.take(process.argv[1]);\nconsole.log('held');\nprocess.stdin.resume();\nprocess.stdin.on('end', () => process.exit(0));\n`;
-  const child = execa(process.execPath, ['--input-type=module', '-e', script, path], { stdin: 'pipe', stdout: 'pipe', buffer: false, reject: false });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.once('data', () => resolve());
-    void child.then((r) => reject(new Error(`holder exited: ${String(r.exitCode)}`)));
-  });
-  return { pid: child.pid!, release: async () => void (child.stdin.end(), await child) };
 }
 
 describe.skipIf(python === undefined)('LockFile: an OFD lock held from Node', () => {
@@ -75,7 +64,7 @@ describe.skipIf(python === undefined)('LockFile: an OFD lock held from Node', ()
 
   it('the holder found from /proc/*/fdinfo (an OFD lock shows pid -1 in /proc/locks): another leasehold process, with its pid', async () => {
     const path = join(freshDir(), '.app.db.lock');
-    const holder = await nodeHolder(path);
+    const holder = await holdFromNode(path);
     try {
       let error: unknown;
       try {
