@@ -10,6 +10,7 @@ import { kProtocolVersion } from '../src/share/protocol.js';
 import { ensureRendezvousDir, RendezvousError } from '../src/share/rendezvous.js';
 import type { SupervisorStep } from '../src/share/supervisor.js';
 import { installationOf } from './support/installations.js';
+import { interopPython } from './support/interop-python.js';
 import { isAlive, processesMentioning } from './support/processes.js';
 import { withEnv } from './support/scratch-dirs.js';
 import { eventually, milvusServersOf, shareScratch } from './support/share-processes.js';
@@ -158,7 +159,7 @@ logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
 from milvus_lite.server_manager import server_manager_instance as m
 print(m.start_and_get_uri(sys.argv[1]), flush=True)
 `;
-    const result = await execa(inst.python!, ['-c', python, db], { reject: false });
+    const result = await execa(interopPython()!, ['-c', python, db], { reject: false });
     expect(result.stdout.trim()).toBe('None');
     expect(result.stderr).toMatch(/opened by another program/);
     await client.ok('release', { name: 'l' });
@@ -173,7 +174,7 @@ print(m.start_and_get_uri(sys.argv[1]), flush=True)
 sys.stdin.read()
 m.release_all()
 `;
-    const holder = execa(inst.python!, ['-c', python, db], { stdin: 'pipe', reject: false });
+    const holder = execa(interopPython()!, ['-c', python, db], { stdin: 'pipe', reject: false });
     await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
     const clients = [scratch.client(db, inst), scratch.client(db, inst), scratch.client(db, inst)];
     const replies = await Promise.all(clients.map((c) => c.run('acquire', { name: 'l' })));
