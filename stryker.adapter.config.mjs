@@ -8,7 +8,9 @@ export default {
   plugins: ['@stryker-mutator/vitest-runner'],
   mutate: [
     'packages/milvus-lite/src/engines/*.ts',
-    'packages/milvus-lite/src/lock-broker.ts',
+    'packages/milvus-lite/src/lock-file.ts',
+    'packages/milvus-lite/src/lock-holder.ts',
+    'packages/milvus-lite/src/registry.ts',
     'packages/milvus-lite/src/milvus-lite-server.ts',
     'packages/milvus-lite/src/database-identity.ts',
     'packages/milvus-lite/src/server-manager.ts',

@@ -61,6 +61,11 @@ export interface EngineStartOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** A test hook for fault injection, awaited before each named step; a throw fails the start as that step would. */
   readonly onStep?: StartStepHook;
+  /**
+   * Called (once) if the running server is lost without exiting first, e.g. native: another holder
+   * got the lock file at the path after it was deleted or replaced; the engine stops the server.
+   */
+  readonly onLost?: (reason: Error) => void;
   /** python engine only: serve on this TCP port of 127.0.0.1 instead of a private unix socket. */
   readonly port?: number;
 }

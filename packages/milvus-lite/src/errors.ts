@@ -141,8 +141,45 @@ export class MilvusStatusError extends MilvusLiteError {
 }
 
 /**
+ * The lock file of a running native server was deleted or replaced, and another holder locked the
+ * file now at its path before leasehold could make it again: rather than two servers on one
+ * database, this one was stopped. The abort reason given to `lost`; `cause` says who holds it now.
+ */
+export class LockLostError extends MilvusLiteError {
+  readonly dbPath: string;
+  readonly lockPath: string;
+  constructor(dbPath: string, lockPath: string, cause: Error) {
+    super(
+      `the lock file ${lockPath} of ${dbPath} was deleted or replaced while its milvus-lite server ran, and ${cause.message.replace(/^\S+ is locked by /, '')} locked the file now there; ` +
+        'this server was stopped so that two servers never run on one database (its leases are revoked); the next acquire is refused while the other holds it',
+      { cause },
+    );
+    this.dbPath = dbPath;
+    this.lockPath = lockPath;
+  }
+}
+
+/**
  * Installing milvus-lite failed: the index, the download, a hash, the disk. The message names the
  * URL or path, what went wrong and what to do; nothing half-installed is left where
  * `findMilvusLite` looks.
  */
 export class MilvusLiteInstallError extends MilvusLiteError {}
+
+/**
+ * This process already runs the server of a database with other terms than an open asks for
+ * (`share`, `engine`, `version` or `lock`): one server per database file per process, so the open
+ * is refused rather than a second server started. Names the option, both values and the holders.
+ */
+export class ServerConflictError extends MilvusLiteError {
+  readonly dbPath: string;
+  readonly option: string;
+  constructor(dbPath: string, option: string, wanted: string, held: string, holder: string, holders: string) {
+    super(
+      `${dbPath} is already served in this process by ${holders} with ${option} ${held}; ${holder} asks for ${option} ${wanted}, ` +
+        `and one database file has one server per process: open it with the same ${option} as ${holders}, or release theirs first`,
+    );
+    this.dbPath = dbPath;
+    this.option = option;
+  }
+}

@@ -18,7 +18,7 @@ export { RendezvousError, rendezvousDir } from './share/rendezvous.js';
 export { listSharedServers, stopSharedServer } from './share/control.js';
 export type { StatusInfo as SharedServerStatus } from './share/protocol.js';
 export { cacheDir, cacheVenv, DEFAULT_MILVUS_LITE_VERSION } from './cache-dir.js';
-export { MilvusLiteError, MilvusLiteInstallError, MilvusLiteNotFoundError, InvalidDatabaseError, ServerStartError, ServerExitedError, DatabaseReplacedError, RemoteUnreachableError, MilvusCallError, UnsupportedMethodError, DiskFullError, RefusedRequestError, MilvusStatusError } from './errors.js';
+export { MilvusLiteError, MilvusLiteInstallError, MilvusLiteNotFoundError, InvalidDatabaseError, ServerStartError, ServerExitedError, DatabaseReplacedError, RemoteUnreachableError, MilvusCallError, UnsupportedMethodError, DiskFullError, RefusedRequestError, MilvusStatusError, LockLostError, ServerConflictError } from './errors.js';
 export type { EngineName, ExitInfo, Installation, StartStep, StartStepHook } from './engine.js';
 export { KeyLockedError, StartError, LeaseRevokedError, PoolClosedError, AcquireTimeoutError, InvalidKeyError } from '@leasehold/pool';
 export type { Lease, LeasePool } from '@leasehold/pool';

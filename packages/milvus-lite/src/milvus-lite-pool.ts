@@ -5,6 +5,7 @@ import { MilvusLiteServer, type MilvusLiteServerOptions } from './milvus-lite-se
 import { MilvusLiteLeasePool } from './remote-timeout-pool.js';
 import { isRemoteUri, normalizeTarget } from './remote-uri.js';
 import { createSharedPool, shareRequested } from './share/shared-pool.js';
+import { acquireServer, registeredServer, termsOf, type ServerRef } from './registry.js';
 import { kPoolOptions, rejectUnknownOptions } from './options.js';
 
 /** Options of `createMilvusLitePool`: where milvus-lite is, timeouts, and the pool's own knobs. */
@@ -41,11 +42,20 @@ export interface MilvusLitePoolOptions
  * const client = new MilvusClient({ address: lease.resource.uri });
  */
 export function createMilvusLitePool(options: MilvusLitePoolOptions = {}): LeasePool<MilvusLiteServer> {
+  return createRegisteredPool(options, 'a createMilvusLitePool pool');
+}
+
+/**
+ * `createMilvusLitePool`, for a caller named `holder` in "in use" and conflict errors ('openMilvus',
+ * 'serverManagerInstance', …). Its servers are references into the process-wide registry.
+ */
+export function createRegisteredPool(options: MilvusLitePoolOptions, holder: string): LeasePool<MilvusLiteServer> {
   rejectUnknownOptions('createMilvusLitePool', options, kPoolOptions);
-  if (shareRequested(options.share)) return createSharedPool(options);
+  if (shareRequested(options.share)) return createSharedPool(options, holder);
   const { idleTimeoutMs, maxResources, captureStacks, onError, lock = false, share: _share, ...serverOptions } = options;
   const stopTimeoutMs = serverOptions.stopTimeoutMs ?? 10_000;
-  const running = new Map<string, MilvusLiteServer>();
+  // This pool's reference to each server it holds, and the removal of its lost listener.
+  const refs = new Map<string, { ref: ServerRef; unlisten: () => void }>();
   return new MilvusLiteLeasePool({
     ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }),
     ...(maxResources === undefined ? {} : { maxResources }),
@@ -57,7 +67,7 @@ export function createMilvusLitePool(options: MilvusLitePoolOptions = {}): Lease
     // database deleted or replaced under it is never served (the watch usually noticed already).
     normalizeKey: async (raw: unknown) => {
       const key = await normalizeTarget(raw);
-      running.get(key)?.verifyDatabase();
+      registeredServer(key)?.verifyDatabase();
       return key;
     },
     ...(lock
@@ -70,18 +80,18 @@ export function createMilvusLitePool(options: MilvusLitePoolOptions = {}): Lease
         }
       : {}),
     async start(key, { signal, lost }) {
-      const installation = serverOptions.installation ?? (isRemoteUri(key) ? undefined : await findOrInstall(serverOptions));
-      const server = new MilvusLiteServer(key, { ...serverOptions, ...(installation ? { installation } : {}) });
-      await server.start({ signal });
-      if (server.engine !== 'remote') {
-        running.set(key, server);
-        server.onLost(lost);
-      }
-      return server;
+      if (isRemoteUri(key)) return new MilvusLiteServer(key, serverOptions).start({ signal });
+      const installation = serverOptions.installation ?? (await findOrInstall(serverOptions));
+      const ref = await acquireServer(key, termsOf(installation, { lock }), holder, (startSignal) => new MilvusLiteServer(key, { ...serverOptions, installation }).start({ signal: startSignal }), signal);
+      refs.set(key, { ref, unlisten: ref.server.onLost(lost) });
+      return ref.server;
     },
     async stop(server, { key }) {
-      if (running.get(key) === server) running.delete(key);
-      await server.stop();
+      const held = refs.get(key);
+      if (held === undefined || held.ref.server !== server) return void (await server.stop()); // a remote URI's
+      refs.delete(key);
+      held.unlisten();
+      await held.ref.release();
     },
   });
 }

@@ -7,7 +7,7 @@ import type { FindMilvusLiteOptions } from './find-milvus-lite.js';
 import { explainStartFailure } from './install/diagnose.js';
 import { findOrInstall } from './find-or-install.js';
 import { announceServerAddress, closeAttachments } from './server-attachments.js';
-import { DatabaseReplacedError, MilvusCallError, MilvusLiteError, ServerExitedError } from './errors.js';
+import { DatabaseReplacedError, LockLostError, MilvusCallError, MilvusLiteError, ServerExitedError } from './errors.js';
 import { registerServed } from './served-servers.js';
 import { awaitRemote } from './remote-probe.js';
 import { isRemoteUri } from './remote-uri.js';
@@ -115,8 +115,8 @@ export class MilvusLiteServer implements AsyncDisposable {
 
   /**
    * Calls `listener` once (synchronously) if the server is lost: it exited on its own
-   * (`ServerExitedError`), or its database was deleted or replaced (`DatabaseReplacedError`, and the
-   * server is stopped). Never after `stop()`. Returns a function that removes the listener.
+   * (`ServerExitedError`), its database was deleted or replaced (`DatabaseReplacedError`), or its lock
+   * file was, and someone else locked the new one (`LockLostError`); in the last two the server is stopped. Never after `stop()`. Returns a function that removes the listener.
    */
   onLost(listener: (reason: MilvusLiteError) => void): () => void {
     if (this.#lostReason !== undefined) listener(this.#lostReason);
@@ -139,8 +139,9 @@ export class MilvusLiteServer implements AsyncDisposable {
     this.#identity?.close();
     for (const listener of this.#lostListeners) listener(reason);
     this.#lostListeners.clear();
-    // A server whose memory no longer matches its file (a write that failed inside it) stops too.
-    if (reason instanceof DatabaseReplacedError || reason instanceof MilvusCallError) void this.stop();
+    // A server whose memory no longer matches its file (a write that failed inside it), or whose lock
+    // another holder took, stops too.
+    if (reason instanceof DatabaseReplacedError || reason instanceof MilvusCallError || reason instanceof LockLostError) void this.stop();
   }
 
   /** Starts the server and resolves once it answers. Calling it again returns the same start. */
@@ -168,6 +169,7 @@ export class MilvusLiteServer implements AsyncDisposable {
       startTimeoutMs: this.#options.startTimeoutMs ?? 60_000,
       stopTimeoutMs: this.#options.stopTimeoutMs ?? 10_000,
       ...(this.#options.port === undefined ? {} : { port: this.#options.port }),
+      onLost: (reason) => this.#lose(reason instanceof MilvusLiteError ? reason : new MilvusLiteError(reason.message, { cause: reason })),
       onStep: (step, info) => {
         if (step === 'spawn' && info.uri !== undefined) announceServerAddress(dbPath, info.uri);
         return this.#options.onStartStep?.(step, info);

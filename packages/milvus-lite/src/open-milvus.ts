@@ -2,7 +2,7 @@ import type { MilvusClient, ClientConfig } from '@zilliz/milvus2-sdk-node';
 import type { Lease, LeasePool } from '@leasehold/pool';
 import { MilvusLiteError, MilvusStatusError } from './errors.js';
 import { milvusClientConfig } from './milvus-client-config.js';
-import { createMilvusLitePool } from './milvus-lite-pool.js';
+import { createRegisteredPool } from './milvus-lite-pool.js';
 import { kPoolOptions, rejectUnknownOptions } from './options.js';
 import { shareRequested } from './share/shared-pool.js';
 import type { MilvusLiteServer } from './milvus-lite-server.js';
@@ -229,7 +229,7 @@ function handleOf(client: MilvusClient, lease: Lease<MilvusLiteServer>, target: 
 export async function openMilvus(pathOrUri: string, options: OpenMilvusOptions = {}): Promise<LeasedMilvusClient> {
   rejectUnknownOptions('openMilvus', options, kOpenMilvusOptions, poolOptionHint);
   const shared = options.pool === undefined && shareRequested(options.share);
-  const pool = options.pool ?? (shared ? (defaultSharedPool ??= createMilvusLitePool({ share: true })) : (defaultPool ??= createMilvusLitePool({ share: false })));
+  const pool = options.pool ?? (shared ? (defaultSharedPool ??= createRegisteredPool({ share: true }, 'openMilvus')) : (defaultPool ??= createRegisteredPool({ share: false }, 'openMilvus')));
   const acquireOptions =
     options.signal === undefined && options.timeoutMs === undefined
       ? undefined
@@ -245,7 +245,7 @@ export async function openMilvus(pathOrUri: string, options: OpenMilvusOptions =
     if (settled !== kNotSettledValue) lease = settled;
     else {
       // Where this process starts the server, the SDK loads once the server is spawned (its ~0.25 s
-      // of CPU would otherwise hold back the lock broker and the spawn); elsewhere, at once.
+      // of CPU would otherwise hold back the start's steps and the spawn); elsewhere, at once.
       watch = shared || isRemoteUri(pathOrUri) ? undefined : watchAddress(pathOrUri, options.client);
       if (watch === undefined) loadSdk().catch(() => {}); // observed below; never an unhandled rejection meanwhile
       lease = await acquisition;

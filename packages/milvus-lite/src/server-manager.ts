@@ -1,6 +1,6 @@
 import { Mutex } from 'async-mutex';
 import type { Lease, LeasePool } from '@leasehold/pool';
-import { createMilvusLitePool, type MilvusLitePoolOptions } from './milvus-lite-pool.js';
+import { createRegisteredPool, type MilvusLitePoolOptions } from './milvus-lite-pool.js';
 import type { MilvusLiteServer } from './milvus-lite-server.js';
 import { normalizeTarget } from './remote-uri.js';
 
@@ -45,7 +45,7 @@ export class ServerManager implements AsyncDisposable {
 
   // Created on first use, so constructing a manager (or importing the instance) starts nothing.
   get #pool(): LeasePool<MilvusLiteServer> {
-    return (this.#poolInstance ??= createMilvusLitePool(this.#poolOptions));
+    return (this.#poolInstance ??= createRegisteredPool(this.#poolOptions, this === serverManagerInstance ? 'serverManagerInstance' : 'a ServerManager'));
   }
 
   #mutexOf(key: string): Mutex {

@@ -6,6 +6,9 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { installationOf } from './support/installations.js';
 
+/** The files left in `dir`, but the empty lock files `.<name>.lock` that stay beside native databases (docs/locking.md). */
+const databasesIn = (dir: string): string[] => readdirSync(dir).filter((f) => !/^\..+\.lock$/.test(f)).sort();
+
 const examples = fileURLToPath(new URL('../examples/dist/', import.meta.url));
 const root = realpathSync(mkdtempSync(join(tmpdir(), 'lh-examples-')));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -28,7 +31,7 @@ describe.skipIf(installationOf(engine) === undefined)(`the examples run as a use
     expect(stdout).toContain('same path, same server: true');
     expect(stdout).toContain('nearest to "groceries milk": buy milk and bread');
     expect(stdout).toContain('released');
-    expect(readdirSync(dir)).toEqual(['local.db']);
+    expect(databasesIn(dir)).toEqual(['local.db']);
   });
 
   it('multi-database: users, products and analytics in three servers', async () => {
@@ -37,7 +40,7 @@ describe.skipIf(installationOf(engine) === undefined)(`the examples run as a use
     expect(stdout).toContain('products  "camera for photos" -> mirrorless camera with zoom lens');
     expect(stdout).toContain('analytics "why did mobile checkout drop" -> checkout conversion dropped on mobile');
     expect(stdout).toContain('servers: 3, still running: 0');
-    expect(readdirSync(dir).sort()).toEqual(['analytics.db', 'products.db', 'users.db']);
+    expect(databasesIn(dir)).toEqual(['analytics.db', 'products.db', 'users.db']);
   });
 
   it('threaded: one database per worker thread', async () => {
@@ -45,7 +48,7 @@ describe.skipIf(installationOf(engine) === undefined)(`the examples run as a use
     for (const worker of [0, 1, 2]) expect(stdout).toContain(`worker ${worker}: server pid`);
     for (const worker of [0, 1, 2]) expect(stdout).toContain(`found "item from worker ${worker}"`);
     expect(stdout).toContain('distinct servers: 3');
-    expect(readdirSync(dir).sort()).toEqual(['worker-0.db', 'worker-1.db', 'worker-2.db']);
+    expect(databasesIn(dir)).toEqual(['worker-0.db', 'worker-1.db', 'worker-2.db']);
   });
 
   it('demo: two tenants, searched, and every server stopped at the end', async () => {
@@ -54,6 +57,6 @@ describe.skipIf(installationOf(engine) === undefined)(`the examples run as a use
     expect(stdout).toMatch(/\[globex\] server pid \d+ at (unix:|http:\/\/127\.0\.0\.1:)/);
     expect(stdout).toContain('Q: where can I eat lunch\n         1. Lunch is served in the east cafeteria');
     expect(stdout).toContain('servers running after the demo: 0');
-    expect(readdirSync(dir).sort()).toEqual(['acme.db', 'globex.db']);
+    expect(databasesIn(dir)).toEqual(['acme.db', 'globex.db']);
   });
 });

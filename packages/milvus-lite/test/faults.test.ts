@@ -1,16 +1,16 @@
 // Fault injection against the real native server, one test per fault. After each: no server
-// process left, no socket directory or lock file left, the database intact, every promise settled.
+// process left, no socket directory left (the empty lock file stays: see lock-file.ts), the
+// database intact, every promise settled.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KeyLockedError, LeaseRevokedError, ServerExitedError, ServerStartError, type MilvusLiteServer } from '../src/index.js';
 import { nativeEngine } from '../src/engines/native.js';
-import { LockBroker } from '../src/lock-broker.js';
 import { installationOf } from './support/installations.js';
 import { freshDirs, poolsClosedAfterEach, withEnv } from './support/scratch-dirs.js';
 import { connect, countRows, createDocs, insertRows } from './support/milvus-data.js';
-import { holdElsewhere, isAlive, processesMentioning, startOwner } from './support/processes.js';
+import { holdFromNode, isAlive, processesMentioning, startOwner } from './support/processes.js';
 
 const installation = installationOf('native');
 const freshDir = freshDirs('lh-faults-');
@@ -20,8 +20,9 @@ async function expectClean(dir: string, sockets: string[], dbFiles: string[]): P
   const leftovers = () => ({
     processes: processesMentioning(dir).map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')),
     socketDirs: sockets.filter((socket) => existsSync(dirname(socket))),
-    // SQLite's -journal/-wal/-shm files belong to the database: they must be kept, never removed.
-    files: readdirSync(dir).filter((f) => !dbFiles.includes(f.replace(/-(journal|wal|shm)$/, ''))),
+    // SQLite's -journal/-wal/-shm files belong to the database: they must be kept, never removed;
+    // so does its (empty, unlocked) lock file `.<name>.lock`.
+    files: readdirSync(dir).filter((f) => !dbFiles.includes(f.replace(/-(journal|wal|shm)$/, '').replace(/^\.(.+)\.lock$/, '$1'))),
   });
   await expect.poll(leftovers, { timeout: 10_000, interval: 20 }).toEqual({ processes: [], socketDirs: [], files: [] });
 }
@@ -58,37 +59,18 @@ describe.skipIf(installation === undefined)('fault injection, real native server
     await reopened.closeConnection();
   });
 
-  it('the lock helper killed: every server it kept alive exits, leases are revoked, the next acquire recovers', async () => {
-    const dir = freshDir();
-    const pool = newPool();
-    const leases = await Promise.all(['a.db', 'b.db'].map((name) => pool.acquire(join(dir, name))));
-    const sockets = leases.map((l) => socketOf(l.resource));
-    const broker = LockBroker.for(installation!.python ?? 'python3') /* TODO(lock branch) */.pid!;
-    expect(isAlive(broker)).toBe(true);
-    process.kill(broker, 'SIGKILL');
-    for (const lease of leases) await expect.poll(() => lease.signal.aborted, { timeout: 10_000 }).toBe(true);
-    for (const lease of leases) {
-      expect(isAlive(lease.resource.pid!)).toBe(false);
-      await lease.release();
-    }
-    await expectClean(dir, sockets, ['a.db', 'b.db']);
-    await using again = await pool.acquire(join(dir, 'a.db'));
-    expect(LockBroker.for(installation!.python ?? 'python3') /* TODO(lock branch) */.pid).not.toBe(broker);
-    expect(isAlive(again.resource.pid!)).toBe(true);
-  });
-
-  it('a lock held by another program: KeyLockedError naming the database, its lock file and the holder pid, with the broker\'s LockBusyError as cause; nothing started', async () => {
+  it('a lock held by another program: KeyLockedError naming the database, its lock file and the holder with its pid, with LockBusyError as cause; nothing started', async () => {
     const dir = freshDir();
     const dbPath = join(dir, 'held.db');
     const lockPath = join(dir, '.held.db.lock');
-    // Another program's fcntl lock (as a second milvus-lite or Python's ServerManager takes it).
-    const holder = await holdElsewhere(installation!.python ?? 'python3', lockPath);
+    // Another process's lock on it (a leasehold one here; Python's holders: python-interop.test.ts).
+    const holder = await holdFromNode(lockPath);
     try {
       const error = await newPool().acquire(dbPath).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(KeyLockedError);
       const message = (error as Error).message;
       expect(message).toContain(dbPath);
-      expect(message).toContain(`its lock is ${lockPath} (pid ${holder.pid} holds it)`);
+      expect(message).toContain(`is in use: another leasehold process of this user (pid ${holder.pid}) runs its server; its lock is ${lockPath}`);
       expect(((error as Error).cause as Error).name).toBe('LockBusyError');
       expect(processesMentioning(dir).filter((pid) => pid !== holder.pid)).toEqual([]);
     } finally {
@@ -96,14 +78,14 @@ describe.skipIf(installation === undefined)('fault injection, real native server
     }
   });
 
-  it('a lock file that is a symbolic link: ServerStartError naming the database and the refusal (never followed), with the broker\'s error as cause; the link and its target untouched, nothing started', async () => {
+  it('a lock file that is a symbolic link: ServerStartError naming the database and the refusal (never followed), with the lock\'s refusal as cause; the link and its target untouched, nothing started', async () => {
     const dir = freshDir();
     const dbPath = join(dir, 'linked.db');
     const lockPath = join(dir, '.linked.db.lock');
     const target = join(dir, 'elsewhere');
     writeFileSync(target, 'not a lock');
     symlinkSync(target, lockPath);
-    // The pool's StartError, whose cause is the engine's ServerStartError, whose cause is the broker's refusal.
+    // The pool's StartError, whose cause is the engine's ServerStartError, whose cause is the lock's refusal.
     const error = await newPool().acquire(dbPath).catch((e: unknown) => e);
     expect(error).not.toBeInstanceOf(KeyLockedError);
     const started = (error as Error).cause as Error;
@@ -137,12 +119,12 @@ describe.skipIf(installation === undefined)('fault injection, real native server
     expect(lstatSync(lockPath).isFIFO()).toBe(true);
     expect(readdirSync(dir).sort()).toEqual(['.piped.db.lock']);
     expect(processesMentioning(dir)).toEqual([]);
-    // The lock helper was not left blocked: another database starts at once.
+    // Nothing was left blocked: another database starts at once.
     await using lease = await newPool().acquire(join(dir, 'next.db'), { timeoutMs: 20_000 });
     expect(isAlive(lease.resource.pid!)).toBe(true);
   });
 
-  it.runIf(process.platform === 'linux')('a server that dies lets go of its socket watch at its exit, before anyone stops it (the inotify watches of this process, from /proc)', async () => {
+  it.runIf(process.platform === 'linux')('a server that dies lets go of its socket watch and its lock guard at its exit, before anyone stops it (the inotify watches of this process, from /proc)', async () => {
     const watches = (): number => {
       let count = 0;
       for (const fd of readdirSync('/proc/self/fd')) {
@@ -159,7 +141,8 @@ describe.skipIf(installation === undefined)('fault injection, real native server
     const before = watches();
     const running = await nativeEngine.start({ installation: installation!, dbPath: join(freshDir(), 'watched.db'), startTimeoutMs: 30_000, stopTimeoutMs: 5000 });
     try {
-      expect(watches()).toBe(before + 1);
+      // The socket directory's watch, and the lock guard's on the database's directory.
+      expect(watches()).toBe(before + 2);
       process.kill(running.pid, 'SIGKILL');
       expect(await running.exited).toMatchObject({ signal: 'SIGKILL' });
       await expect.poll(watches, { timeout: 2000, interval: 20 }).toBe(before);
@@ -296,12 +279,12 @@ function scratch(name = 'm.db'): { dir: string; dbPath: string; tmp: string } {
 describe.skipIf(installation === undefined)('a failed start releases everything it took, whichever step fails (native)', () => {
   const newPool = poolsClosedAfterEach(installation);
 
-  /** Nothing left: no process, no socket directory, no lock file; this process and another one open the database at once. */
+  /** Nothing left: no process, no socket directory, no lock held (the empty lock file may stay); this process and another one open the database at once. */
   async function expectReleased({ dir, dbPath, tmp }: { dir: string; dbPath: string; tmp: string }): Promise<void> {
     const leftovers = () => ({
       processes: processesMentioning(dir),
       socketDirs: existsSync(tmp) ? readdirSync(tmp).filter((f) => f.startsWith('lh-')) : [],
-      files: readdirSync(dir).filter((f) => f !== basename(dbPath) && !f.startsWith(`${basename(dbPath)}-`)),
+      files: readdirSync(dir).filter((f) => f !== basename(dbPath) && f !== `.${basename(dbPath)}.lock` && !f.startsWith(`${basename(dbPath)}-`)),
     });
     // The failed start has settled: what is left now stays left.
     expect(leftovers()).toEqual({ processes: [], socketDirs: [], files: [] });
@@ -311,8 +294,7 @@ describe.skipIf(installation === undefined)('a failed start releases everything 
     const { child, report } = await startOwner(dbPath, installation!, 'exit');
     await child;
     expect(report).toMatchObject({ pid: expect.any(Number) as number });
-    // A process that exits at once cannot remove its lock file (an 'exit' listener cannot await).
-    await expectClean(dir, [], [basename(dbPath), `.${basename(dbPath)}.lock`]);
+    await expectClean(dir, [], [basename(dbPath)]);
   }
 
   it('TMPDIR missing: a ServerStartError naming mkdtemp and ENOENT', async () => {
@@ -341,12 +323,14 @@ describe.skipIf(installation === undefined)('a failed start releases everything 
     await expectReleased(where);
   });
 
-  it('the lock helper cannot run: a ServerStartError, nothing started', async () => {
+  it('no Python on the native path: an installation whose python does not exist (or is absent) starts and stops the same', async () => {
     const where = scratch();
-    const broken = { ...installation!, python: join(where.tmp, 'no-python') };
-    const error = await withTmpdir(where.tmp, () => newPool({ installation: broken }).acquire(where.dbPath)).catch((e: unknown) => e);
-    expect((error as Error).cause).toBeInstanceOf(ServerStartError);
-    expect((error as Error).message).toMatch(/the lock helper .* exited/);
+    const { python: _python, ...withoutPython } = installation!;
+    for (const native of [{ ...installation!, python: join(where.tmp, 'no-python') }, withoutPython]) {
+      const lease = await withTmpdir(where.tmp, () => newPool({ installation: native }).acquire(where.dbPath));
+      expect(isAlive(lease.resource.pid!)).toBe(true);
+      await lease.release();
+    }
     await expectReleased(where);
   });
 

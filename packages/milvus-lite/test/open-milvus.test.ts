@@ -216,8 +216,10 @@ describe.skipIf(installation === undefined)('openMilvus(path, { share: true }) w
       expect(second.lease.resource).toBe(first.lease.resource);
       expect(second.channelPool).toBe(first.channelPool);
       expect((await first.listCollections()).status.error_code).toBe('Success');
-      // Not the unshared process-wide pool: an unshared open of the same path is refused (the shared server holds it).
-      await expect(openMilvus(dbPath)).rejects.toMatchObject({ name: 'KeyLockedError' });
+      // Not the unshared process-wide pool: an unshared open of the same path in this process is a named conflict (share).
+      const conflict = await openMilvus(dbPath).then(() => undefined, (e: unknown) => (e as Error).cause as Error);
+      expect(conflict).toMatchObject({ name: 'ServerConflictError', option: 'share' });
+      expect(conflict?.message).toContain('is already served in this process by openMilvus with share true; openMilvus asks for share false');
       await first[Symbol.asyncDispose]();
       await second[Symbol.asyncDispose]();
       expect(await eventually(() => !isAlive(resource.supervisorPid) && !isAlive(resource.pid), 10_000)).toBe(true);

@@ -42,11 +42,14 @@ export class InvalidKeyError extends LeasePoolError {
   }
 }
 
-/** Another process holds this key (the pool's `lock` option, or an adapter's own lock). */
+/**
+ * Another process holds this key (the pool's `lock` option, or an adapter's own lock). `options.fix`
+ * replaces the default advice ("stop the other process or use another path") where the adapter knows better.
+ */
 export class KeyLockedError extends LeasePoolError {
   readonly key: string;
-  constructor(key: string, detail = 'another process holds its lock', options?: ErrorOptions) {
-    super(`${key} is in use: ${detail}; stop the other process or use another path`, options);
+  constructor(key: string, detail = 'another process holds its lock', options?: ErrorOptions & { readonly fix?: string }) {
+    super(`${key} is in use: ${detail}; ${options?.fix ?? 'stop the other process or use another path'}`, options);
     this.key = key;
   }
 }

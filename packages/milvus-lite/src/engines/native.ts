@@ -3,8 +3,10 @@ import { execa } from 'execa';
 import { KeyLockedError } from '@leasehold/pool';
 import type { Engine, EngineProcess, EngineStartOptions, ExitInfo, StartStep } from '../engine.js';
 import { checkNativeDatabase } from '../database-path.js';
-import { ServerStartError } from '../errors.js';
-import { LockBroker, LockBusyError } from '../lock-broker.js';
+import { LockLostError, ServerStartError } from '../errors.js';
+import { LockBusyError, LockFile } from '../lock-file.js';
+import { busyDetail, busyFix } from '../lock-message.js';
+import { noteLock } from '../registry.js';
 import { OutputTail } from '../output-tail.js';
 import { ServerErrorLog } from '../server-error-log.js';
 import { removeSocketDir } from '../socket-dir.js';
@@ -37,7 +39,6 @@ export const nativeEngine: Engine = {
     const deadline = new StartDeadline(options);
     const name = basename(dbPath);
     const lockPath = join(dirname(dbPath), `.${name}.lock`);
-    const broker = LockBroker.for(installation.python ?? 'python3') // TODO(lock branch): the lock moves into Node;
     const rollback = new Rollback();
     // The abort and the deadline are checked before and after each step's hook, so a step never starts once the start was given up.
     let uri: string | undefined;
@@ -46,27 +47,25 @@ export const nativeEngine: Engine = {
       // Inside the try: a refused database disposes of the deadline too (its timer would keep Node alive until startTimeoutMs).
       await checkNativeDatabase(dbPath);
       await step('lock');
-      let lockRef: number;
-      const locking = broker.lock(lockPath);
+      let lock: LockFile;
       try {
-        lockRef = await deadline.race(locking);
+        lock = LockFile.take(lockPath);
       } catch (error) {
-        // Given up while the broker still works on it (stalled): a lock it takes later is let go at once.
-        if (!(error instanceof LockBusyError)) void locking.then(async (ref) => {
-          await broker.unlock(ref);
-          await broker.clean(lockPath);
-        }, () => {});
-        if (deadline.signal.aborted) throw error;
-        if (error instanceof LockBusyError) {
-          const holder = error.holderPid === undefined ? '' : ` (pid ${error.holderPid} holds it)`;
-          throw new KeyLockedError(dbPath, `another program (another milvus-lite server, or Python's ServerManager) has it open; its lock is ${lockPath}${holder}`, { cause: error });
-        }
+        if (error instanceof LockBusyError) throw new KeyLockedError(dbPath, busyDetail(error, lockPath), { cause: error, fix: busyFix(error) });
         throw new ServerStartError(dbPath, `was not started: ${(error as Error).message}`, undefined, { cause: error });
       }
-      // Unlocking a lock already released by the process's stop is a no-op; cleaning removes the file.
-      rollback.push(async () => {
-        await broker.unlock(lockRef);
-        await broker.clean(lockPath);
+      // The file is left in place: no unlink is safe against an opener between its open and its lock.
+      rollback.push(async () => lock.release());
+      const forgetLock = noteLock(lockPath, dbPath);
+      rollback.push(async () => forgetLock());
+      // Someone else holds the file now at the lock path (it was deleted or replaced, and they got in
+      // before the guard re-made it): this server stops rather than run beside theirs.
+      let foreign: LockLostError | undefined;
+      let stopNow = (): void => {};
+      lock.guard((error) => {
+        foreign = new LockLostError(dbPath, lockPath, error);
+        options.onLost?.(foreign);
+        stopNow();
       });
 
       await step('socket-dir');
@@ -79,7 +78,7 @@ export const nativeEngine: Engine = {
       const env = { ...process.env, ...options.env };
       const tail = new OutputTail();
       // No shell; the database is passed as an absolute path, so a leading '-' cannot read as a flag.
-      const child = execa(installation.binary, [dbPath, `unix:${socketPath}`, 'ERROR', lockPath], {
+      const child = execa(installation.binary, [dbPath, `unix:${socketPath}`, 'ERROR', lock.pathForServer], {
         cwd: dirname(dbPath),
         env: {
           ...env,
@@ -106,6 +105,8 @@ export const nativeEngine: Engine = {
       tail.follow(child.stdout);
       tail.follow(child.stderr);
       const exited = exitInfoOf(child, tail);
+      // The server gone, its lock (and the guard's watch) goes too: nothing is left to exclude others from.
+      void exited.then(() => lock.release());
 
       let stopping: Promise<ExitInfo> | undefined;
       // The socket watch, once the server is up. A stop closes it first: the server removes its
@@ -115,19 +116,20 @@ export const nativeEngine: Engine = {
         (stopping ??= (async () => {
           unwatch();
           // Releasing the lock is the graceful stop: the server takes it and exits.
-          await broker.unlock(lockRef);
+          lock.release();
           const exit = await exitWithin(child, exited, timeoutMs);
-          await rollback.run(); // the socket directory, then the lock file
+          await rollback.run(); // the socket directory
           return exit;
         })());
 
+      stopNow = () => void stop(options.stopTimeoutMs);
       try {
         await step('ready', child.pid);
         await waitUntilReady({ socketPath }, exited, { signal: deadline.signal, startTimeoutMs: options.startTimeoutMs, startedAt: deadline.at - options.startTimeoutMs });
       } catch (error) {
         // The stop undoes the rest (socket directory, lock file) once the process is gone.
         await stop(options.stopTimeoutMs);
-        throw await startFailure(error, dbPath, exited);
+        throw foreign ?? (await startFailure(error, dbPath, exited));
       }
       // Only once it is up: while starting, nothing else may be keeping Node alive.
       unrefProcess(child);

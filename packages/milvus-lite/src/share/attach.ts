@@ -9,7 +9,7 @@ import { checkNativeDatabase } from '../database-path.js';
 import { InvalidDatabaseError, MilvusLiteError, ServerStartError } from '../errors.js';
 import { findMilvusLite } from '../find-milvus-lite.js';
 import type { MilvusLiteServerOptions } from '../milvus-lite-server.js';
-import { kProtocolVersion, readMessages, send, type ClientMessage, type SupervisorMessage, type WireError } from './protocol.js';
+import { kProtocolVersion, readMessages, readToken, send, type ClientMessage, type SupervisorMessage, type WireError } from './protocol.js';
 import { databaseKey, ensureRendezvousDir, rendezvousDir, rendezvousPaths } from './rendezvous.js';
 import { SharedServer } from './shared-server.js';
 import { kStartFailedMarker, kSupervisorExit, type SupervisorConfig } from './supervisor.js';
@@ -38,14 +38,10 @@ export function errorFromWire(dbPath: string, wire: WireError): Error {
   return error;
 }
 
-// The token each supervisor (by socket path) gave this process with its last `ready`: the next
-// hello presents it, and the supervisor skips reading the connection's credentials again.
-const tokens = new Map<string, string>();
-
 type Outcome = { readonly kind: 'ready'; readonly server: SharedServer } | { readonly kind: 'absent' } | { readonly kind: 'retry' };
 
 /** One attempt: connect to the socket, say hello, wait for `ready`. */
-function tryAttach(socketPath: string, dbPath: string, hello: ClientMessage, signal: AbortSignal | undefined): Promise<Outcome> {
+function tryAttach(socketPath: string, tokenPath: string, dbPath: string, hello: Omit<ClientMessage & { op: 'hello' }, 'token'>, signal: AbortSignal | undefined): Promise<Outcome> {
   return new Promise<Outcome>((resolve, reject) => {
     const socket: Socket = connect(socketPath);
     let settled = false;
@@ -68,17 +64,14 @@ function tryAttach(socketPath: string, dbPath: string, hello: ClientMessage, sig
       });
     });
     socket.once('close', () => settle(() => resolve({ kind: 'retry' })));
-    socket.once('connect', () => {
-      const token = tokens.get(socketPath);
-      send(socket, token === undefined || hello.op !== 'hello' ? hello : { ...hello, token });
-    });
+    // Read once connected: a supervisor writes its token before it listens.
+    socket.once('connect', () => send(socket, { ...hello, token: readToken(tokenPath) ?? '' }));
     readMessages<SupervisorMessage>(socket, (message) => {
       if (settled) {
         if (message.op === 'bye') server?.setReason(message.reason);
         return;
       }
       if (message.op === 'ready') {
-        if (message.token !== undefined) tokens.set(socketPath, message.token);
         server = new SharedServer(socket, message);
         socket.unref();
         settle(() => resolve({ kind: 'ready', server: server! }));
@@ -122,14 +115,14 @@ export async function attachShared(dbPath: string, options: AttachOptions = {}):
   const key = await databaseKey(dbPath, installation.engine === 'native' ? 'file' : 'directory');
   const paths = rendezvousPaths(dir, key);
   const idle = options.idleTimeoutMs ?? 0;
-  const hello: ClientMessage = { op: 'hello', version: kProtocolVersion, pid: process.pid, idleTimeoutMs: Number.isFinite(idle) ? idle : null };
+  const hello = { op: 'hello' as const, version: kProtocolVersion, pid: process.pid, idleTimeoutMs: Number.isFinite(idle) ? idle : null };
   const waitMs = (options.startTimeoutMs ?? 60_000) + (options.stopTimeoutMs ?? 10_000) + 10_000;
   const deadline = performance.now() + waitMs;
   let spawned: { exitCode: number | undefined; done: boolean } | undefined;
   let delay = 2;
   for (;;) {
     options.signal?.throwIfAborted();
-    const outcome = await tryAttach(paths.socket, dbPath, hello, options.signal);
+    const outcome = await tryAttach(paths.socket, paths.token, dbPath, hello, options.signal);
     if (outcome.kind === 'ready') return outcome.server;
     if (spawned?.done && spawned.exitCode === kSupervisorExit.startFailed) {
       throw loggedStartFailure(paths.log, dbPath) ?? new ServerStartError(dbPath, `did not start; see ${paths.log}`);

@@ -2,11 +2,11 @@ import { readdir, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { normalizePathKey } from '@leasehold/pool';
-import { kProtocolVersion, readMessages, send, type ClientMessage, type StatusInfo, type SupervisorMessage } from './protocol.js';
+import { kProtocolVersion, readMessages, readToken, send, type ClientMessage, type StatusInfo, type SupervisorMessage } from './protocol.js';
 import { checkRendezvousDir, keyOfStats, rendezvousDir, rendezvousPaths } from './rendezvous.js';
 
 /** One request to a supervisor; resolves its first reply, or undefined when nobody answers within `timeoutMs`. */
-function request(socketPath: string, message: ClientMessage, timeoutMs: number): Promise<SupervisorMessage | undefined> {
+function request(socketPath: string, message: Omit<ClientMessage, 'token'>, timeoutMs: number): Promise<SupervisorMessage | undefined> {
   return new Promise((resolve) => {
     const socket = connect(socketPath);
     const timer = setTimeout(() => done(undefined), timeoutMs);
@@ -17,7 +17,8 @@ function request(socketPath: string, message: ClientMessage, timeoutMs: number):
     };
     socket.once('error', () => done(undefined));
     socket.once('close', () => done(undefined));
-    socket.once('connect', () => send(socket, message));
+    // The supervisor's token, beside its socket (see protocol.ts).
+    socket.once('connect', () => send(socket, { ...message, token: readToken(socketPath.replace(/\.sock$/, '.token')) ?? '' } as ClientMessage));
     readMessages<SupervisorMessage>(socket, (reply) => done(reply));
   });
 }

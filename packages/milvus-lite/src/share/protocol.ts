@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { ExitInfo } from '../engine.js';
 
@@ -8,8 +9,10 @@ import type { ExitInfo } from '../engine.js';
  * lease: nothing more is sent until one side closes it, and the supervisor counts the client out
  * when the kernel closes the connection, SIGKILL included. `bye` tells a client why its lease ends.
  * `status` and `stop` are one-shot requests (the CLI's), answered, then the connection is closed.
+ * Every message carries `token`, the content of the supervisor's `<key>.token` file: the rendezvous
+ * directory is 0700, and the token (0600) proves the client is this user's.
  */
-export const kProtocolVersion = 1;
+export const kProtocolVersion = 2;
 
 export type ClientMessage =
   | {
@@ -18,11 +21,10 @@ export type ClientMessage =
       readonly pid: number;
       /** null: never (Infinity, which JSON cannot carry). */
       readonly idleTimeoutMs: number | null;
-      /** What this supervisor's last `ready` to this process carried: its peer credentials are known already. */
-      readonly token?: string;
+      readonly token: string;
     }
-  | { readonly op: 'status'; readonly version: number; readonly pid: number }
-  | { readonly op: 'stop'; readonly version: number; readonly pid: number };
+  | { readonly op: 'status'; readonly version: number; readonly pid: number; readonly token: string }
+  | { readonly op: 'stop'; readonly version: number; readonly pid: number; readonly token: string };
 
 export interface ServerInfo {
   readonly dbPath: string;
@@ -34,7 +36,7 @@ export interface ServerInfo {
 
 export interface StatusInfo extends ServerInfo {
   readonly state: string;
-  /** Pids of the attached client processes: on Linux the kernel's (SO_PEERCRED), elsewhere as they announced themselves. */
+  /** Pids of the attached client processes, as they announced themselves. */
   readonly clients: readonly number[];
   /** Milliseconds since the last client left, or null while one is attached. */
   readonly idleMs: number | null;
@@ -49,7 +51,7 @@ export interface WireError {
 }
 
 export type SupervisorMessage =
-  | ({ readonly op: 'ready'; readonly version: number; /** For the next hello of this process (see `hello.token`). */ readonly token?: string } & ServerInfo)
+  | ({ readonly op: 'ready'; readonly version: number } & ServerInfo)
   | { readonly op: 'error'; readonly version: number; readonly code: 'start-failed' | 'stopping' | 'version' | 'refused'; readonly error: WireError }
   | { readonly op: 'status'; readonly version: number; readonly status: StatusInfo }
   | { readonly op: 'stopped'; readonly version: number }
@@ -80,4 +82,13 @@ export function readMessages<T>(socket: Socket, onMessage: (message: T) => void)
 
 export function send(socket: Socket, message: ClientMessage | SupervisorMessage): void {
   if (!socket.destroyed) socket.write(`${JSON.stringify(message)}\n`);
+}
+
+/** The token a client presents to the supervisor of `tokenPath` (see `ClientMessage`); undefined when there is none yet. */
+export function readToken(tokenPath: string): string | undefined {
+  try {
+    return readFileSync(tokenPath, 'utf8');
+  } catch {
+    return undefined;
+  }
 }

@@ -106,5 +106,7 @@ export function rendezvousPaths(dir: string, key: string) {
     lock: join(dir, `${key}.lock`),
     log: join(dir, `${key}.log`),
     info: join(dir, `${key}.json`),
+    /** The supervisor's secret (0600): a client proves it is this user's by presenting it. */
+    token: join(dir, `${key}.token`),
   };
 }

@@ -6,6 +6,7 @@ import { isRemoteUri, normalizeTarget } from '../remote-uri.js';
 import { MilvusLiteLeasePool } from '../remote-timeout-pool.js';
 import { attachShared } from './attach.js';
 import { SharedServer } from './shared-server.js';
+import { acquireServer, termsOf, type ServerRef } from '../registry.js';
 
 /** Whether `share` is on: the option, else `LEASEHOLD_SHARE=1`. */
 export function shareRequested(share: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
@@ -19,10 +20,12 @@ export function shareRequested(share: boolean | undefined, env: NodeJS.ProcessEn
  * on the first lease and closed at the last release; the supervisor stops the server once no
  * process is attached and the longest `idleTimeoutMs` any of them asked for has passed.
  */
-export function createSharedPool(options: MilvusLitePoolOptions): LeasePool<MilvusLiteServer> {
+export function createSharedPool(options: MilvusLitePoolOptions, holder: string): LeasePool<MilvusLiteServer> {
   const { idleTimeoutMs, maxResources, captureStacks, onError, lock, share: _share, ...serverOptions } = options;
   if (lock) throw new TypeError('lock and share cannot be combined: a shared server is excluded by its supervisor’s own lock');
   if (idleTimeoutMs !== undefined && !(typeof idleTimeoutMs === 'number' && idleTimeoutMs >= 0)) throw new RangeError(`idleTimeoutMs must be a number ≥ 0, got ${String(idleTimeoutMs)}`);
+  // This pool's reference to each attachment, in the process-wide registry (one per database per process).
+  const refs = new Map<string, ServerRef>();
   return new MilvusLiteLeasePool({
     ...(maxResources === undefined ? {} : { maxResources }),
     ...(captureStacks === undefined ? {} : { captureStacks }),
@@ -33,14 +36,21 @@ export function createSharedPool(options: MilvusLitePoolOptions): LeasePool<Milv
     async start(key, { signal, lost }) {
       if (isRemoteUri(key)) return new MilvusLiteServer(key, serverOptions).start({ signal });
       const installation = serverOptions.installation ?? (await findOrInstall(serverOptions));
-      const server = await attachShared(key, { ...serverOptions, installation, signal, ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }) });
+      const attach = (startSignal: AbortSignal): Promise<SharedServer> =>
+        attachShared(key, { ...serverOptions, installation, signal: startSignal, ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }) });
+      const ref = await acquireServer(key, termsOf(installation, { share: true }), holder, attach, signal);
+      refs.set(key, ref);
+      const server = ref.server as SharedServer;
       void server.exited.then(() => {
         if (!server.detaching) lost(server.lostReason);
       });
       return server;
     },
-    async stop(server) {
-      await server.stop();
+    async stop(server, { key }) {
+      const ref = refs.get(key);
+      if (ref === undefined || ref.server !== server) return void (await server.stop());
+      refs.delete(key);
+      await ref.release();
     },
   });
 }

@@ -1,19 +1,15 @@
 import { writeFileSync, existsSync, watch, type FSWatcher } from 'node:fs';
+import { timingSafeEqual } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Installation } from '../engine.js';
-import { LockBroker, LockBusyError } from '../lock-broker.js';
+import { LockBusyError, LockFile } from '../lock-file.js';
 import { MilvusLiteServer } from '../milvus-lite-server.js';
-import { isAlive } from '../socket-dir.js';
-import { peerCredentials, type PeerCredentials } from './peer-credentials.js';
 import { kProtocolVersion, readMessages, send, type ClientMessage, type ServerInfo, type StatusInfo, type WireError } from './protocol.js';
 import { rendezvousPaths } from './rendezvous.js';
-
-/** Beyond this many tokens, those of dead processes are dropped. */
-const kMaxTokens = 1024;
 
 /** What a client passes to the supervisor it spawns (one JSON argument). */
 export interface SupervisorConfig {
@@ -75,8 +71,7 @@ function wireError(error: unknown): WireError {
 }
 
 /**
- * The supervisor of one shared database: wins the election (an fcntl lock on `<key>.lock` held by
- * its lock broker), serves the rendezvous socket, runs the milvus-lite server (which takes
+ * The supervisor of one shared database: wins the election (an OFD lock on `<key>.lock`), serves the rendezvous socket, runs the milvus-lite server (which takes
  * milvus-lite's own lock), counts client connections, and stops everything once no connection is
  * left and the longest idle timeout asked for has passed. It ends its own process.
  */
@@ -89,13 +84,13 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
   // an 'error' event, not a throw: unhandled, it would end the supervisor before it stops its server.
   process.stderr.on('error', () => {});
   await pauseAt('spawned', dir, key);
-  const broker = LockBroker.for(installation.python ?? 'python3') // TODO(lock branch);
   // The election. A holder that serves means this candidate is not needed; a holder that is still
   // starting or stopping (no socket that accepts) is waited for, so spawners need not respawn.
   const electionEnds = Date.now() + (config.startTimeoutMs ?? 60_000) + (config.stopTimeoutMs ?? 10_000);
+  let election: LockFile;
   for (;;) {
     try {
-      await broker.lock(paths.lock);
+      election = LockFile.take(paths.lock);
       break;
     } catch (error) {
       if (!(error instanceof LockBusyError)) {
@@ -109,15 +104,19 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
   await pauseAt('elected', dir, key);
   // Holding the election lock proves nobody serves: a socket left here is stale.
   await rm(paths.socket, { force: true });
+  // The proof a client is this user's: only this user can read the token file in the 0700 directory.
+  const secret = randomBytes(24);
+  await writeFile(paths.token, secret.toString('base64url'), { mode: 0o600 });
+  const presents = (token: string | undefined): boolean => {
+    const given = Buffer.from(token ?? '', 'base64url');
+    return given.length === secret.length && timingSafeEqual(given, secret);
+  };
 
   type State = 'starting' | 'ready' | 'stopping';
   let state: State = 'starting';
   const clients = new Map<Socket, number>();
-  // Sockets waiting for the server, each with the token its `ready` will carry.
-  const waiting = new Map<Socket, string | undefined>();
-  // Tokens handed to processes whose credentials the kernel confirmed: a re-attach that presents one
-  // skips the ~10-20 ms credential read. A token goes only over the connection it was checked on.
-  const verified = new Map<string, number>();
+  // Sockets waiting for the server.
+  const waiting = new Set<Socket>();
   let idleTimeoutMs: number | null = 0;
   // Until a first client has attached, the spawner (perhaps slow on a loaded machine) gets this long.
   let attachedOnce = false;
@@ -148,14 +147,6 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
         armIdle();
       }
     });
-    // The kernel's word on who connected (SO_PEERCRED); a failed read refuses the connection
-    // (null), and off Linux there is none to ask (undefined).
-    const credentialsOf = (): Promise<PeerCredentials | null | undefined> =>
-      // TODO(lock branch): no python here.
-      peerCredentials(installation.python ?? 'python3', socket).catch((error: unknown) => {
-        log(`refusing a connection: ${(error as Error).message}`);
-        return null;
-      });
     const refuse = (message: string): void => {
       send(socket, { op: 'error', version: kProtocolVersion, code: 'refused', error: { name: 'MilvusLiteError', message } });
       socket.end();
@@ -166,24 +157,7 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
         socket.end();
         return;
       }
-      const presented = message.op === 'hello' ? message.token : undefined;
-      let token = presented !== undefined && verified.get(presented) === message.pid ? presented : undefined;
-      if (token === undefined) {
-        const credentials = await credentialsOf();
-        const uid = process.getuid?.();
-        if (credentials === null) return refuse('the shared server could not read the credentials of this connection (SO_PEERCRED); see its log');
-        if (credentials !== undefined && uid !== undefined && credentials.uid !== uid) {
-          return refuse(`process ${credentials.pid} belongs to uid ${credentials.uid}; this server serves uid ${uid} only`);
-        }
-        if (credentials !== undefined && credentials.pid !== message.pid) {
-          return refuse(`the connection comes from process ${credentials.pid}, which announced itself as ${message.pid}`);
-        }
-        if (credentials !== undefined && message.op === 'hello') {
-          if (verified.size >= kMaxTokens) for (const [t, pid] of verified) if (!isAlive(pid)) verified.delete(t);
-          token = randomBytes(18).toString('base64url');
-          verified.set(token, credentials.pid);
-        }
-      }
+      if (!presents(message.token)) return refuse(`the connection did not present the token of ${paths.token}, which only the user this server serves can read`);
       if (socket.destroyed) return;
       if (message.op === 'status') {
         send(socket, { op: 'status', version: kProtocolVersion, status: status() });
@@ -201,8 +175,8 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
         attachedOnce = true;
         idleSince = null;
         clearTimeout(idleTimer);
-        if (state === 'ready') send(socket, { op: 'ready', version: kProtocolVersion, ...served.info!, ...(token === undefined ? {} : { token }) });
-        else waiting.set(socket, token);
+        if (state === 'ready') send(socket, { op: 'ready', version: kProtocolVersion, ...served.info! });
+        else waiting.add(socket);
       }
     };
     readMessages<ClientMessage>(socket, (message) => void onMessage(message));
@@ -257,7 +231,7 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
       await pauseAt('stopping', dir, key);
       watcher?.close();
       listener?.close();
-      for (const socket of [...clients.keys(), ...waiting.keys()]) {
+      for (const socket of [...clients.keys(), ...waiting]) {
         if (socket === requester) continue;
         send(socket, { op: 'bye', version: kProtocolVersion, reason });
         socket.end();
@@ -266,6 +240,7 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
       log(`stopped${exit ? ` (the server ended with ${exit.signal ?? `exit code ${String(exit.code)}`})` : ''}`);
       await pauseAt('server-stopped', dir, key);
       await rm(paths.info, { force: true });
+      await rm(paths.token, { force: true });
       if (requester) {
         send(requester, { op: 'stopped', version: kProtocolVersion });
         await new Promise<void>((resolve) => requester.end(resolve));
@@ -275,6 +250,9 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
 
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal));
 
+  // The election lock file deleted (a tmp cleaner): made again at once; another supervisor that got
+  // in meanwhile serves the database now, so this one stops rather than run a second server.
+  election.guard((error) => void shutdown(`another supervisor holds the election lock now: ${error.message}`));
   await listen();
   watchSocket();
   await pauseAt('listening', dir, key);
@@ -291,7 +269,7 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
     log(`${kStartFailedMarker}${JSON.stringify(wire)}`);
     state = 'stopping';
     listener?.close();
-    for (const socket of waiting.keys()) {
+    for (const socket of waiting) {
       send(socket, { op: 'error', version: kProtocolVersion, code: 'start-failed', error: wire });
       socket.end();
     }
@@ -308,7 +286,7 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
   });
   state = 'ready';
   log(`serving ${dbPath} at ${info.uri} (server pid ${info.serverPid})`);
-  for (const [socket, token] of waiting) send(socket, { op: 'ready', version: kProtocolVersion, ...info, ...(token === undefined ? {} : { token }) });
+  for (const socket of waiting) send(socket, { op: 'ready', version: kProtocolVersion, ...info });
   waiting.clear();
   if (clients.size === 0) idleSince = Date.now();
   armIdle();

@@ -182,20 +182,18 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
       await client.closeConnection();
     });
 
-    it('a SIGKILLed owner process leaves no server behind (nor its lock helper), and the database can be reopened', async () => {
+    it('a SIGKILLed owner process leaves no server behind, and the database can be reopened', async () => {
       const dir = freshDir();
       const dbPath = join(dir, 'orphan.db');
       const { report, reaped } = await startReapedOwner(dbPath, installation!, 'hold');
       expect(report.pid).toBeGreaterThan(0);
       expect(isAlive(report.pid!)).toBe(true);
-      if (engine === 'native') expect(isAlive(report.broker!)).toBe(true);
       process.kill(report.owner!, 'SIGKILL');
-      // The reaper returns once every descendant of the owner is gone: the server and the lock helper too.
+      // The reaper returns once every descendant of the owner is gone: the server too.
       const exits = await reaped;
       const pids = exits.map((e) => e.pid);
       expect(pids).toContain(report.owner);
       expect(pids).toContain(report.pid);
-      if (engine === 'native') expect(pids).toContain(report.broker);
       expect(processesMentioning(dir)).toEqual([]);
       const pool = newPool();
       await using lease = await pool.acquire(dbPath);
@@ -263,19 +261,16 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
       expect(processesMentioning(dir)).toEqual([]);
     });
 
-    it('a second pool gets a clear "in use" error, and the running server is not disturbed', async () => {
+    it('a second pool in this process shares the running server (one server per file per process), undisturbed by its release', async () => {
       const dbPath = join(freshDir(), 'busy.db');
       const first = newPool();
       await using lease = await first.acquire(dbPath);
       const client = await connect(lease.resource.uri);
       await createDocs(client, 'docs');
       await insertRows(client, 'docs', 0, 10);
-      const error = await newPool().acquire(dbPath).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(KeyLockedError);
-      expect((error as Error).message).toContain(dbPath);
-      expect((error as Error).message).toMatch(/in use/);
-      // Held by this process's own lock helper: no other program's pid to name.
-      if (engine === 'native') expect((error as Error).message).toContain(`; its lock is ${join(dirname(dbPath), '.busy.db.lock')}; stop the other process or use another path`);
+      const second = await newPool().acquire(dbPath);
+      expect(second.resource.pid).toBe(lease.resource.pid);
+      await second.release();
       expect(await countRows(client, 'docs')).toBe(10);
       expect(isAlive(lease.resource.pid!)).toBe(true);
       await client.closeConnection();
@@ -730,7 +725,9 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
       expect(await server.stop()).toEqual({ code: 0, signal: null, stderrTail: '' });
     });
 
-    it('a stop removes the socket directory and the lock files, and leaves the database', async () => {
+    // native: the (empty) lock file stays: no unlink of it is safe against an opener that opened it
+    // and has not locked it yet (issue 21); it holds no lock once the server stopped.
+    it('a stop removes the socket directory, leaves the database, and lets go of the lock', async () => {
       const dir = freshDir();
       const dbPath = join(dir, 'clean.db');
       const lease = await newPool().acquire(dbPath);
@@ -738,7 +735,9 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
       await lease.release();
       expect(uri).toMatch(/^unix:\//);
       expect(() => statSync(dirname(uri.slice('unix:'.length)))).toThrow(/ENOENT/);
-      expect(readdirSync(dir)).toEqual(['clean.db']);
+      expect(readdirSync(dir).sort()).toEqual(engine === 'native' ? ['.clean.db.lock', 'clean.db'] : ['clean.db']);
+      await using again = await newPool().acquire(dbPath);
+      expect(again.resource.pid).toBeGreaterThan(0);
     });
   });
 }

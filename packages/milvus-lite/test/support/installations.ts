@@ -27,22 +27,4 @@ export function milvusStandalonePython(): string | undefined {
   return provided.standalone ?? missing('Milvus standalone (PyPI milvus)', provided.problems.standalone);
 }
 
-/**
- * A Python whose environment has milvus-lite 2.5.1 (and pymilvus), for the Python interop tests
- * (Python's ServerManager, pymilvus `MilvusClient(path)`, `fcntl.lockf` holders):
- * `$LEASEHOLD_INTEROP_PYTHON` (.ci/run builds that venv with pip), else the python of the native
- * installation when it was found in a venv. Missing: throws, with the same policy as `installationOf`.
- */
-export function interopPython(): string | undefined {
-  const fromEnv = process.env['LEASEHOLD_INTEROP_PYTHON'];
-  if (fromEnv) return fromEnv;
-  const provided = inject('milvusLite');
-  if (provided.skipOnPurpose) return undefined;
-  return (
-    provided.native?.python ??
-    missing(
-      'a Python with milvus-lite 2.5.1 and pymilvus (the interop tests)',
-      'set LEASEHOLD_INTEROP_PYTHON to its python; make one with: python3 -m venv V && V/bin/pip install milvus-lite==2.5.1 pymilvus',
-    )
-  );
-}
+export { interopPython } from './interop-python.js';

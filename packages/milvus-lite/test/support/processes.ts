@@ -39,14 +39,24 @@ export async function holdElsewhere(python: string, path: string): Promise<{ pid
   };
 }
 
+/** A Node process holding `path` with leasehold's LockFile (an OFD lock) until released: no Python needed. */
+export async function holdFromNode(path: string): Promise<{ pid: number; release: () => Promise<void> }> {
+  const script = `import { LockFile } from ${JSON.stringify(new URL('../../dist/lock-file.js', import.meta.url).href)};\nLockFile.take(process.argv[1]);\nconsole.log('held');\nprocess.stdin.resume();\nprocess.stdin.on('end', () => process.exit(0));\n`;
+  const child = execa(process.execPath, ['--input-type=module', '-e', script, path], { stdin: 'pipe', stdout: 'pipe', buffer: false, reject: false });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once('data', () => resolve());
+    void child.then((r) => reject(new Error(`holder exited: ${String(r.exitCode)} ${String(r.stderr)}`)));
+  });
+  return { pid: child.pid!, release: async () => void (child.stdin.end(), await child) };
+}
+
 export interface OwnerReport {
   pid?: number;
   uri?: string;
   error?: string;
   message?: string;
-  /** The owner process itself, and (native engine) its lock helper. */
+  /** The owner process itself. */
   owner?: number;
-  broker?: number;
 }
 
 /**
@@ -83,7 +93,7 @@ export interface ReapedExit {
 }
 
 // Linux: becomes a child subreaper (prctl PR_SET_CHILD_SUBREAPER), runs argv, and reaps every
-// descendant, the orphaned server and lock helper included, printing how each one ended.
+// descendant, the orphaned server included, printing how each one ended.
 const kReaper = String.raw`
 import ctypes, json, os, subprocess, sys
 if ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) != 0:
@@ -101,7 +111,7 @@ while True:
 `;
 
 /**
- * `startOwner` under a subreaper: the owner's servers and lock helper, orphaned when it exits, are
+ * `startOwner` under a subreaper: the owner's servers, orphaned when it exits, are
  * reaped by it, so their exit codes are known. `reaped` resolves once every descendant is gone.
  */
 export async function startReapedOwner(dbPath: string, installation: Installation, mode: string): Promise<{ report: OwnerReport; reaped: Promise<ReapedExit[]> }> {
