@@ -8,7 +8,7 @@ import { InvalidKeyError, KeyLockedError, type LeasePool } from '@leasehold/pool
 import { cacheDir, cacheVenv, DEFAULT_MILVUS_LITE_VERSION } from './cache-dir.js';
 import { dumpCollection } from './dump.js';
 import type { EngineName } from './engine.js';
-import { InvalidDatabaseError, MilvusLiteNotFoundError, ServerExitedError } from './errors.js';
+import { InvalidDatabaseError, MigrateInputError, MigrationCountMismatchError, MilvusLiteNotFoundError, ServerExitedError } from './errors.js';
 import { findMilvusLite } from './find-milvus-lite.js';
 import { installMilvusLite } from './install.js';
 import { createMilvusLitePool } from './milvus-lite-pool.js';
@@ -16,7 +16,7 @@ import type { MilvusLiteServer } from './milvus-lite-server.js';
 import { makeSocketDir, removeSocketDir } from './socket-dir.js';
 import { listSharedServers, stopSharedServer } from './share/control.js';
 import { SingleBar, Presets } from 'cli-progress';
-import { migrateDatabase, MigrateInputError, MigrationCountMismatchError, type MigrateSummary } from './migrate.js';
+import { migrateDatabase, type MigrateSummary } from './migrate.js';
 import type { MilvusLitePoolOptions } from './milvus-lite-pool.js';
 import { isRemoteUri } from './remote-uri.js';
 

@@ -2,7 +2,6 @@ import type { Installation } from './engine.js';
 import { cacheVenv, DEFAULT_MILVUS_LITE_VERSION } from './cache-dir.js';
 import { MilvusLiteNotFoundError } from './errors.js';
 import { findMilvusLite, type FindMilvusLiteOptions } from './find-milvus-lite.js';
-import { installMilvusLite } from './install.js';
 
 /**
  * `findMilvusLite`, and when nothing is found, installs milvus-lite into leasehold's cache venv
@@ -20,6 +19,7 @@ export async function findOrInstall(options: FindMilvusLiteOptions & { readonly 
     const version = options.engine === 'python' ? '3.2.2' : DEFAULT_MILVUS_LITE_VERSION;
     process.stderr.write(`leasehold: milvus-lite was not found; installing milvus-lite ${version} from PyPI into ${cacheVenv(version, env)} (once; LEASEHOLD_NO_INSTALL=1 turns this off)\n`);
     const tty = process.stderr.isTTY === true;
+    const { installMilvusLite } = await import('./install.js');
     await installMilvusLite({ version, env, ...(tty ? { log: (line: string) => process.stderr.write(`\r\x1b[K  ${line}…`) } : {}) });
     if (tty) process.stderr.write('\r\x1b[K');
     return findMilvusLite(options);

@@ -1,4 +1,3 @@
-import lockfile from 'proper-lockfile';
 import { KeyLockedError } from './errors.js';
 import type { FilledOptions } from './options.js';
 
@@ -15,6 +14,8 @@ export async function lockKey(
   onCompromised: (error: Error) => void,
 ): Promise<Unlock> {
   const lockfilePath = options.lockfilePath?.(key);
+  // Imported on the first locked acquire: a pool without `lock` never loads proper-lockfile.
+  const { default: lockfile } = await import('proper-lockfile');
   try {
     return await lockfile.lock(key, {
       realpath: false,

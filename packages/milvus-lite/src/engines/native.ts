@@ -1,10 +1,9 @@
 import { basename, dirname, join } from 'node:path';
-import { execa } from 'execa';
 import { KeyLockedError } from '@leasehold/pool';
 import type { Engine, EngineProcess, EngineStartOptions, ExitInfo, StartStep } from '../engine.js';
 import { checkNativeDatabase } from '../database-path.js';
 import { ServerStartError } from '../errors.js';
-import { LockBroker, LockBusyError } from '../lock-broker.js';
+import { loadExeca } from '../load-execa.js';
 import { OutputTail } from '../output-tail.js';
 import { removeSocketDir } from '../socket-dir.js';
 import { StartDeadline, waitUntilReady } from './ready.js';
@@ -33,7 +32,9 @@ export const nativeEngine: Engine = {
     const deadline = new StartDeadline(options);
     const name = basename(dbPath);
     const lockPath = join(dirname(dbPath), `.${name}.lock`);
-    const broker = LockBroker.for(installation.python);
+    // The lock broker and execa load with the first start, not with the package, beside the database check.
+    const loading = Promise.all([import('../lock-broker.js'), loadExeca()]);
+    loading.catch(() => {});
     const rollback = new Rollback();
     // The abort and the deadline are checked before and after each step's hook, so a step never starts once the start was given up.
     let uri: string | undefined;
@@ -41,6 +42,8 @@ export const nativeEngine: Engine = {
     try {
       // Inside the try: a refused database disposes of the deadline too (its timer would keep Node alive until startTimeoutMs).
       await checkNativeDatabase(dbPath);
+      const [{ LockBroker, LockBusyError }, execa] = await loading;
+      const broker = LockBroker.for(installation.python);
       await step('lock');
       let lockRef: number;
       const locking = broker.lock(lockPath);

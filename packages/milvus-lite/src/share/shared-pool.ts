@@ -3,7 +3,6 @@ import { findOrInstall } from '../find-or-install.js';
 import type { MilvusLitePoolOptions } from '../milvus-lite-pool.js';
 import { MilvusLiteServer } from '../milvus-lite-server.js';
 import { isRemoteUri, normalizeTarget } from '../remote-uri.js';
-import { attachShared } from './attach.js';
 import { SharedServer } from './shared-server.js';
 
 /** Whether `share` is on: the option, else `LEASEHOLD_SHARE=1`. */
@@ -32,6 +31,8 @@ export function createSharedPool(options: MilvusLitePoolOptions): LeasePool<Milv
     async start(key, { signal, lost }) {
       if (isRemoteUri(key)) return new MilvusLiteServer(key, serverOptions).start();
       const installation = serverOptions.installation ?? (await findOrInstall(serverOptions));
+      // Loaded with the first shared start: a pool without `share` never loads the supervisor's side.
+      const { attachShared } = await import('./attach.js');
       const server = await attachShared(key, { ...serverOptions, installation, signal, ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }) });
       void server.exited.then(() => {
         if (!server.detaching) lost(server.lostReason);
