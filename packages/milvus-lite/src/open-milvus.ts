@@ -1,6 +1,7 @@
 import type { MilvusClient, ClientConfig } from '@zilliz/milvus2-sdk-node';
 import type { Lease, LeasePool } from '@leasehold/pool';
 import { MilvusLiteError } from './errors.js';
+import { loadWithoutSleep } from './load-collection.js';
 import { milvusClientConfig } from './milvus-client-config.js';
 import { createMilvusLitePool } from './milvus-lite-pool.js';
 import { kPoolOptions, rejectUnknownOptions } from './options.js';
@@ -98,6 +99,7 @@ function sharedClient(server: MilvusLiteServer, config: OpenMilvusOptions['clien
         dropEarly(early);
         made = buildClient(loaded, server.uri, config);
       }
+      loadWithoutSleep(made);
       attachToServer(server, async () => {
         await made.closeConnection();
       });
@@ -192,7 +194,9 @@ function handleOf(client: MilvusClient, lease: Lease<MilvusLiteServer>, target: 
  * a local path (started if needed, while the SDK loads; remote URIs pass through) and resolves a
  * handle on the one `MilvusClient` of `@zilliz/milvus2-sdk-node` that every handle of that server
  * shares, built with `milvusClientConfig` once the server answers. A warm open (server and client
- * up) costs a few microseconds, so a handle per request is fine. Rejects with what the pool's
+ * up) costs a few microseconds, so a handle per request is fine. Its client's `loadCollection`,
+ * `loadCollectionSync` and quick `createCollection` return as soon as the load is complete (the
+ * SDK's sleep 400 ms after every progress poll; this one polls after 10, 20, 40 … up to 400 ms). Rejects with what the pool's
  * `acquire` rejects with (`StartError`, `KeyLockedError`, …), a `MilvusLiteError` when the SDK
  * is not installed, or a `TypeError` for an option it does not take (a pool's own option, such as
  * `engine`, goes to `createMilvusLitePool`).
