@@ -9,7 +9,7 @@ import { kPoolOptions, rejectUnknownOptions } from './options.js';
 /** Options of `createMilvusLitePool`: where milvus-lite is, timeouts, and the pool's own knobs. */
 export interface MilvusLitePoolOptions
   extends MilvusLiteServerOptions,
-    Pick<LeasePoolOptions<MilvusLiteServer>, 'idleTimeoutMs' | 'maxResources' | 'captureStacks' | 'onError'> {
+    Pick<LeasePoolOptions<MilvusLiteServer>, 'idleTimeoutMs' | 'maxResources' | 'maxIdle' | 'captureStacks' | 'onError'> {
   /**
    * Add proper-lockfile's lock (`.<name>.leasehold` beside the database) to the engine's own.
    * Default false: milvus-lite's kernel lock (fcntl on `.<name>.lock` for 2.x, flock on `LOCK` for
@@ -42,12 +42,13 @@ export interface MilvusLitePoolOptions
 export function createMilvusLitePool(options: MilvusLitePoolOptions = {}): LeasePool<MilvusLiteServer> {
   rejectUnknownOptions('createMilvusLitePool', options, kPoolOptions);
   if (shareRequested(options.share)) return createSharedPool(options);
-  const { idleTimeoutMs, maxResources, captureStacks, onError, lock = false, share: _share, ...serverOptions } = options;
+  const { idleTimeoutMs, maxResources, maxIdle, captureStacks, onError, lock = false, share: _share, ...serverOptions } = options;
   const stopTimeoutMs = serverOptions.stopTimeoutMs ?? 10_000;
   const running = new Map<string, MilvusLiteServer>();
   return new LeasePool<MilvusLiteServer>({
     ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }),
     ...(maxResources === undefined ? {} : { maxResources }),
+    ...(maxIdle === undefined ? {} : { maxIdle }),
     ...(captureStacks === undefined ? {} : { captureStacks }),
     ...(onError === undefined ? {} : { onError }),
     // The server's own SIGKILL fallback comes first; the pool only gives up after it.

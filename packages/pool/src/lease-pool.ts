@@ -255,6 +255,7 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
       }, idleTimeoutMs);
       entry.idleTimer.unref();
     }
+    if (this.#options.maxIdle !== Infinity) this.#capIdle();
     // An idle resource is evictable: a cold acquire waiting for capacity takes its slot now.
     this.#pump();
     return RESOLVED;
@@ -551,6 +552,13 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
     const doom = entry.doom!;
     if (doom.reason === 'close') return new PoolClosedError();
     return new StartError(entry.key, doom.cause ?? new Error(`the start was ${doom.reason === 'evict' ? 'evicted' : doom.reason}`));
+  }
+
+  /** Stops the least recently used idle resources beyond `maxIdle` (this entry among them, if it is the oldest). */
+  #capIdle(): void {
+    let idle = 0;
+    for (const entry of this.#entries.values()) if (entry.state === 'ready' && entry.leases === 0) idle++;
+    for (; idle > this.#options.maxIdle; idle--) void this.#stop(this.#leastRecentlyUsedIdle()!, 'capacity');
   }
 
   #leastRecentlyUsedIdle(): Entry<R> | undefined {

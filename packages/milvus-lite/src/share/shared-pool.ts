@@ -18,7 +18,8 @@ export function shareRequested(share: boolean | undefined, env: NodeJS.ProcessEn
  * process is attached and the longest `idleTimeoutMs` any of them asked for has passed.
  */
 export function createSharedPool(options: MilvusLitePoolOptions): LeasePool<MilvusLiteServer> {
-  const { idleTimeoutMs, maxResources, captureStacks, onError, lock, share: _share, ...serverOptions } = options;
+  // maxIdle does not apply: an attachment goes with its last lease (the idle wait is the supervisor's).
+  const { idleTimeoutMs, maxResources, maxIdle: _maxIdle, captureStacks, onError, lock, share: _share, ...serverOptions } = options;
   if (lock) throw new TypeError('lock and share cannot be combined: a shared server is excluded by its supervisor’s own lock');
   if (idleTimeoutMs !== undefined && !(typeof idleTimeoutMs === 'number' && idleTimeoutMs >= 0)) throw new RangeError(`idleTimeoutMs must be a number ≥ 0, got ${String(idleTimeoutMs)}`);
   return new LeasePool<MilvusLiteServer>({
