@@ -30,6 +30,7 @@ export const kSdkLines = [
 const kPrograms = {
   // The cold-open floor: the SDK alone, against a server already running.
   'floor-open.mjs': `
+process.on('exit', () => { const { user, system } = process.cpuUsage(); process.stderr.write('__cpu ' + (user + system) / 1000 + '\\n'); });
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 const client = new MilvusClient({ address: process.argv[2], logLevel: 'error' });
 const listed = await client.listCollections();
@@ -37,6 +38,7 @@ if (listed.status.error_code !== 'Success') throw new Error(listed.status.reason
 await client.closeConnection();
 `,
   'open.mjs': `
+process.on('exit', () => { const { user, system } = process.cpuUsage(); process.stderr.write('__cpu ' + (user + system) / 1000 + '\\n'); });
 import { openMilvus } from '@leasehold/milvus-lite';
 const client = await openMilvus(process.argv[2]);
 const listed = await client.listCollections();
@@ -45,6 +47,7 @@ await client[Symbol.asyncDispose]();
 `,
   // The README quick start, in plain JS for Node 20.
   'quick.mjs': `
+process.on('exit', () => { const { user, system } = process.cpuUsage(); process.stderr.write('__cpu ' + (user + system) / 1000 + '\\n'); });
 import { openMilvus } from '@leasehold/milvus-lite';
 const client = await openMilvus(process.argv[2]);
 try {
@@ -61,6 +64,7 @@ try {
   // SDK's own loadCollection (its 400 ms sleep included) unless argv[3] is 'no-sleep', where the
   // client gets the same no-sleep load as openMilvus's (the strictest floor).
   'floor-quick.mjs': `
+process.on('exit', () => { const { user, system } = process.cpuUsage(); process.stderr.write('__cpu ' + (user + system) / 1000 + '\\n'); });
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { milvusClientConfig } from '@leasehold/milvus-lite';
 const client = new MilvusClient(milvusClientConfig(process.argv[2], { logLevel: 'error' }));
@@ -89,8 +93,10 @@ const table = await db.createTable('docs', [{ id: 1, vector: [0.1, 0.2, 0.3, 0.4
 const hits = await table.search([0.1, 0.2, 0.3, 0.4]).limit(1).toArray();
 if (hits.length !== 1) throw new Error('no hit');
 `,
-  'import-execa.mjs': `await import('execa');`,
-  'empty.mjs': ``,
+  'import-execa.mjs': `
+process.on('exit', () => { const { user, system } = process.cpuUsage(); process.stderr.write('__cpu ' + (user + system) / 1000 + '\\n'); });await import('execa');`,
+  'empty.mjs': `
+process.on('exit', () => { const { user, system } = process.cpuUsage(); process.stderr.write('__cpu ' + (user + system) / 1000 + '\\n'); });`,
 };
 
 const kPythonOpen = `
@@ -138,7 +144,18 @@ async function wall(file, args, cwd) {
   const result = await execa(file, args, { cwd, reject: false, stdin: 'ignore', env: { LEASEHOLD_NO_INSTALL: '1' } });
   const ms = performance.now() - t0;
   if (result.exitCode !== 0) throw new Error(`${file} ${args.join(' ')} exited ${result.exitCode}: ${result.stderr.slice(-2000)}`);
+  // The Node programs report their own process's CPU time (user + system, children not included) at exit.
+  const cpu = /__cpu ([\d.]+)/.exec(result.stderr);
+  lastCpu = cpu ? Number(cpu[1]) : undefined;
   return ms;
+}
+// The CPU time the last process measured reported (a figure the machine's load disturbs much less than wall time).
+let lastCpu;
+
+/** A row of paired CPU-time differences, the first round dropped. */
+function cpuPaired(section, metric, ours = [], peer = [], note) {
+  const [o, p] = [ours.slice(1), peer.slice(1)];
+  return { section, metric, unit: 'ms', ours: o.map((x, i) => x - p[i]), note: note ?? `median of ${o.length} paired differences` };
 }
 
 /** Paired rows: ours[i] and peer[i] from the same round; the first round is dropped. */
@@ -165,7 +182,11 @@ export async function bench({ runs, log }) {
   const floorLease = await pool.acquire(join(base, 'floor.db'));
   const floorUri = floorLease.resource.uri;
   const m = {};
-  const add = (name, ms) => (m[name] ??= []).push(ms);
+  const cpu = {};
+  const add = (name, ms) => {
+    (m[name] ??= []).push(ms);
+    if (lastCpu !== undefined) (cpu[name] ??= []).push(lastCpu);
+  };
   for (let round = 0; round < rounds; round++) {
     const dir = join(base, `round-${round}`);
     mkdirSync(dir);
@@ -241,15 +262,18 @@ export async function bench({ runs, log }) {
   for (const line of lines) {
     const section = `Cold path, SDK ${line} (whole processes, ${kept} interleaved rounds)`;
     rows.push(...paired(section, `cold open: openMilvus(path) then listCollections (milvus-lite ${installation.version})`, m[`open ${line}`], m[`floor-open ${line}`], 'the SDK floor: import, new MilvusClient, listCollections on a running server', 'the paired difference is leasehold’s own time on the path'));
+    rows.push(cpuPaired(section, 'cold open: CPU time of the Node process, paired difference (ours − the SDK floor’s)', cpu[`open ${line}`], cpu[`floor-open ${line}`], 'leasehold’s own CPU on the path, less disturbed by the machine’s load than wall time; the server’s start runs in other processes'));
     rows.push({ section, metric: 'cold open vs Python: ratio Python / ours, paired', unit: 'x', lowerIsBetter: false, ours: m[`open ${line}`].slice(1).map((x, i) => m['python-open'][i + 1] / x), note: 'Python: MilvusClient(path).list_collections() (pymilvus 2.5, milvus-lite 2.5.1); > 1 means ours is faster' });
     rows.push({ section, metric: 'cold open', unit: 'ms', ours: m[`open ${line}`].slice(1), peerName: 'Python: MilvusClient(path).list_collections()', peer: m['python-open'].slice(1) });
     rows.push(...paired(section, 'README quick start (open, quick createCollection, insert, search, dispose)', m[`quick ${line}`], m[`floor-quick ${line}`], 'the quick-start floor: the same four SDK calls on a running server (SDK’s own load, with its 400 ms sleep)'));
     rows.push(...paired(section, 'README quick start vs the strict floor', m[`quick ${line}`], m[`floor-quick-no-sleep ${line}`], 'the same four SDK calls, running server, the SDK’s load without its sleep'));
+    rows.push(cpuPaired(section, 'README quick start: CPU time of the Node process, paired difference (ours − the strict floor’s)', cpu[`quick ${line}`], cpu[`floor-quick-no-sleep ${line}`]));
     rows.push({ section, metric: 'README quick start', unit: 'ms', ours: m[`quick ${line}`].slice(1), peerName: 'Python: the same four steps with MilvusClient(path)', peer: m['python-quick'].slice(1) });
     if (line === '3.x') rows.push({ section, metric: 'README quick start', unit: 'ms', ours: m[`quick ${line}`].slice(1), peerName: 'LanceDB 0.31: connect, a table of one row, search', peer: m['lancedb'].slice(1) });
   }
   const section = `Cold path: what parts cost (whole processes, ${kept} rounds)`;
   rows.push({ section, metric: 'importing execa (node -e "await import(\'execa\')" − an empty script), paired', unit: 'ms', ours: m['import-execa'].slice(1).map((x, i) => x - m['empty'][i + 1]), note: 'on the cold path at the first spawn; the figures above include it' });
+  rows.push(cpuPaired(section, 'importing execa: CPU time, paired difference', cpu['import-execa'], cpu['empty']));
   rows.push({ section, metric: 'starting the Python lock helper’s interpreter (python3 -I -S, its imports)', unit: 'ms', ours: m['lock-helper'].slice(1), note: 'on the cold path before the spawn until the lock branch replaces it with an OFD lock in Node' });
   rows.push({ section, metric: 'empty Node process (node empty.mjs)', unit: 'ms', ours: m['empty'].slice(1) });
   const httpSection = 'HTTP handler, openMilvus’s default pool (no pool passed): a handle per request + one search';
