@@ -1,13 +1,13 @@
 // `pnpm bench`: runs every area's benchmark module in one process, prints each figure beside its
 // peer's from the same run, and writes BENCHMARKS.md. Run with `node --expose-gc`.
-// Usage: node --expose-gc test/bench/run.mjs [--runs N] [--only pool,milvus,fixtures,migrate] [--no-write]
-import { writeFile } from 'node:fs/promises';
+// Usage: node --expose-gc test/bench/run.mjs [--runs N] [--only pool,milvus,cold-path,fixtures,migrate] [--no-write]
+import { readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
-const AREAS = ['pool', 'milvus', 'open-milvus', 'fixtures', 'share', 'migrate', 'python-engine', 'install'];
+const AREAS = ['pool', 'milvus', 'open-milvus', 'cold-path', 'fixtures', 'share', 'migrate', 'python-engine', 'install'];
 const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '5' },
@@ -42,6 +42,8 @@ const ratio = (row) => {
 };
 
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
+// The machine may be shared: its load at the start goes beside the figures.
+const loadAtStart = os.loadavg()[0];
 const rows = [];
 const skipped = [];
 for (const area of areas) {
@@ -74,17 +76,40 @@ const lines = [
   `Date: ${new Date().toISOString().slice(0, 10)}.`,
   '',
 ];
+const when = new Date().toISOString().slice(0, 10);
+const sections = [];
 let section;
 for (const row of rows) {
   if (row.section !== section) {
     section = row.section;
-    lines.push(`## ${section}`, '', '| metric | leasehold | peer | peer figure | ratio | note |', '|---|---|---|---|---|---|');
+    sections.push({ heading: `## ${section}`, lines: [] });
+    if (values.only) sections.at(-1).lines.push(`Measured ${when} with \`pnpm bench --only ${values.only}\` (${runs} runs), Node ${process.version}, load average ${loadAtStart.toFixed(1)} on ${os.cpus().length} cores at the start (a shared machine: other engineers' tests were running).`, '');
+    sections.at(-1).lines.push('| metric | leasehold | peer | peer figure | ratio | note |', '|---|---|---|---|---|---|');
   }
-  lines.push(`| ${row.metric} | ${cell(row.ours, row.unit)} | ${row.peerName ?? ''} | ${row.peerName ? cell(row.peer, row.unit) : ''} | ${ratio(row)} | ${row.note ?? ''} |`);
-  const next = rows[rows.indexOf(row) + 1];
-  if (!next || next.section !== section) lines.push('');
+  sections.at(-1).lines.push(`| ${row.metric} | ${cell(row.ours, row.unit)} | ${row.peerName ?? ''} | ${row.peerName ? cell(row.peer, row.unit) : ''} | ${ratio(row)} | ${row.note ?? ''} |`);
 }
-if (skipped.length) lines.push('## Not measured in this run', '', ...skipped.map((s) => `- ${s}`), '');
+if (values.only && existsSync(new URL('../../BENCHMARKS.md', import.meta.url))) {
+  // --only: the sections this run measured replace their namesakes (or are added); the rest stay as they were.
+  const old = await readFile(new URL('../../BENCHMARKS.md', import.meta.url), 'utf8');
+  const blocks = old.split(/^(?=## )/m);
+  const [head, ...rest] = blocks;
+  const fresh = new Map(sections.map((s) => [s.heading, s]));
+  const merged = rest
+    .filter((block) => !block.startsWith('## Not measured'))
+    .map((block) => {
+      const heading = block.split('\n', 1)[0];
+      const replaced = fresh.get(heading);
+      if (!replaced) return block.trimEnd() + '\n';
+      fresh.delete(heading);
+      return [replaced.heading, '', ...replaced.lines, ''].join('\n');
+    });
+  for (const s of fresh.values()) merged.push([s.heading, '', ...s.lines, ''].join('\n'));
+  lines.length = 0;
+  lines.push(head.trimEnd(), '', merged.join('\n'));
+} else {
+  for (const s of sections) lines.push(s.heading, '', ...s.lines, '');
+  if (skipped.length) lines.push('## Not measured in this run', '', ...skipped.map((s) => `- ${s}`), '');
+}
 if (!values['no-write']) {
   await writeFile(new URL('../../BENCHMARKS.md', import.meta.url), lines.join('\n'));
   log('wrote BENCHMARKS.md');

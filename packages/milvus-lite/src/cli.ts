@@ -6,11 +6,9 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InvalidKeyError, KeyLockedError, type LeasePool } from '@leasehold/pool';
 import { cacheDir, cacheVenv, DEFAULT_MILVUS_LITE_VERSION } from './cache-dir.js';
-import { dumpCollection } from './dump.js';
 import type { EngineName } from './engine.js';
-import { InvalidDatabaseError, MilvusLiteNotFoundError, ServerExitedError } from './errors.js';
+import { InvalidDatabaseError, MigrateInputError, MigrationCountMismatchError, MilvusLiteNotFoundError, ServerExitedError } from './errors.js';
 import { findMilvusLite } from './find-milvus-lite.js';
-import { installMilvusLite } from './install.js';
 import { nativeInstallDir } from './install/config.js';
 import { installationChecks, platformChecks, type Check } from './install/diagnose.js';
 import { installNative, type NativeInstallResult } from './install/install-native.js';
@@ -18,9 +16,8 @@ import { installReporter } from './install/progress.js';
 import { createMilvusLitePool } from './milvus-lite-pool.js';
 import type { MilvusLiteServer } from './milvus-lite-server.js';
 import { makeOwnedTempDir, makeSocketDir, removeSocketDir } from './socket-dir.js';
-import { listSharedServers, stopSharedServer } from './share/control.js';
-import { SingleBar, Presets } from 'cli-progress';
-import { migrateDatabase, MigrateInputError, MigrationCountMismatchError, type MigrateSummary } from './migrate.js';
+import type { MigrateSummary } from './migrate.js';
+import { installMilvusLite, listSharedServers, migrateDatabase, stopSharedServer } from './on-demand.js';
 import type { MilvusLitePoolOptions } from './milvus-lite-pool.js';
 import { isRemoteUri } from './remote-uri.js';
 
@@ -166,6 +163,7 @@ async function dump(args: string[]): Promise<number> {
   await using pool: LeasePool<MilvusLiteServer> = createMilvusLitePool({ installation });
   await using lease = await pool.acquire(resolve(db));
   const tty = process.stderr.isTTY === true;
+  const { dumpCollection } = await import('./dump.js');
   const result = await dumpCollection(lease, {
     collection,
     outDir: resolve(outDir),
@@ -263,7 +261,9 @@ async function migrate(args: string[]): Promise<number> {
   };
   const local = (where: string): string => (isRemoteUri(where) ? where : resolve(where));
   const collections = values['collection'] as unknown as string[] | undefined;
-  const bar = process.stderr.isTTY && !values['json'] ? new SingleBar({ format: 'Migrate {collection} [{bar}] {value}/{total} rows, {rate} rows/s', hideCursor: true, stream: process.stderr }, Presets.shades_classic) : undefined;
+  // The progress bar's module loads only where it draws: a terminal, no --json.
+  const { SingleBar, Presets } = process.stderr.isTTY && !values['json'] ? await import('cli-progress') : { SingleBar: undefined, Presets: undefined };
+  const bar = SingleBar !== undefined ? new SingleBar({ format: 'Migrate {collection} [{bar}] {value}/{total} rows, {rate} rows/s', hideCursor: true, stream: process.stderr }, Presets.shades_classic) : undefined;
   const started = performance.now();
   let summary: MigrateSummary;
   try {

@@ -1,3 +1,4 @@
+import type { MigrateSummary } from './migrate.js';
 import type { ExitInfo } from './engine.js';
 
 /** Base class of the adapter's errors; `name` is the subclass's name. */
@@ -181,5 +182,18 @@ export class ServerConflictError extends MilvusLiteError {
     );
     this.dbPath = dbPath;
     this.option = option;
+  }
+}
+
+/** The input cannot be migrated (missing source, same database twice, unknown or existing collection); nothing was written. */
+export class MigrateInputError extends MilvusLiteError {}
+
+/** The target's row count of a collection differs from the source's after the copy. */
+export class MigrationCountMismatchError extends MilvusLiteError {
+  readonly summary: MigrateSummary;
+  constructor(summary: MigrateSummary) {
+    const bad = summary.collections.filter((c) => c.sourceRows !== c.targetRows);
+    super(`row counts differ after migrating to ${summary.target}: ${bad.map((c) => `${c.name}: ${c.sourceRows} in the source, ${c.targetRows} in the target`).join('; ')}`);
+    this.summary = summary;
   }
 }

@@ -1,7 +1,7 @@
 import { constants, existsSync } from 'node:fs';
 import { access, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
-import { execa } from 'execa';
+import { loadExeca } from './load-execa.js';
 import type { EngineName, Installation } from './engine.js';
 import { cacheDir, DEFAULT_MILVUS_LITE_VERSION } from './cache-dir.js';
 import { MilvusLiteNotFoundError } from './errors.js';
@@ -247,6 +247,7 @@ async function inspectPython(python: string, source: string, engine: string, env
   let info: PythonInfo;
   if (entry !== undefined && entry.fingerprint === (await fingerprintOf(python, entry.info))) info = entry.info;
   else {
+    const execa = await loadExeca();
     const result = await execa(python, ['-c', kInspectScript], { reject: false, timeout: 30_000, extendEnv: true });
     if (result.exitCode !== 0) return `cannot run it: ${result.stderr.trim().split('\n').at(-1) ?? result.shortMessage}`;
     info = JSON.parse(result.stdout) as PythonInfo;

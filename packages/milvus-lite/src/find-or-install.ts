@@ -4,7 +4,6 @@ import { MilvusLiteNotFoundError } from './errors.js';
 import { findMilvusLite, type FindMilvusLiteOptions } from './find-milvus-lite.js';
 import { installConfig, nativeInstallDir } from './install/config.js';
 import { installReporter } from './install/progress.js';
-import { installMilvusLite } from './install.js';
 
 /**
  * `findMilvusLite`, and when nothing is found, installs milvus-lite into leasehold's cache first (as
@@ -25,6 +24,8 @@ export async function findOrInstall(options: FindMilvusLiteOptions & { readonly 
     const from = version !== DEFAULT_MILVUS_LITE_VERSION ? 'PyPI (pip)' : (config.localWheel ?? config.indexUrl);
     const into = version !== DEFAULT_MILVUS_LITE_VERSION ? cacheVenv(version, env) : nativeInstallDir(version, env);
     process.stderr.write(`leasehold: milvus-lite was not found; installing milvus-lite ${version} from ${from} into ${into} (once; LEASEHOLD_NO_INSTALL=1 turns this off)\n`);
+    // The installer (undici, yauzl, the progress bar) loads only when an install is needed.
+    const [{ installMilvusLite }, { installReporter }] = await Promise.all([import('./install.js'), import('./install/progress.js')]);
     const reporter = installReporter(process.stderr);
     try {
       await installMilvusLite({ version, env, ...(process.stderr.isTTY ? { log: reporter.log, onProgress: reporter.onProgress } : {}) });

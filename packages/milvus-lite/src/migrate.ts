@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { setTimeout } from 'node:timers/promises';
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import type { Lease, LeasePool } from '@leasehold/pool';
-import { InvalidDatabaseError, MilvusLiteError } from './errors.js';
+import { InvalidDatabaseError, MigrateInputError, MigrationCountMismatchError, MilvusLiteError } from './errors.js';
 import { createMilvusLitePool, type MilvusLitePoolOptions } from './milvus-lite-pool.js';
 import type { MilvusLiteServer } from './milvus-lite-server.js';
 import { isRemoteUri, normalizeTarget } from './remote-uri.js';
@@ -52,19 +52,6 @@ export interface MigrateSummary {
   readonly rows: number;
   readonly elapsedMs: number;
   readonly rowsPerSecond: number;
-}
-
-/** The input cannot be migrated (missing source, same database twice, unknown or existing collection); nothing was written. */
-export class MigrateInputError extends MilvusLiteError {}
-
-/** The target's row count of a collection differs from the source's after the copy. */
-export class MigrationCountMismatchError extends MilvusLiteError {
-  readonly summary: MigrateSummary;
-  constructor(summary: MigrateSummary) {
-    const bad = summary.collections.filter((c) => c.sourceRows !== c.targetRows);
-    super(`row counts differ after migrating to ${summary.target}: ${bad.map((c) => `${c.name}: ${c.sourceRows} in the source, ${c.targetRows} in the target`).join('; ')}`);
-    this.summary = summary;
-  }
 }
 
 /**

@@ -11,7 +11,7 @@ import { kPoolOptions, rejectUnknownOptions } from './options.js';
 /** Options of `createMilvusLitePool`: where milvus-lite is, timeouts, and the pool's own knobs. */
 export interface MilvusLitePoolOptions
   extends MilvusLiteServerOptions,
-    Pick<LeasePoolOptions<MilvusLiteServer>, 'idleTimeoutMs' | 'maxResources' | 'captureStacks' | 'onError'> {
+    Pick<LeasePoolOptions<MilvusLiteServer>, 'idleTimeoutMs' | 'maxResources' | 'maxIdle' | 'captureStacks' | 'onError'> {
   /**
    * Add proper-lockfile's lock (`.<name>.leasehold` beside the database) to the engine's own.
    * Default false: milvus-lite's kernel lock (fcntl on `.<name>.lock` for 2.x, flock on `LOCK` for
@@ -52,13 +52,14 @@ export function createMilvusLitePool(options: MilvusLitePoolOptions = {}): Lease
 export function createRegisteredPool(options: MilvusLitePoolOptions, holder: string): LeasePool<MilvusLiteServer> {
   rejectUnknownOptions('createMilvusLitePool', options, kPoolOptions);
   if (shareRequested(options.share)) return createSharedPool(options, holder);
-  const { idleTimeoutMs, maxResources, captureStacks, onError, lock = false, share: _share, ...serverOptions } = options;
+  const { idleTimeoutMs, maxResources, maxIdle, captureStacks, onError, lock = false, share: _share, ...serverOptions } = options;
   const stopTimeoutMs = serverOptions.stopTimeoutMs ?? 10_000;
   // This pool's reference to each server it holds, and the removal of its lost listener.
   const refs = new Map<string, { ref: ServerRef; unlisten: () => void }>();
   return new MilvusLiteLeasePool({
     ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }),
     ...(maxResources === undefined ? {} : { maxResources }),
+    ...(maxIdle === undefined ? {} : { maxIdle }),
     ...(captureStacks === undefined ? {} : { captureStacks }),
     ...(onError === undefined ? {} : { onError }),
     // The server's own SIGKILL fallback comes first; the pool only gives up after it.

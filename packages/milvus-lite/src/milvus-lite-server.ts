@@ -6,6 +6,7 @@ import { pythonEngine } from './engines/python.js';
 import type { FindMilvusLiteOptions } from './find-milvus-lite.js';
 import { explainStartFailure } from './install/diagnose.js';
 import { findOrInstall } from './find-or-install.js';
+import { loadExeca } from './load-execa.js';
 import { announceServerAddress, closeAttachments } from './server-attachments.js';
 import { DatabaseReplacedError, LockLostError, MilvusCallError, MilvusLiteError, ServerExitedError } from './errors.js';
 import { registerServed } from './served-servers.js';
@@ -155,6 +156,8 @@ export class MilvusLiteServer implements AsyncDisposable {
       await awaitRemote(this.target, this.#options.startTimeoutMs ?? kRemoteStartTimeoutMs, signal);
       return this;
     }
+    // Every local engine spawns with execa: its import overlaps the steps up to the spawn.
+    loadExeca().catch(() => {});
     const installation = this.#options.installation ?? (await findOrInstall(this.#options));
     const dbPath = await normalizePathKey(this.target);
     this.#dbPath = dbPath;

@@ -1,6 +1,7 @@
 import type { MilvusClient, ClientConfig } from '@zilliz/milvus2-sdk-node';
 import type { Lease, LeasePool } from '@leasehold/pool';
 import { MilvusLiteError, MilvusStatusError } from './errors.js';
+import { loadWithoutSleep } from './load-collection.js';
 import { milvusClientConfig } from './milvus-client-config.js';
 import { createRegisteredPool } from './milvus-lite-pool.js';
 import { kPoolOptions, rejectUnknownOptions } from './options.js';
@@ -16,9 +17,14 @@ const kTrustCheckMs = 10_000;
 /** Options of `openMilvus`. */
 export interface OpenMilvusOptions {
   /**
-   * The pool to lease from; default a process-wide pool shared by every `openMilvus` call, whose
-   * servers stop when their last handle is released. For a handle per request, pass a pool with an
-   * `idleTimeoutMs` (or hold one handle for the app's life) so the server and client stay warm.
+   * The pool to lease from (it keeps its own `idleTimeoutMs`). Default: a process-wide pool shared
+   * by every `openMilvus` call, which keeps a server and its client warm for
+   * `LEASEHOLD_IDLE_TIMEOUT_MS` (default 30 000 ms) after its last handle is released, so a
+   * handle per request costs microseconds at any concurrency; at most 8 servers stay idle (the
+   * least recently released stops first). Its timer never keeps the process alive. Meanwhile the
+   * database stays locked: another process (Python's `MilvusClient("./app.db")` included) gets
+   * "in use" until the idle time ends. `LEASEHOLD_IDLE_TIMEOUT_MS=0`, or a pool of your own with
+   * `idleTimeoutMs: 0`, stops the server at the last release.
    */
   readonly pool?: LeasePool<MilvusLiteServer>;
   /**
@@ -50,7 +56,36 @@ export type LeasedMilvusClient = MilvusClient & AsyncDisposable & { readonly lea
 
 type Sdk = typeof import('@zilliz/milvus2-sdk-node');
 
+/** How long the default pool keeps a server after its last handle's release, in ms, unless `LEASEHOLD_IDLE_TIMEOUT_MS` says otherwise. */
+export const kDefaultIdleTimeoutMs = 30_000;
+/** At most this many servers of the default pool stay idle: one more stops the least recently released. */
+export const kMaxIdleServers = 8;
+
+/** `LEASEHOLD_IDLE_TIMEOUT_MS` (ms, ≥ 0), else kDefaultIdleTimeoutMs; a bad value is a RangeError naming it. */
+function defaultIdleTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env['LEASEHOLD_IDLE_TIMEOUT_MS'];
+  if (raw === undefined || raw === '') return kDefaultIdleTimeoutMs;
+  const ms = Number(raw);
+  if (!(ms >= 0)) throw new RangeError(`LEASEHOLD_IDLE_TIMEOUT_MS must be a number of milliseconds ≥ 0, got ${JSON.stringify(raw)}`);
+  return ms;
+}
+
 let defaultPool: LeasePool<MilvusLiteServer> | undefined;
+
+/** The default pool, made on first use: idle servers stay warm, and stop when the process is about to exit by itself. */
+function theDefaultPool(): LeasePool<MilvusLiteServer> {
+  if (defaultPool !== undefined) return defaultPool;
+  const pool = createRegisteredPool({ share: false, idleTimeoutMs: defaultIdleTimeoutMs(), maxIdle: kMaxIdleServers }, 'openMilvus');
+  // The idle timers are unref'd, so a script's work done means exit now; when nothing is leased,
+  // stop the idle servers first, as a stop at the last release did (their lock files go with them).
+  // process.exit() and signals skip this: the servers die with this process's lock, as always.
+  process.on('beforeExit', () => {
+    if (defaultPool !== pool || pool.stats().resources === 0 || pool.stats().leases > 0) return;
+    defaultPool = undefined;
+    void pool.close();
+  });
+  return (defaultPool = pool);
+}
 let defaultSharedPool: LeasePool<MilvusLiteServer> | undefined;
 let sdkLoading: Promise<Sdk> | undefined;
 const sharedClients = new WeakMap<MilvusLiteServer, Promise<MilvusClient>>();
@@ -104,6 +139,7 @@ function sharedClient(server: MilvusLiteServer, config: OpenMilvusOptions['clien
         dropEarly(early);
         made = buildClient(loaded, server.uri, config, server.engine !== 'remote');
       }
+      loadWithoutSleep(made);
       attachToServer(server, async () => {
         await made.closeConnection();
       });
@@ -217,7 +253,10 @@ function handleOf(client: MilvusClient, lease: Lease<MilvusLiteServer>, target: 
  * a local path (started if needed, while the SDK loads; remote URIs pass through) and resolves a
  * handle on the one `MilvusClient` of `@zilliz/milvus2-sdk-node` that every handle of that server
  * shares, built with `milvusClientConfig` once the server answers. A warm open (server and client
- * up) costs a few microseconds, so a handle per request is fine. Rejects with what the pool's
+ * up) costs a few microseconds, so a handle per request is fine: the default pool keeps a released
+ * server warm for 30 s (see `OpenMilvusOptions.pool`). Its client's `loadCollection`,
+ * `loadCollectionSync` and quick `createCollection` return as soon as the load is complete (the
+ * SDK's sleep 400 ms after every progress poll; this one polls after 10, 20, 40 … up to 400 ms). Rejects with what the pool's
  * `acquire` rejects with (`StartError`, `KeyLockedError`, …), a `MilvusLiteError` when the SDK
  * is not installed, or a `TypeError` for an option it does not take (a pool's own option, such as
  * `engine`, goes to `createMilvusLitePool`).
@@ -229,7 +268,7 @@ function handleOf(client: MilvusClient, lease: Lease<MilvusLiteServer>, target: 
 export async function openMilvus(pathOrUri: string, options: OpenMilvusOptions = {}): Promise<LeasedMilvusClient> {
   rejectUnknownOptions('openMilvus', options, kOpenMilvusOptions, poolOptionHint);
   const shared = options.pool === undefined && shareRequested(options.share);
-  const pool = options.pool ?? (shared ? (defaultSharedPool ??= createRegisteredPool({ share: true }, 'openMilvus')) : (defaultPool ??= createRegisteredPool({ share: false }, 'openMilvus')));
+  const pool = options.pool ?? (shared ? (defaultSharedPool ??= createRegisteredPool({ share: true }, 'openMilvus')) : theDefaultPool());
   const acquireOptions =
     options.signal === undefined && options.timeoutMs === undefined
       ? undefined

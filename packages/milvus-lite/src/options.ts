@@ -18,6 +18,7 @@ const kPoolOptionKeys: Readonly<Record<keyof MilvusLitePoolOptions, true>> = {
   ...kServerOptionKeys,
   idleTimeoutMs: true,
   maxResources: true,
+  maxIdle: true,
   captureStacks: true,
   onError: true,
   lock: true,

@@ -1,8 +1,15 @@
-import { Mutex } from 'async-mutex';
+import type { Mutex } from 'async-mutex';
 import type { Lease, LeasePool } from '@leasehold/pool';
 import { createRegisteredPool, type MilvusLitePoolOptions } from './milvus-lite-pool.js';
 import type { MilvusLiteServer } from './milvus-lite-server.js';
 import { normalizeTarget } from './remote-uri.js';
+
+// Imported with a manager's first call, beside its first path resolution: importing the package does not load it.
+let asyncMutex: Promise<typeof import('async-mutex')> | undefined;
+let MutexClass: typeof Mutex | undefined;
+async function loadMutex(): Promise<void> {
+  MutexClass ??= (await (asyncMutex ??= import('async-mutex'))).Mutex;
+}
 
 /** Options of `ServerManager`: those of `createMilvusLitePool`, plus where failures are logged. */
 export interface ServerManagerOptions extends MilvusLitePoolOptions {
@@ -50,13 +57,14 @@ export class ServerManager implements AsyncDisposable {
 
   #mutexOf(key: string): Mutex {
     let mutex = this.#mutexes.get(key);
-    if (mutex === undefined) this.#mutexes.set(key, (mutex = new Mutex()));
+    // MutexClass is loaded: every caller runs inside #inOrder, after loadMutex.
+    if (mutex === undefined) this.#mutexes.set(key, (mutex = new MutexClass!()));
     return mutex;
   }
 
   /** Runs `atKey` once every earlier call has queued for its mutex; resolves what it returns. */
   #inOrder<T>(path: string, atKey: (key: string) => T, onInvalid: (error: Error) => T): Promise<T> {
-    const step = this.#order.then(() => normalizeTarget(path)).then(atKey, onInvalid);
+    const step = this.#order.then(async () => (await Promise.all([normalizeTarget(path), loadMutex()]))[0]).then(atKey, onInvalid);
     this.#order = step.catch(() => {});
     return step;
   }

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import module from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -120,5 +121,18 @@ describe.skipIf(installation === undefined)('leasehold-milvus with the real serv
     const result = await execa(process.execPath, [built, 'doctor'], { reject: false, env, extendEnv: false });
     expect(result.exitCode).toBe(3);
     expect(result.stdout).toContain('fix: leasehold-milvus install');
+  });
+});
+
+describe('leasehold-milvus and Node’s compile cache', () => {
+  // module.enableCompileCache exists from Node 22.1; on Node 20 the command runs as before.
+  const hasCompileCache = typeof (module as { enableCompileCache?: unknown }).enableCompileCache === 'function';
+
+  it(`the command turns the compile cache on where Node has it (here: ${hasCompileCache ? 'yes' : 'no'}), in the OS temp dir, without NODE_COMPILE_CACHE`, async () => {
+    const tmp = freshDir();
+    const result = await run(['--help'], { TMPDIR: tmp, NODE_COMPILE_CACHE: '' });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain('leasehold-milvus');
+    expect(existsSync(join(tmp, 'node-compile-cache'))).toBe(hasCompileCache);
   });
 });

@@ -91,7 +91,7 @@ describe.skipIf(installation === undefined)('openMilvus shares one client per se
     expect(readdirSync(dir)).toEqual([]);
     // The pool's own: a typo of idleTimeoutMs is refused too, naming every option it takes.
     expect(() => createMilvusLitePool(untyped({ idleTimeout: 5000 }) as Parameters<typeof createMilvusLitePool>[0])).toThrow(
-      new TypeError('createMilvusLitePool: unknown option "idleTimeout" (it takes python, binary, engine, env, installation, install, startTimeoutMs, stopTimeoutMs, port, onStartStep, idleTimeoutMs, maxResources, captureStacks, onError, lock, share)'),
+      new TypeError('createMilvusLitePool: unknown option "idleTimeout" (it takes python, binary, engine, env, installation, install, startTimeoutMs, stopTimeoutMs, port, onStartStep, idleTimeoutMs, maxResources, maxIdle, captureStacks, onError, lock, share)'),
     );
   });
 
@@ -102,9 +102,14 @@ describe.skipIf(installation === undefined)('openMilvus shares one client per se
     expect(second.channelPool).toBe(first.channelPool);
     expect(second.lease.resource).toBe(first.lease.resource);
     const pid = first.lease.resource.pid!;
+    const channels = first.channelPool;
     await first[Symbol.asyncDispose]();
     await second[Symbol.asyncDispose]();
-    expect(isAlive(pid)).toBe(false);
+    // The default pool keeps it warm after the last release (test/default-pool.test.ts has the rest).
+    expect(isAlive(pid)).toBe(true);
+    await using third = await openMilvus(dbPath);
+    expect(third.lease.resource.pid).toBe(pid);
+    expect(third.channelPool).toBe(channels);
   });
   it('the client options reach the shared client: a cold open (built while the server starts), and the first open after a stop', async () => {
     const pool = newPool({ idleTimeoutMs: 60_000 });

@@ -9,6 +9,7 @@ import { createMilvusLitePool, migrateDatabase, MigrateInputError, milvusClientC
 import { installationOf, milvusStandalonePython } from './support/installations.js';
 import { createEverything, hashTree, rowsOf, schemaOf, withLite, withoutWhatPythonLiteDrops } from './support/migrate-data.js';
 import { startMilvusStandalone, type MilvusStandalone } from './support/milvus-standalone.js';
+import { expectReturnedOnceLoaded, loadLog } from './support/load-log.js';
 import { freePort } from './support/ports.js';
 import { processesMentioning } from './support/processes.js';
 
@@ -66,6 +67,26 @@ describe.skipIf(python === undefined)('a real Milvus standalone (PyPI milvus)', 
     await using handle = await openMilvus(standalone.uri, { pool: createMilvusLitePool(), client: { logLevel: 'error' } });
     expect((await handle.describeCollection({ collection_name: 'no_such_collection' })).status).toMatchObject({ code: 100, error_code: 'UnexpectedError' });
     await handle.lease.release();
+  });
+
+  it('openMilvus’s client waits for a load that takes time, polling with a backoff, and returns once it is complete', async () => {
+    const pool = createMilvusLitePool();
+    await using client = await openMilvus(standalone.uri, { pool, client: { logLevel: 'error' } });
+    const created = await loadLog(client, () => client.createCollection({ collection_name: 'slow_load', dimension: 4 }));
+    expectReturnedOnceLoaded(created);
+    await client.insert({ collection_name: 'slow_load', data: Array.from({ length: 100 }, (_, id) => ({ id, vector: [id, 1, 0, 0] })) });
+    await client.flushSync({ collection_names: ['slow_load'] });
+    await client.releaseCollection({ collection_name: 'slow_load' });
+    const loaded = await loadLog(client, () => client.loadCollection({ collection_name: 'slow_load' }));
+    expectReturnedOnceLoaded(loaded);
+    // A standalone load is not done at the first poll: the client polled again, after ~10 ms, not the SDK's 400.
+    const polls = [...created, ...loaded].filter((event) => event.kind === 'progress');
+    expect(polls.some((event) => event.kind === 'progress' && event.progress < 100)).toBe(true);
+    const firstGap = loaded[1] !== undefined && loaded[1].kind === 'progress' ? loaded[1].at - loaded[0]!.at : created[1]!.at - created[0]!.at;
+    expect(firstGap).toBeLessThan(200);
+    expect((await client.getLoadState({ collection_name: 'slow_load' })).state).toBe('LoadStateLoaded');
+    await client.dropCollection({ collection_name: 'slow_load' });
+    await pool.close();
   });
 
   it('openMilvus shares one lease key per remote URI across handles', async () => {

@@ -1,4 +1,3 @@
-import lockfile from 'proper-lockfile';
 import { KeyLockedError } from './errors.js';
 import type { FilledOptions, StopReason } from './options.js';
 import { reportError } from './stop-resource.js';
@@ -16,6 +15,8 @@ export async function lockKey(
   onCompromised: (error: Error) => void,
 ): Promise<Unlock> {
   const lockfilePath = options.lockfilePath?.(key);
+  // Imported on the first locked acquire: a pool without `lock` never loads proper-lockfile.
+  const { default: lockfile } = await import('proper-lockfile');
   try {
     return await lockfile.lock(key, {
       realpath: false,

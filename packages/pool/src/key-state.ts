@@ -152,6 +152,13 @@ export function doomError(key: string, doomed: Doomed): Error {
   return new StartError(key, doomed.cause ?? new Error(`the start was ${doomed.reason === 'evict' ? 'evicted' : doomed.reason}`));
 }
 
+/** How many ready slots nobody leases: the idle ones that `maxIdle` caps. */
+export function idleCount<R>(slots: Iterable<Slot<R>>): number {
+  let idle = 0;
+  for (const slot of slots) if (slot.state.state === 'ready' && slot.leases === 0) idle++;
+  return idle;
+}
+
 /** The ready slot nobody leases that was leased longest ago: the one to stop for a slot at capacity. */
 export function leastRecentlyUsedIdle<R>(slots: Iterable<Slot<R>>): Slot<R> | undefined {
   let victim: Slot<R> | undefined;

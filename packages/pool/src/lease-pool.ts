@@ -7,6 +7,7 @@ import {
   alias,
   doom,
   doomError,
+  idleCount,
   leastRecentlyUsedIdle,
   ready,
   revoke,
@@ -166,6 +167,8 @@ export class LeasePool<R> implements AsyncDisposable, LeaseOwner {
     if (idleTimeoutMs === 0) return this.#stop(slot, 'idle');
     // No re-check when it fires: every way out of idle (a lease, a stop) clears it.
     if (idleTimeoutMs !== Infinity) current.idleTimer = setTimeout(() => void this.#stop(slot, 'idle'), idleTimeoutMs).unref();
+    // Past maxIdle, the least recently used idle resources stop now (this one too, if it is the oldest).
+    for (let idle = idleCount(this.#slots.values()); idle > this.#options.maxIdle; idle--) void this.#stop(leastRecentlyUsedIdle(this.#slots.values())!, 'capacity');
     // An idle resource is evictable: a cold acquire waiting for capacity takes its slot now.
     this.#queue.pump();
     return RESOLVED;

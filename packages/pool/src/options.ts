@@ -39,6 +39,11 @@ export interface LeasePoolOptions<R> {
   readonly idleTimeoutMs?: number;
   /** At most this many resources at once; a cold acquire beyond it evicts the LRU idle one or waits. */
   readonly maxResources?: number;
+  /**
+   * At most this many idle resources (up, no lease) wait out `idleTimeoutMs`: a release that leaves
+   * one more stops the least recently used idle one at once (reason `'capacity'`). Default `Infinity`.
+   */
+  readonly maxIdle?: number;
   /** A `stop` that runs longer than this is reported as `StopTimeoutError` and given up on. Default 30000. */
   readonly stopTimeoutMs?: number;
   /** Maps what callers pass to the identity of a resource. Default: `normalizePathKey`. */
@@ -59,6 +64,7 @@ export interface FilledOptions<R> {
   readonly stop: NonNullable<LeasePoolOptions<R>['stop']> | undefined;
   readonly idleTimeoutMs: number;
   readonly maxResources: number;
+  readonly maxIdle: number;
   readonly stopTimeoutMs: number;
   readonly normalizeKey: NonNullable<LeasePoolOptions<R>['normalizeKey']>;
   readonly lock: Required<Pick<LockOptions, 'staleMs'>> & LockOptions | undefined;
@@ -68,6 +74,7 @@ export interface FilledOptions<R> {
 const kDefaults = Object.freeze({
   idleTimeoutMs: 0,
   maxResources: Infinity,
+  maxIdle: Infinity,
   stopTimeoutMs: 30_000,
   staleMs: 10_000,
 });
@@ -100,6 +107,10 @@ export function fillOptions<R>(options: LeasePoolOptions<R>): FilledOptions<R> {
   if (typeof maxResources !== 'number' || !(maxResources >= 1) || (Number.isFinite(maxResources) && !Number.isInteger(maxResources))) {
     throw new RangeError(`maxResources must be an integer ≥ 1 or Infinity, got ${String(maxResources)}`);
   }
+  const maxIdle = options.maxIdle ?? kDefaults.maxIdle;
+  if (typeof maxIdle !== 'number' || !(maxIdle >= 0) || (Number.isFinite(maxIdle) && !Number.isInteger(maxIdle))) {
+    throw new RangeError(`maxIdle must be an integer ≥ 0 or Infinity, got ${String(maxIdle)}`);
+  }
   let lock: FilledOptions<R>['lock'];
   if (options.lock !== undefined && options.lock !== false) {
     const given: LockOptions = options.lock === true ? {} : options.lock;
@@ -115,6 +126,7 @@ export function fillOptions<R>(options: LeasePoolOptions<R>): FilledOptions<R> {
     stop: options.stop,
     idleTimeoutMs: nonNegative('idleTimeoutMs', options.idleTimeoutMs, kDefaults.idleTimeoutMs),
     maxResources,
+    maxIdle,
     stopTimeoutMs: nonNegative('stopTimeoutMs', options.stopTimeoutMs, kDefaults.stopTimeoutMs),
     normalizeKey: options.normalizeKey ?? normalizePathKey,
     lock,

@@ -453,3 +453,41 @@ describe('stopTimeoutMs: Infinity', () => {
     await pool.close();
   });
 });
+
+describe('maxIdle: at most this many idle resources wait out idleTimeoutMs', () => {
+  it('a release that leaves one idle too many stops the least recently used idle one at once; a re-acquired one is not idle', async () => {
+    const f = fakeFactory({ auto: true });
+    const pool = new LeasePool({ start: f.start, stop: f.stop, idleTimeoutMs: 30_000, maxIdle: 2 });
+    const [la, lb, lc, ld] = [await pool.acquire(a), await pool.acquire(b), await pool.acquire(c), await pool.acquire(d)];
+    await la.release();
+    await lb.release();
+    expect(pool.stats()).toMatchObject({ resources: 4, idle: 2 });
+    // a is used again (and released): b is now the least recently used idle one.
+    await (await pool.acquire(a)).release();
+    await lc.release();
+    await flush();
+    expect(f.log).toEqual(['start a.db#1', 'start b.db#1', 'start c.db#1', 'start d.db#1', 'stop b.db#1 capacity']);
+    expect(pool.stats()).toMatchObject({ resources: 3, idle: 2, leases: 1 });
+    await ld.release();
+    await flush();
+    expect(f.log.slice(5)).toEqual(['stop c.db#1 capacity']);
+    // The rest wait out their idle timer.
+    vi.advanceTimersByTime(30_000);
+    await flush();
+    expect(pool.stats().resources).toBe(0);
+    await pool.close();
+  });
+
+  it('maxIdle 0 with an idle time stops at the last release; a bad maxIdle is a RangeError naming it', async () => {
+    const f = fakeFactory({ auto: true });
+    const pool = new LeasePool({ start: f.start, stop: f.stop, idleTimeoutMs: 30_000, maxIdle: 0 });
+    await (await pool.acquire(a)).release();
+    await flush();
+    expect(f.log).toEqual(['start a.db#1', 'stop a.db#1 capacity']);
+    await pool.close();
+    for (const maxIdle of [-1, 1.5, Number.NaN, '2' as unknown as number]) {
+      expect(() => new LeasePool({ start: f.start, maxIdle })).toThrow(RangeError);
+      expect(() => new LeasePool({ start: f.start, maxIdle })).toThrow(/maxIdle/);
+    }
+  });
+});

@@ -1,9 +1,9 @@
 import { basename, dirname, join } from 'node:path';
-import { execa } from 'execa';
 import { KeyLockedError } from '@leasehold/pool';
 import type { Engine, EngineProcess, EngineStartOptions, ExitInfo, StartStep } from '../engine.js';
 import { checkNativeDatabase } from '../database-path.js';
 import { LockLostError, ServerStartError } from '../errors.js';
+import { loadExeca } from '../load-execa.js';
 import { LockBusyError, LockFile } from '../lock-file.js';
 import { busyDetail, busyFix } from '../lock-message.js';
 import { noteLock } from '../registry.js';
@@ -39,6 +39,9 @@ export const nativeEngine: Engine = {
     const deadline = new StartDeadline(options);
     const name = basename(dbPath);
     const lockPath = join(dirname(dbPath), `.${name}.lock`);
+    // execa loads with the first start, not with the package, beside the database check.
+    const loading = loadExeca();
+    loading.catch(() => {});
     const rollback = new Rollback();
     // The abort and the deadline are checked before and after each step's hook, so a step never starts once the start was given up.
     let uri: string | undefined;
@@ -46,6 +49,7 @@ export const nativeEngine: Engine = {
     try {
       // Inside the try: a refused database disposes of the deadline too (its timer would keep Node alive until startTimeoutMs).
       await checkNativeDatabase(dbPath);
+      const execa = await loading;
       await step('lock');
       let lock: LockFile;
       try {

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
-import { execa } from 'execa';
+import type { execa } from 'execa';
+import { loadExeca } from '../load-execa.js';
 import { KeyLockedError } from '@leasehold/pool';
 import type { Engine, EngineProcess, EngineStartOptions, ExitInfo } from '../engine.js';
 import { checkWritableDir } from '../database-path.js';
@@ -64,9 +65,10 @@ export const pythonEngine: Engine = {
         address = `127.0.0.1:${options.port}`;
       }
       const uri = options.port === undefined ? address : `http://${address}`;
+      const run = await loadExeca();
       await deadline.step('spawn', { uri });
       const tail = new OutputTail();
-      const spawned = spawnWrapper(options, address);
+      const spawned = spawnWrapper(run, options, address);
       tail.follow(spawned.stderr);
       const exitInfo = exitInfoOf(spawned, tail);
       exited = exitInfo;
@@ -112,11 +114,11 @@ export const pythonEngine: Engine = {
   },
 };
 
-function spawnWrapper(options: EngineStartOptions, address: string) {
+function spawnWrapper(run: typeof execa, options: EngineStartOptions, address: string) {
   const { python } = options.installation;
   // findMilvusLite always sets it for this engine; a hand-made Installation may not.
   if (python === undefined) throw new TypeError(`the python engine needs installation.python (milvus-lite ${options.installation.version} at ${options.installation.binary})`);
-  return execa(python, ['-c', kPythonWrapperBootstrap, options.dbPath, address], {
+  return run(python, ['-c', kPythonWrapperBootstrap, options.dbPath, address], {
     cwd: dirname(options.dbPath),
     env: { ...options.env, PYTHONUNBUFFERED: '1', [kPythonWrapperEnv]: kPythonWrapper },
     stdin: 'pipe',

@@ -4,7 +4,6 @@ import type { MilvusLitePoolOptions } from '../milvus-lite-pool.js';
 import { MilvusLiteServer } from '../milvus-lite-server.js';
 import { isRemoteUri, normalizeTarget } from '../remote-uri.js';
 import { MilvusLiteLeasePool } from '../remote-timeout-pool.js';
-import { attachShared } from './attach.js';
 import { SharedServer } from './shared-server.js';
 import { acquireServer, termsOf, type ServerRef } from '../registry.js';
 
@@ -21,7 +20,8 @@ export function shareRequested(share: boolean | undefined, env: NodeJS.ProcessEn
  * process is attached and the longest `idleTimeoutMs` any of them asked for has passed.
  */
 export function createSharedPool(options: MilvusLitePoolOptions, holder: string): LeasePool<MilvusLiteServer> {
-  const { idleTimeoutMs, maxResources, captureStacks, onError, lock, share: _share, ...serverOptions } = options;
+  // maxIdle does not apply: an attachment goes with its last lease (the idle wait is the supervisor's).
+  const { idleTimeoutMs, maxResources, maxIdle: _maxIdle, captureStacks, onError, lock, share: _share, ...serverOptions } = options;
   if (lock) throw new TypeError('lock and share cannot be combined: a shared server is excluded by its supervisor’s own lock');
   if (idleTimeoutMs !== undefined && !(typeof idleTimeoutMs === 'number' && idleTimeoutMs >= 0)) throw new RangeError(`idleTimeoutMs must be a number ≥ 0, got ${String(idleTimeoutMs)}`);
   // This pool's reference to each attachment, in the process-wide registry (one per database per process).
@@ -36,6 +36,8 @@ export function createSharedPool(options: MilvusLitePoolOptions, holder: string)
     async start(key, { signal, lost }) {
       if (isRemoteUri(key)) return new MilvusLiteServer(key, serverOptions).start({ signal });
       const installation = serverOptions.installation ?? (await findOrInstall(serverOptions));
+      // Loaded with the first shared start: a pool without `share` never loads the supervisor's side.
+      const { attachShared } = await import('./attach.js');
       const attach = (startSignal: AbortSignal): Promise<SharedServer> =>
         attachShared(key, { ...serverOptions, installation, signal: startSignal, ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }) });
       const ref = await acquireServer(key, termsOf(installation, { share: true }), holder, attach, signal);
