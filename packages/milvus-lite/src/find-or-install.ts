@@ -3,7 +3,6 @@ import { cacheVenv, DEFAULT_MILVUS_LITE_VERSION } from './cache-dir.js';
 import { MilvusLiteNotFoundError } from './errors.js';
 import { findMilvusLite, type FindMilvusLiteOptions } from './find-milvus-lite.js';
 import { installConfig, nativeInstallDir } from './install/config.js';
-import { installReporter } from './install/progress.js';
 
 /**
  * `findMilvusLite`, and when nothing is found, installs milvus-lite into leasehold's cache first (as
