@@ -66,7 +66,10 @@ function defaultIdleTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env['LEASEHOLD_IDLE_TIMEOUT_MS'];
   if (raw === undefined || raw === '') return kDefaultIdleTimeoutMs;
   const ms = Number(raw);
-  if (!(ms >= 0)) throw new RangeError(`LEASEHOLD_IDLE_TIMEOUT_MS must be a number of milliseconds ≥ 0, got ${JSON.stringify(raw)}`);
+  // Node's timers hold at most 2^31 - 1 ms; past it the pool refuses the option (a timer would fire at once).
+  if (!(ms >= 0) || (ms > 2 ** 31 - 1 && ms !== Infinity)) {
+    throw new RangeError(`LEASEHOLD_IDLE_TIMEOUT_MS must be a number of milliseconds from 0 to 2147483647 (~24.8 days), or Infinity, got ${JSON.stringify(raw)}`);
+  }
   return ms;
 }
 

@@ -92,6 +92,16 @@ function nonNegative(name: string, value: unknown, fallback: number): number {
   return value;
 }
 
+// Node's timers hold at most 2^31 - 1 ms (~24.8 days); a longer delay fires after 1 ms with only a warning.
+const kMaxTimerMs = 2 ** 31 - 1;
+
+/** A delay that a timer will wait out: a number ≥ 0, at most kMaxTimerMs, or Infinity (never). */
+function timerMs(name: string, value: unknown, fallback: number): number {
+  const ms = nonNegative(name, value, fallback);
+  if (ms > kMaxTimerMs && ms !== Infinity) throw new RangeError(`${name} must be at most ${kMaxTimerMs} ms (Node's timer limit, ~24.8 days) or Infinity, got ${ms}`);
+  return ms;
+}
+
 function optionalFunction(name: string, value: unknown): void {
   if (value !== undefined && typeof value !== 'function') throw new TypeError(`${name} must be a function, got ${typeof value}`);
 }
@@ -124,10 +134,10 @@ export function fillOptions<R>(options: LeasePoolOptions<R>): FilledOptions<R> {
   return Object.freeze({
     start: options.start,
     stop: options.stop,
-    idleTimeoutMs: nonNegative('idleTimeoutMs', options.idleTimeoutMs, kDefaults.idleTimeoutMs),
+    idleTimeoutMs: timerMs('idleTimeoutMs', options.idleTimeoutMs, kDefaults.idleTimeoutMs),
     maxResources,
     maxIdle,
-    stopTimeoutMs: nonNegative('stopTimeoutMs', options.stopTimeoutMs, kDefaults.stopTimeoutMs),
+    stopTimeoutMs: timerMs('stopTimeoutMs', options.stopTimeoutMs, kDefaults.stopTimeoutMs),
     normalizeKey: options.normalizeKey ?? normalizePathKey,
     lock,
     onError: options.onError ?? reportStopError,

@@ -11,6 +11,10 @@ describe('bad options throw from the constructor, naming the option and the valu
     ['negative idleTimeoutMs', { idleTimeoutMs: -1 }, RangeError, /idleTimeoutMs must be ≥ 0, got -1/],
     ['NaN idleTimeoutMs', { idleTimeoutMs: Number.NaN }, TypeError, /idleTimeoutMs must be a number, got NaN/],
     ['negative stopTimeoutMs', { stopTimeoutMs: -5 }, RangeError, /stopTimeoutMs must be ≥ 0, got -5/],
+    // Node's timers fire after 1 ms past 2^31 - 1 ms: an idle time of 1e99 would stop at once.
+    ['idleTimeoutMs past the timer limit', { idleTimeoutMs: 2 ** 31 }, RangeError, /idleTimeoutMs must be at most 2147483647 ms \(Node's timer limit, ~24\.8 days\) or Infinity, got 2147483648/],
+    ['idleTimeoutMs 1e99', { idleTimeoutMs: 1e99 }, RangeError, /idleTimeoutMs must be at most 2147483647 ms .* got 1e\+99/],
+    ['stopTimeoutMs past the timer limit', { stopTimeoutMs: 2 ** 31 }, RangeError, /stopTimeoutMs must be at most 2147483647 ms/],
     ['maxResources 0', { maxResources: 0 }, RangeError, /maxResources must be an integer ≥ 1 or Infinity, got 0/],
     ['maxResources 1.5', { maxResources: 1.5 }, RangeError, /maxResources must be an integer ≥ 1 or Infinity, got 1.5/],
     ['lock.staleMs too small', { lock: { staleMs: 100 } }, RangeError, /lock.staleMs must be ≥ 2000, got 100/],
@@ -28,6 +32,11 @@ describe('bad options throw from the constructor, naming the option and the valu
     const build = (): LeasePool<string> => new LeasePool<string>({ start, ...options } as LeasePoolOptions<string>);
     expect(build).toThrow(type);
     expect(build).toThrow(message);
+  });
+
+  it('the timer limit itself and Infinity are taken', () => {
+    expect(() => new LeasePool<string>({ start, idleTimeoutMs: 2 ** 31 - 1, stopTimeoutMs: 2 ** 31 - 1 })).not.toThrow();
+    expect(() => new LeasePool<string>({ start, idleTimeoutMs: Infinity, stopTimeoutMs: Infinity })).not.toThrow();
   });
 
   it('options that are not an object', () => {

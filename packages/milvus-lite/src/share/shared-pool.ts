@@ -9,7 +9,12 @@ import { acquireServer, termsOf, type ServerRef } from '../registry.js';
 
 /** Whether `share` is on: the option, else `LEASEHOLD_SHARE=1`. */
 export function shareRequested(share: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
-  return share ?? (env['LEASEHOLD_SHARE'] === '1' || env['LEASEHOLD_SHARE'] === 'true');
+  if (share !== undefined) return share;
+  const raw = env['LEASEHOLD_SHARE'];
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  // A typo ('yes', 'on') must not quietly mean "off": the user asked for sharing.
+  throw new RangeError(`LEASEHOLD_SHARE must be 1 or true (share), or 0, false or empty (do not), got ${JSON.stringify(raw)}`);
 }
 
 /**
