@@ -54,6 +54,8 @@ describe.skipIf(wheel === undefined)('the wheel install as a process', () => {
     // The next install waits out the killed one's stale lock (10 s), removes its leftovers, installs.
     const next = await execa(process.execPath, [cli, 'install'], { env: { ...baseEnv(cache), LEASEHOLD_MILVUS_LITE_WHEEL: wheel! }, extendEnv: false, reject: false });
     expect(next.exitCode, next.stderr).toBe(0);
+    // The wait is said, never silent.
+    expect(`${next.stdout}\n${next.stderr}`).toMatch(/waiting for another install of .*milvus-lite-native-2\.5\.1 \(its lock .*\.install\.lock; a lock left by a killed install is taken over after 10 s\)/);
     expect(namesIn(cache)).toEqual(['milvus-lite-native-2.5.1']);
     expect((await findMilvusLite({ engine: 'native', env: findEnv })).source).toBe('cache');
   }, 120_000);

@@ -67,7 +67,7 @@ export async function installNative(options: NativeInstallOptions): Promise<Nati
     await mkdir(dirname(dir), { recursive: true }).catch((error: unknown) => {
       throw diskOrNetworkError(error, `creating leasehold's cache directory ${dirname(dir)}`);
     });
-    const release = await lockInstall(dir);
+    const release = await lockInstall(dir, options.log);
     try {
       return await installLocked(dir, platform, options);
     } finally {
@@ -158,14 +158,17 @@ function localWheelLink(path: string, version: string, platform: PlatformInfo): 
  * killed install's lock is taken over). Waits up to 10 minutes while another process holds it;
  * any other error (a cache that cannot be written) is thrown at once.
  */
-async function lockInstall(dir: string): Promise<() => Promise<void>> {
+async function lockInstall(dir: string, log?: (line: string) => void): Promise<() => Promise<void>> {
   const options = { realpath: false, lockfilePath: join(dirname(dir), `.${basename(dir)}.install.lock`), stale: 10_000 };
   const deadline = Date.now() + 600_000;
-  for (let delay = 250; ; delay = Math.min(1000, delay * 1.2)) {
+  for (let delay = 250, said = false; ; delay = Math.min(1000, delay * 1.2)) {
     try {
       return await lockfile.lock(dir, options);
     } catch (error) {
       if ((error as { code?: string }).code !== 'ELOCKED' || Date.now() > deadline) throw diskOrNetworkError(error, `taking the install lock in ${dirname(dir)}`);
+      // Said once, so a wait is never silent: another install runs, or a killed one left its lock.
+      if (!said) log?.(`waiting for another install of ${dir} (its lock ${options.lockfilePath}; a lock left by a killed install is taken over after 10 s)`);
+      said = true;
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
