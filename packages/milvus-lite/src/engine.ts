@@ -1,4 +1,4 @@
-import type { ServerErrorLog } from './server-error-log.js';
+import type { ServerErrorLog } from './server/server-error-log.js';
 
 /**
  * The contract between `MilvusLiteServer` and the two ways of running milvus-lite.

@@ -1,4 +1,4 @@
-import type { MigrateSummary } from './migrate.js';
+import type { MigrateSummary } from './cli/migrate.js';
 import type { ExitInfo } from './engine.js';
 
 /** Base class of the adapter's errors; `name` is the subclass's name. */

@@ -1,5 +1,5 @@
-import type { MilvusLitePoolOptions } from './milvus-lite-pool.js';
-import type { MilvusLiteServerOptions } from './milvus-lite-server.js';
+import type { MilvusLitePoolOptions } from './pool/milvus-lite-pool.js';
+import type { MilvusLiteServerOptions } from './server/local-server.js';
 
 // Every option name, checked against the interfaces at compile time (a missing or extra key is a type error).
 const kServerOptionKeys: Readonly<Record<keyof MilvusLiteServerOptions, true>> = {

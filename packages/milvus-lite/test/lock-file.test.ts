@@ -6,7 +6,7 @@ import { chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, open
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { LockBusyError, LockFile, LockFileError } from '../src/lock-file.js';
+import { LockBusyError, LockFile, LockFileError } from '../src/server/lock-file.js';
 import { interopPython } from './support/interop-python.js';
 import { holdElsewhere, holdFromNode } from './support/processes.js';
 import { freshDirs } from './support/scratch-dirs.js';

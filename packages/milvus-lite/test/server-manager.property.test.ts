@@ -17,7 +17,7 @@ interface Run {
 }
 const fake = vi.hoisted(() => ({ runs: new Map<string, Run>(), next: 0 }));
 
-vi.mock('../src/engines/native.js', () => {
+vi.mock('../src/server/engines/native.js', () => {
   const engine: Engine = {
     name: 'native',
     async start(options: EngineStartOptions) {
@@ -48,7 +48,7 @@ vi.mock('../src/engines/native.js', () => {
   return { nativeEngine: engine };
 });
 
-const { ServerManager } = await import('../src/server-manager.js');
+const { ServerManager } = await import('../src/pool/server-manager.js');
 
 const root = realpathSync(mkdtempSync(join(tmpdir(), 'lh-manager-model-')));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

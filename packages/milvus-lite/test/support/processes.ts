@@ -20,7 +20,7 @@ export function processesMentioning(text: string): number[] {
 }
 
 /** The library's own check: a process that has exited but is not reaped yet (a zombie) is not alive. */
-export { isAlive } from '../../src/socket-dir.js';
+export { isAlive } from '../../src/server/socket-dir.js';
 
 /** A python process that holds the fcntl lock of `path` until its stdin closes; resolves once it holds it. */
 export async function holdElsewhere(python: string, path: string): Promise<{ pid: number; release: () => Promise<void> }> {

@@ -1,6 +1,6 @@
 import type { ClientConfig } from '@zilliz/milvus2-sdk-node';
 import { callGuard, type CallInvocationTransformer, type CallProperties } from './call-guard.js';
-import { servedAt } from './served-servers.js';
+import { servedAt } from '../server/served-servers.js';
 
 interface Status {
   error_code?: string | number;

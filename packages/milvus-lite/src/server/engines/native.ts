@@ -1,9 +1,9 @@
 import { basename, dirname, join } from 'node:path';
 import { KeyLockedError } from '@leasehold/pool';
-import type { Engine, EngineProcess, EngineStartOptions, ExitInfo, StartStep } from '../engine.js';
+import type { Engine, EngineProcess, EngineStartOptions, ExitInfo, StartStep } from '../../engine.js';
 import { checkNativeDatabase } from '../database-path.js';
-import { LockLostError, ServerStartError } from '../errors.js';
-import { loadExeca } from '../load-execa.js';
+import { LockLostError, ServerStartError } from '../../errors.js';
+import { loadExeca } from '../../install/load-execa.js';
 import { LockBusyError, LockFile } from '../lock-file.js';
 import { busyDetail, busyFix } from '../lock-message.js';
 import { noteLock } from '../registry.js';

@@ -1,15 +1,15 @@
 import type { MilvusClient, ClientConfig } from '@zilliz/milvus2-sdk-node';
 import type { Lease, LeasePool } from '@leasehold/pool';
-import { MilvusLiteError, MilvusStatusError } from './errors.js';
+import { MilvusLiteError, MilvusStatusError } from '../errors.js';
 import { loadWithoutSleep } from './load-collection.js';
 import { milvusClientConfig } from './milvus-client-config.js';
-import { createRegisteredPool } from './milvus-lite-pool.js';
-import { kPoolOptions, rejectUnknownOptions } from './options.js';
-import { shareRequested } from './share/shared-pool.js';
-import type { MilvusLiteServer } from './milvus-lite-server.js';
-import { attachToServer, onServerAddress } from './server-attachments.js';
-import { isRemoteUri, normalizeTarget } from './remote-uri.js';
-import { checkRemoteTrust, explainRemoteTimeout, useRemoteTrust } from './remote-probe.js';
+import { createRegisteredPool } from '../pool/milvus-lite-pool.js';
+import { kPoolOptions, rejectUnknownOptions } from '../options.js';
+import { shareRequested } from '../share/shared-pool.js';
+import type { MilvusLiteServer } from '../server/local-server.js';
+import { attachToServer, onServerAddress } from '../server/server-attachments.js';
+import { isRemoteUri, normalizeTarget } from '../target/remote-uri.js';
+import { checkRemoteTrust, explainRemoteTimeout, useRemoteTrust } from '../target/remote-probe.js';
 
 // How long the TLS handshake that checks a remote's certificate against the client's trust may take.
 const kTrustCheckMs = 10_000;

@@ -1,6 +1,6 @@
 import { existsSync, watch, type FSWatcher } from 'node:fs';
-import type { ExitInfo } from '../engine.js';
-import { ServerStartError } from '../errors.js';
+import type { ExitInfo } from '../../engine.js';
+import { ServerStartError } from '../../errors.js';
 import type { OutputTail } from '../output-tail.js';
 import { makeSocketDir, removeSocketDir } from '../socket-dir.js';
 import type { StartDeadline } from './ready.js';

@@ -1,8 +1,8 @@
 import { statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { describeExit, DiskFullError, MilvusCallError, UnsupportedMethodError } from './errors.js';
+import { describeExit, DiskFullError, MilvusCallError, UnsupportedMethodError } from '../errors.js';
 import { RequestShapes } from './request-shapes.js';
-import { servedAt, type ServedServer } from './served-servers.js';
+import { servedAt, type ServedServer } from '../server/served-servers.js';
 
 /**
  * The grpc-js shapes this module touches, typed structurally so it loads without grpc-js (both the

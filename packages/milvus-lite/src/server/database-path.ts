@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, lstat, open, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { InvalidDatabaseError } from './errors.js';
+import { InvalidDatabaseError } from '../errors.js';
 
 // NAME_MAX (255 bytes) bounds the files milvus-lite keeps beside the database: SQLite's
 // `<name>-journal` (a start with a 248-byte name exits at once) and the lock `.<name>.lock`. No

@@ -1,4 +1,4 @@
-import { RefusedRequestError } from './errors.js';
+import { RefusedRequestError } from '../errors.js';
 
 /** The parts of a DescribeCollection answer the checks read (enums arrive as names or numbers). */
 interface FieldSchema {

@@ -1,4 +1,4 @@
-import type { ExitInfo, StartStep } from '../engine.js';
+import type { ExitInfo, StartStep } from '../../engine.js';
 import { grpcAnswers, type ProbeTarget } from '../grpc-probe.js';
 
 /** Why a server never became ready; the engine turns it into a ServerStartError with the exit info. */

@@ -1,4 +1,4 @@
-import type { MilvusLiteServer } from './milvus-lite-server.js';
+import type { MilvusLiteServer } from './local-server.js';
 import { registry } from './registry.js';
 
 // What lives and dies with a server, e.g. openMilvus's shared MilvusClient: closed before it stops.

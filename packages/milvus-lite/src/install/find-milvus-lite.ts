@@ -2,11 +2,11 @@ import { constants, existsSync } from 'node:fs';
 import { access, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import { loadExeca } from './load-execa.js';
-import type { EngineName, Installation } from './engine.js';
+import type { EngineName, Installation } from '../engine.js';
 import { cacheDir, DEFAULT_MILVUS_LITE_VERSION } from './cache-dir.js';
-import { MilvusLiteNotFoundError } from './errors.js';
-import { kNativeDirPrefix } from './install/config.js';
-import { binaryProblem, milvusLiteInVenv, nativeInstallProblem, nativeInstallVersions, preferredOrder, versionOfBinary } from './install/native-dirs.js';
+import { MilvusLiteNotFoundError } from '../errors.js';
+import { kNativeDirPrefix } from './config.js';
+import { binaryProblem, milvusLiteInVenv, nativeInstallProblem, nativeInstallVersions, preferredOrder, versionOfBinary } from './native-dirs.js';
 
 /** Options of `findMilvusLite`. */
 export interface FindMilvusLiteOptions {

@@ -5,9 +5,9 @@ import { Mutex } from 'async-mutex';
 import { execa } from 'execa';
 import lockfile from 'proper-lockfile';
 import { cacheDir, cacheVenv, DEFAULT_MILVUS_LITE_VERSION } from './cache-dir.js';
-import { MilvusLiteError } from './errors.js';
+import { MilvusLiteError } from '../errors.js';
 import { forgetFoundMilvusLite } from './find-milvus-lite.js';
-import { installNative, type NativeInstallProgress } from './install/install-native.js';
+import { installNative, type NativeInstallProgress } from './install-native.js';
 
 /** Options of `installMilvusLite`. */
 export interface InstallOptions {

@@ -1,17 +1,17 @@
 import { normalizePathKey } from '@leasehold/pool';
-import type { Engine, EngineName, EngineProcess, ExitInfo, Installation, StartStepHook } from './engine.js';
+import type { Engine, EngineName, EngineProcess, ExitInfo, Installation, StartStepHook } from '../engine.js';
 import { DatabaseIdentity } from './database-identity.js';
 import { nativeEngine } from './engines/native.js';
 import { pythonEngine } from './engines/python.js';
-import type { FindMilvusLiteOptions } from './find-milvus-lite.js';
-import { explainStartFailure } from './install/diagnose.js';
-import { findOrInstall } from './find-or-install.js';
-import { loadExeca } from './load-execa.js';
+import type { FindMilvusLiteOptions } from '../install/find-milvus-lite.js';
+import { explainStartFailure } from '../install/diagnose.js';
+import { findOrInstall } from '../install/find-or-install.js';
+import { loadExeca } from '../install/load-execa.js';
 import { announceServerAddress, closeAttachments } from './server-attachments.js';
-import { DatabaseReplacedError, LockLostError, MilvusCallError, MilvusLiteError, ServerExitedError } from './errors.js';
+import { DatabaseReplacedError, LockLostError, MilvusCallError, MilvusLiteError, ServerExitedError } from '../errors.js';
 import { registerServed } from './served-servers.js';
-import { awaitRemote } from './remote-probe.js';
-import { isRemoteUri } from './remote-uri.js';
+import { awaitRemote } from '../target/remote-probe.js';
+import { isRemoteUri } from '../target/remote-uri.js';
 
 // A remote Milvus is either up or not: no server of ours to wait for, so a shorter default.
 const kRemoteStartTimeoutMs = 10_000;

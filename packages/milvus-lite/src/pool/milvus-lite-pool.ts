@@ -1,12 +1,12 @@
 import { basename, dirname, join } from 'node:path';
 import type { LeasePool, LeasePoolOptions, LockOptions } from '@leasehold/pool';
-import { findOrInstall } from './find-or-install.js';
-import { MilvusLiteServer, type MilvusLiteServerOptions } from './milvus-lite-server.js';
-import { MilvusLiteLeasePool } from './remote-timeout-pool.js';
-import { isRemoteUri, normalizeTarget } from './remote-uri.js';
-import { createSharedPool, shareRequested } from './share/shared-pool.js';
-import { acquireServer, registeredServer, termsOf, type ServerRef } from './registry.js';
-import { kPoolOptions, rejectUnknownOptions } from './options.js';
+import { findOrInstall } from '../install/find-or-install.js';
+import { MilvusLiteServer, type MilvusLiteServerOptions } from '../server/local-server.js';
+import { MilvusLiteLeasePool } from '../target/remote-timeout-pool.js';
+import { isRemoteUri, normalizeTarget } from '../target/remote-uri.js';
+import { createSharedPool, shareRequested } from '../share/shared-pool.js';
+import { acquireServer, registeredServer, termsOf, type ServerRef } from '../server/registry.js';
+import { kPoolOptions, rejectUnknownOptions } from '../options.js';
 
 /** Options of `createMilvusLitePool`: where milvus-lite is, timeouts, and the pool's own knobs. */
 export interface MilvusLitePoolOptions

@@ -1,5 +1,5 @@
-import type { EngineName, ExitInfo } from './engine.js';
-import type { MilvusLiteError } from './errors.js';
+import type { EngineName, ExitInfo } from '../engine.js';
+import type { MilvusLiteError } from '../errors.js';
 import type { ServerErrorLog } from './server-error-log.js';
 
 /** What the client layer knows of a milvus-lite server this process runs, by the URI it serves. */

@@ -1,8 +1,8 @@
-import type { Installation } from './engine.js';
+import type { Installation } from '../engine.js';
 import { cacheVenv, DEFAULT_MILVUS_LITE_VERSION } from './cache-dir.js';
-import { MilvusLiteNotFoundError } from './errors.js';
+import { MilvusLiteNotFoundError } from '../errors.js';
 import { findMilvusLite, type FindMilvusLiteOptions } from './find-milvus-lite.js';
-import { installConfig, nativeInstallDir } from './install/config.js';
+import { installConfig, nativeInstallDir } from './config.js';
 
 /**
  * `findMilvusLite`, and when nothing is found, installs milvus-lite into leasehold's cache first (as
@@ -24,7 +24,7 @@ export async function findOrInstall(options: FindMilvusLiteOptions & { readonly 
     const into = version !== DEFAULT_MILVUS_LITE_VERSION ? cacheVenv(version, env) : nativeInstallDir(version, env);
     process.stderr.write(`leasehold: milvus-lite was not found; installing milvus-lite ${version} from ${from} into ${into} (once; LEASEHOLD_NO_INSTALL=1 turns this off)\n`);
     // The installer (undici, yauzl, the progress bar) loads only when an install is needed.
-    const [{ installMilvusLite }, { installReporter }] = await Promise.all([import('./install.js'), import('./install/progress.js')]);
+    const [{ installMilvusLite }, { installReporter }] = await Promise.all([import('./install.js'), import('./progress.js')]);
     const reporter = installReporter(process.stderr);
     try {
       await installMilvusLite({ version, env, ...(process.stderr.isTTY ? { log: reporter.log, onProgress: reporter.onProgress } : {}) });

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Installation } from './engine.js';
-import { ServerConflictError } from './errors.js';
-import type { MilvusLiteServer } from './milvus-lite-server.js';
+import type { Installation } from '../engine.js';
+import { ServerConflictError } from '../errors.js';
+import type { MilvusLiteServer } from './local-server.js';
 
 /**
  * One registry of running servers per process (per thread: `globalThis` is a thread's), shared by
@@ -53,7 +53,7 @@ interface Registry {
 }
 
 const kPackage = (() => {
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
   try {
     return { version: (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version, path: root };
   } catch {

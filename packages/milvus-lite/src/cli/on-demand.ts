@@ -3,8 +3,8 @@
 // which they import). Each keeps the signature and behaviour of the function it forwards to.
 
 type Migrate = typeof import('./migrate.js');
-type Install = typeof import('./install.js');
-type Control = typeof import('./share/control.js');
+type Install = typeof import('../install/install.js');
+type Control = typeof import('../share/control.js');
 
 /**
  * Copies collections (schema, indexes, partitions, rows) between a local database and a Milvus URI,
@@ -27,7 +27,7 @@ export async function migrateDatabase(...args: Parameters<Migrate['migrateDataba
  * const venv = await installMilvusLite({ version: '2.5.1' });
  */
 export async function installMilvusLite(...args: Parameters<Install['installMilvusLite']>): ReturnType<Install['installMilvusLite']> {
-  return (await import('./install.js')).installMilvusLite(...args);
+  return (await import('../install/install.js')).installMilvusLite(...args);
 }
 
 /**
@@ -38,7 +38,7 @@ export async function installMilvusLite(...args: Parameters<Install['installMilv
  * for (const server of await listSharedServers()) console.log(server.dbPath, server.serverPid);
  */
 export async function listSharedServers(...args: Parameters<Control['listSharedServers']>): ReturnType<Control['listSharedServers']> {
-  return (await import('./share/control.js')).listSharedServers(...args);
+  return (await import('../share/control.js')).listSharedServers(...args);
 }
 
 /**
@@ -49,5 +49,5 @@ export async function listSharedServers(...args: Parameters<Control['listSharedS
  * await stopSharedServer('./app.db');
  */
 export async function stopSharedServer(...args: Parameters<Control['stopSharedServer']>): ReturnType<Control['stopSharedServer']> {
-  return (await import('./share/control.js')).stopSharedServer(...args);
+  return (await import('../share/control.js')).stopSharedServer(...args);
 }

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AcquireTimeoutError } from '@leasehold/pool';
-import { RemoteUnreachableError } from './errors.js';
-import { grpcProbe, type ProbeOutcome, type ProbeTarget, type ProbeTls } from './grpc-probe.js';
+import { RemoteUnreachableError } from '../errors.js';
+import { grpcProbe, type ProbeOutcome, type ProbeTarget, type ProbeTls } from '../server/grpc-probe.js';
 import { isRemoteUri } from './remote-uri.js';
 
 /**

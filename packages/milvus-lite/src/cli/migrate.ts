@@ -2,10 +2,10 @@ import { stat } from 'node:fs/promises';
 import { setTimeout } from 'node:timers/promises';
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import type { Lease, LeasePool } from '@leasehold/pool';
-import { InvalidDatabaseError, MigrateInputError, MigrationCountMismatchError, MilvusLiteError } from './errors.js';
-import { createMilvusLitePool, type MilvusLitePoolOptions } from './milvus-lite-pool.js';
-import type { MilvusLiteServer } from './milvus-lite-server.js';
-import { isRemoteUri, normalizeTarget } from './remote-uri.js';
+import { InvalidDatabaseError, MigrateInputError, MigrationCountMismatchError, MilvusLiteError } from '../errors.js';
+import { createMilvusLitePool, type MilvusLitePoolOptions } from '../pool/milvus-lite-pool.js';
+import type { MilvusLiteServer } from '../server/local-server.js';
+import { isRemoteUri, normalizeTarget } from '../target/remote-uri.js';
 
 /** Options of `migrateDatabase`. */
 export interface MigrateOptions {
