@@ -1,7 +1,7 @@
 export { createMilvusLitePool } from './pool/milvus-lite-pool.js';
 export type { MilvusLitePoolOptions } from './pool/milvus-lite-pool.js';
-export { MilvusLiteServer } from './server/local-server.js';
-export type { MilvusLiteServerOptions } from './server/local-server.js';
+export { MilvusLiteServer } from './target/milvus-lite-server.js';
+export type { MilvusLiteServerOptions } from './target/milvus-lite-server.js';
 export { findMilvusLite } from './install/find-milvus-lite.js';
 export type { FindMilvusLiteOptions } from './install/find-milvus-lite.js';
 export { ServerManager, serverManagerInstance } from './pool/server-manager.js';

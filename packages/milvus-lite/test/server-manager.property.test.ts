@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import type { Engine, EngineStartOptions, ExitInfo, Installation } from '../src/engine.js';
+import type { ExitInfo, Installation } from '../src/engine.js';
+import type { Engine, EngineStartOptions } from '../src/server/engines/contract.js';
 
 // Each run has its own scheduler, servers and paths, found from the installation the manager passes
 // to the engine: a run that failed (while shrinking) leaves tasks behind that must not leak into the next.

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Lease } from '@leasehold/pool';
-import type { MilvusLiteServer } from '../server/local-server.js';
+import type { MilvusLiteServer } from '../target/milvus-lite-server.js';
 import { MilvusLiteError } from '../errors.js';
 
 /** Options of `dumpCollection`. */

@@ -13,7 +13,7 @@ import { installationChecks, platformChecks, type Check } from '../install/diagn
 import { installNative, type NativeInstallResult } from '../install/install-native.js';
 import { installReporter } from '../install/progress.js';
 import { createMilvusLitePool } from '../pool/milvus-lite-pool.js';
-import type { MilvusLiteServer } from '../server/local-server.js';
+import type { MilvusLiteServer } from '../target/milvus-lite-server.js';
 import { makeOwnedTempDir, makeSocketDir, removeSocketDir } from '../server/socket-dir.js';
 import type { MigrateSummary } from './migrate.js';
 import { installMilvusLite, listSharedServers, migrateDatabase, stopSharedServer } from './on-demand.js';

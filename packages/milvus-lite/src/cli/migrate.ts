@@ -4,7 +4,7 @@ import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import type { Lease, LeasePool } from '@leasehold/pool';
 import { InvalidDatabaseError, MigrateInputError, MigrationCountMismatchError, MilvusLiteError } from '../errors.js';
 import { createMilvusLitePool, type MilvusLitePoolOptions } from '../pool/milvus-lite-pool.js';
-import type { MilvusLiteServer } from '../server/local-server.js';
+import type { MilvusLiteServer } from '../target/milvus-lite-server.js';
 import { isRemoteUri, normalizeTarget } from '../target/remote-uri.js';
 
 /** Options of `migrateDatabase`. */
@@ -29,30 +29,8 @@ export interface MigrateProgress {
   readonly totalRows: number;
 }
 
-/** What was copied for one collection. */
-export interface MigratedCollection {
-  readonly name: string;
-  /** Rows counted in the source before the copy, and in the target after it. */
-  readonly sourceRows: number;
-  readonly targetRows: number;
-  readonly partitions: readonly string[];
-  /** `index_name: index_type/metric_type` of each index created in the target. */
-  readonly indexes: readonly string[];
-  /** The primary key is auto_id: the target generated new ids, so ids differ from the source's. */
-  readonly primaryKeysRegenerated: boolean;
-  /** A same-name collection of the target was dropped first (`replace`). */
-  readonly replaced: boolean;
-}
-
-/** What `migrateDatabase` did. */
-export interface MigrateSummary {
-  readonly source: string;
-  readonly target: string;
-  readonly collections: readonly MigratedCollection[];
-  readonly rows: number;
-  readonly elapsedMs: number;
-  readonly rowsPerSecond: number;
-}
+import type { MigratedCollection, MigrateSummary } from '../errors.js';
+export type { MigratedCollection, MigrateSummary };
 
 /**
  * The one place a migration builds an SDK client, so that it can take `milvusClientConfig(uri)`

@@ -6,7 +6,7 @@ import { milvusClientConfig } from './milvus-client-config.js';
 import { createRegisteredPool } from '../pool/milvus-lite-pool.js';
 import { kPoolOptions, rejectUnknownOptions } from '../options.js';
 import { shareRequested } from '../share/shared-pool.js';
-import type { MilvusLiteServer } from '../server/local-server.js';
+import type { MilvusLiteServer } from '../target/milvus-lite-server.js';
 import { attachToServer, onServerAddress } from '../server/server-attachments.js';
 import { isRemoteUri, normalizeTarget } from '../target/remote-uri.js';
 import { checkRemoteTrust, explainRemoteTimeout, useRemoteTrust } from '../target/remote-probe.js';

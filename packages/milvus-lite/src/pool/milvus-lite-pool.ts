@@ -1,32 +1,14 @@
 import { basename, dirname, join } from 'node:path';
-import type { LeasePool, LeasePoolOptions, LockOptions } from '@leasehold/pool';
+import type { LeasePool } from '@leasehold/pool';
 import { findOrInstall } from '../install/find-or-install.js';
-import { MilvusLiteServer, type MilvusLiteServerOptions } from '../server/local-server.js';
+import { MilvusLiteServer } from '../target/milvus-lite-server.js';
 import { MilvusLiteLeasePool } from '../target/remote-timeout-pool.js';
 import { isRemoteUri, normalizeTarget } from '../target/remote-uri.js';
 import { createSharedPool, shareRequested } from '../share/shared-pool.js';
 import { acquireServer, registeredServer, termsOf, type ServerRef } from '../server/registry.js';
-import { kPoolOptions, rejectUnknownOptions } from '../options.js';
+import { kPoolOptions, rejectUnknownOptions, type MilvusLitePoolOptions } from '../options.js';
 
-/** Options of `createMilvusLitePool`: where milvus-lite is, timeouts, and the pool's own knobs. */
-export interface MilvusLitePoolOptions
-  extends MilvusLiteServerOptions,
-    Pick<LeasePoolOptions<MilvusLiteServer>, 'idleTimeoutMs' | 'maxResources' | 'maxIdle' | 'captureStacks' | 'onError'> {
-  /**
-   * Add proper-lockfile's lock (`.<name>.leasehold` beside the database) to the engine's own.
-   * Default false: milvus-lite's kernel lock (fcntl on `.<name>.lock` for 2.x, flock on `LOCK` for
-   * 3.x) already excludes other processes, Python's ServerManager included, and the kernel drops it
-   * the moment its owner dies, where a proper-lockfile lock left by a SIGKILLed owner blocks for
-   * `staleMs`. Turn it on for network filesystems, where fcntl locks may not reach other hosts.
-   */
-  readonly lock?: boolean | LockOptions;
-  /**
-   * Share each database's server with the other processes of this user that open it (same device
-   * and inode), through a per-database supervisor process, instead of `KeyLockedError`. Default:
-   * `LEASEHOLD_SHARE=1` in the environment, else false. See docs/sharing.md.
-   */
-  readonly share?: boolean;
-}
+export type { MilvusLitePoolOptions };
 
 /**
  * A `LeasePool` of milvus-lite servers, one per database path: the first `acquire(path)` starts a

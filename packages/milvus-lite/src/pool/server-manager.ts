@@ -1,7 +1,7 @@
 import type { Mutex } from 'async-mutex';
 import type { Lease, LeasePool } from '@leasehold/pool';
 import { createRegisteredPool, type MilvusLitePoolOptions } from './milvus-lite-pool.js';
-import type { MilvusLiteServer } from '../server/local-server.js';
+import type { MilvusLiteServer } from '../target/milvus-lite-server.js';
 import { normalizeTarget } from '../target/remote-uri.js';
 
 // Imported with a manager's first call, beside its first path resolution: importing the package does not load it.

@@ -1,20 +1,15 @@
 import { normalizePathKey } from '@leasehold/pool';
-import type { Engine, EngineName, EngineProcess, ExitInfo, Installation, StartStepHook } from '../engine.js';
+import type { EngineName, ExitInfo, Installation, StartStepHook } from '../engine.js';
+import type { Engine, EngineProcess } from './engines/contract.js';
 import { DatabaseIdentity } from './database-identity.js';
 import { nativeEngine } from './engines/native.js';
 import { pythonEngine } from './engines/python.js';
 import type { FindMilvusLiteOptions } from '../install/find-milvus-lite.js';
 import { explainStartFailure } from '../install/diagnose.js';
-import { findOrInstall } from '../install/find-or-install.js';
 import { loadExeca } from '../install/load-execa.js';
 import { announceServerAddress, closeAttachments } from './server-attachments.js';
 import { DatabaseReplacedError, LockLostError, MilvusCallError, MilvusLiteError, ServerExitedError } from '../errors.js';
 import { registerServed } from './served-servers.js';
-import { awaitRemote } from '../target/remote-probe.js';
-import { isRemoteUri } from '../target/remote-uri.js';
-
-// A remote Milvus is either up or not: no server of ours to wait for, so a shorter default.
-const kRemoteStartTimeoutMs = 10_000;
 
 /** Options of `MilvusLiteServer` (and of `createMilvusLitePool`, which passes them on). */
 export interface MilvusLiteServerOptions extends FindMilvusLiteOptions {
@@ -50,21 +45,23 @@ export interface MilvusLiteServerOptions extends FindMilvusLiteOptions {
 
 const engines: Record<EngineName, Engine> = { native: nativeEngine, python: pythonEngine };
 
+// The server layer: one milvus-lite server for one local database file, run by an engine (engines/),
+// with its lock, private socket directory, identity watch and readiness check. It is given its
+// installation and never finds or installs milvus-lite, nor knows remote URIs: target/ above it
+// (the public MilvusLiteServer) does both. It may import install/ and the shared root files only.
+
 /**
- * One milvus-lite server for one database, without a pool: `start()` runs it and resolves once a
+ * One milvus-lite server for one local database, without a pool: `start()` runs it and resolves once a
  * real gRPC call answers; `stop()` stops it gracefully and removes its socket and lock file, never
- * the database. A remote URI (`http://…`, `host:port`) is kept as is: `start()` does nothing.
- *
- * @example
- * await using server = await new MilvusLiteServer('./app.db').start();
- * const client = new MilvusClient({ address: server.uri });
+ * the database. It runs `options.installation`, or the one `findInstallation()` gives (the public
+ * subclass `MilvusLiteServer` in target/ finds or installs one, and passes remote URIs through).
  */
-export class MilvusLiteServer implements AsyncDisposable {
+export class LocalServer implements AsyncDisposable {
   /** What was passed in (a path or a remote URI). */
   readonly target: string;
   readonly #options: MilvusLiteServerOptions;
   #dbPath: string | null = null;
-  #engine: EngineName | 'remote' | undefined;
+  #engine: EngineName | undefined;
   #process: EngineProcess | undefined;
   #starting: Promise<this> | undefined;
   #stopped = false;
@@ -83,7 +80,6 @@ export class MilvusLiteServer implements AsyncDisposable {
     }
     this.target = pathOrUri;
     this.#options = options;
-    if (isRemoteUri(pathOrUri)) this.#engine = 'remote';
   }
 
   /** The normalized database path (null for a remote URI). Known after `start()`. */
@@ -98,7 +94,6 @@ export class MilvusLiteServer implements AsyncDisposable {
 
   /** What the Node SDK connects to: `unix:/…/x.sock`, `http://127.0.0.1:PORT` (python with `port`), or the remote URI. */
   get uri(): string {
-    if (this.#engine === 'remote') return this.target;
     if (this.#process === undefined) throw new MilvusLiteError(`the server of ${this.target} is not running; await start() first`);
     return this.#process.uri;
   }
@@ -148,17 +143,25 @@ export class MilvusLiteServer implements AsyncDisposable {
   /** Starts the server and resolves once it answers. Calling it again returns the same start. */
   start(options: { readonly signal?: AbortSignal } = {}): Promise<this> {
     if (this.#stopped) return Promise.reject(new MilvusLiteError(`the server of ${this.target} was stopped; create a new MilvusLiteServer`));
-    return (this.#starting ??= this.#start(options.signal));
+    return (this.#starting ??= this.run(options.signal).then(() => this));
   }
 
-  async #start(signal: AbortSignal | undefined): Promise<this> {
-    if (this.#engine === 'remote') {
-      await awaitRemote(this.target, this.#options.startTimeoutMs ?? kRemoteStartTimeoutMs, signal);
-      return this;
-    }
+  /**
+   * The installation to run: `options.installation`; without one, a `MilvusLiteError` (a server of
+   * this layer is given its installation; the public `MilvusLiteServer` overrides this to find or
+   * install one).
+   */
+  protected findInstallation(): Promise<Installation> {
+    const { installation } = this.#options;
+    if (installation !== undefined) return Promise.resolve(installation);
+    return Promise.reject(new MilvusLiteError(`no milvus-lite installation was given for ${this.target}; pass options.installation (see findMilvusLite), or use MilvusLiteServer, which finds one`));
+  }
+
+  /** Starts the server; resolves once it answers (a subclass may run something else, e.g. a remote check). */
+  protected async run(signal: AbortSignal | undefined): Promise<void> {
     // Every local engine spawns with execa: its import overlaps the steps up to the spawn.
     loadExeca().catch(() => {});
-    const installation = this.#options.installation ?? (await findOrInstall(this.#options));
+    const installation = await this.findInstallation();
     const dbPath = await normalizePathKey(this.target);
     this.#dbPath = dbPath;
     if (this.#options.port !== undefined && installation.engine !== 'python') {
@@ -187,7 +190,6 @@ export class MilvusLiteServer implements AsyncDisposable {
     // For the client layer (call-guard.ts): the database, the server's ERROR lines, and a way to restart it.
     const running = this.#process;
     registerServed(running.uri, { dbPath, engine: installation.engine, exited: running.exited, errorLog: running.errorLog, lose: (reason) => this.#lose(reason) });
-    return this;
   }
 
   /** Stops the server (graceful, then SIGKILL after `stopTimeoutMs`); resolves its exit. Idempotent. */

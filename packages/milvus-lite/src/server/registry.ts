@@ -3,7 +3,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Installation } from '../engine.js';
 import { ServerConflictError } from '../errors.js';
-import type { MilvusLiteServer } from './local-server.js';
 
 /**
  * One registry of running servers per process (per thread: `globalThis` is a thread's), shared by
@@ -33,13 +32,24 @@ export interface ServerTerms {
   readonly share: boolean;
 }
 
+/**
+ * What the registry needs of a server it holds (a `MilvusLiteServer` or a `SharedServer`): an
+ * interface, so that the registry sits below the server classes (the native engine notes its locks here).
+ */
+export interface RegisteredServer {
+  onLost(listener: (reason: Error) => void): unknown;
+  readonly exited: Promise<unknown>;
+  stop(): Promise<unknown>;
+  verifyDatabase(): boolean;
+}
+
 interface Entry {
   readonly key: string;
   readonly terms: ServerTerms;
   readonly holders: Map<string, number>;
   refs: number;
-  server: MilvusLiteServer | undefined;
-  starting: Promise<MilvusLiteServer>;
+  server: RegisteredServer | undefined;
+  starting: Promise<RegisteredServer>;
   stopping: Promise<unknown> | undefined;
   readonly abort: AbortController;
 }
@@ -90,13 +100,13 @@ export function heldInThisProcess(lockPath: string): string | undefined {
 }
 
 /** The running server of `key` in this process, if any (to check its database on a cold acquire). */
-export function registeredServer(key: string): MilvusLiteServer | undefined {
+export function registeredServer(key: string): RegisteredServer | undefined {
   return registry().servers.get(key)?.server;
 }
 
 /** One reference to a registered server; `release()` (once) stops it if it was the last. */
-export interface ServerRef {
-  readonly server: MilvusLiteServer;
+export interface ServerRef<S extends RegisteredServer = RegisteredServer> {
+  readonly server: S;
   release(): Promise<void>;
 }
 
@@ -121,13 +131,13 @@ export function termsOf(installation: Installation | undefined, options: { reado
  * callers whose `terms` differ get a `ServerConflictError`. A caller that aborts while the server
  * starts gives its reference back; when none is left, the start is aborted.
  */
-export async function acquireServer(
+export async function acquireServer<S extends RegisteredServer>(
   key: string,
   terms: ServerTerms,
   holder: string,
-  start: (signal: AbortSignal) => Promise<MilvusLiteServer>,
+  start: (signal: AbortSignal) => Promise<S>,
   signal?: AbortSignal,
-): Promise<ServerRef> {
+): Promise<ServerRef<S>> {
   const { servers } = registry();
   for (;;) {
     signal?.throwIfAborted();
@@ -144,7 +154,7 @@ export async function acquireServer(
     const release = once(() => releaseRef(taken, holder));
     try {
       const server = await (signal === undefined ? taken.starting : raceAbort(taken.starting, signal));
-      return { server, release };
+      return { server: server as S, release };
     } catch (error) {
       await release();
       throw error;
@@ -152,10 +162,10 @@ export async function acquireServer(
   }
 }
 
-function newEntry(key: string, terms: ServerTerms, start: (signal: AbortSignal) => Promise<MilvusLiteServer>): Entry {
+function newEntry(key: string, terms: ServerTerms, start: (signal: AbortSignal) => Promise<RegisteredServer>): Entry {
   const { servers } = registry();
   const abort = new AbortController();
-  const entry: Entry = { key, terms, holders: new Map(), refs: 0, server: undefined, starting: undefined as unknown as Promise<MilvusLiteServer>, stopping: undefined, abort };
+  const entry: Entry = { key, terms, holders: new Map(), refs: 0, server: undefined, starting: undefined as unknown as Promise<RegisteredServer>, stopping: undefined, abort };
   entry.starting = start(abort.signal).then(
     (server) => {
       entry.server = server;

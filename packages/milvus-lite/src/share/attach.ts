@@ -8,7 +8,7 @@ import type { Installation } from '../engine.js';
 import { checkNativeDatabase } from '../server/database-path.js';
 import { InvalidDatabaseError, MilvusLiteError, ServerStartError } from '../errors.js';
 import { findMilvusLite } from '../install/find-milvus-lite.js';
-import type { MilvusLiteServerOptions } from '../server/local-server.js';
+import type { MilvusLiteServerOptions } from '../target/milvus-lite-server.js';
 import { kProtocolVersion, readMessages, readToken, send, type ClientMessage, type SupervisorMessage, type WireError } from './protocol.js';
 import { databaseKey, ensureRendezvousDir, rendezvousDir, rendezvousPaths } from './rendezvous.js';
 import { SharedServer } from './shared-server.js';

@@ -1,7 +1,7 @@
 import type { LeasePool } from '@leasehold/pool';
 import { findOrInstall } from '../install/find-or-install.js';
-import type { MilvusLitePoolOptions } from '../pool/milvus-lite-pool.js';
-import { MilvusLiteServer } from '../server/local-server.js';
+import type { MilvusLitePoolOptions } from '../options.js';
+import { MilvusLiteServer } from '../target/milvus-lite-server.js';
 import { isRemoteUri, normalizeTarget } from '../target/remote-uri.js';
 import { MilvusLiteLeasePool } from '../target/remote-timeout-pool.js';
 import { SharedServer } from './shared-server.js';

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { EngineName, ExitInfo } from '../engine.js';
 import { MilvusLiteError } from '../errors.js';
-import { MilvusLiteServer } from '../server/local-server.js';
+import { MilvusLiteServer } from '../target/milvus-lite-server.js';
 import { closeAttachments } from '../server/server-attachments.js';
 import type { ServerInfo } from './protocol.js';
 

@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Installation } from '../engine.js';
 import { LockBusyError, LockFile } from '../server/lock-file.js';
-import { MilvusLiteServer } from '../server/local-server.js';
+import { MilvusLiteServer } from '../target/milvus-lite-server.js';
 import { kProtocolVersion, readMessages, send, type ClientMessage, type ServerInfo, type StatusInfo, type WireError } from './protocol.js';
 import { rendezvousPaths } from './rendezvous.js';
 

@@ -1,5 +1,5 @@
 import { LeasePool, type AcquireOptions, type Acquisition } from '@leasehold/pool';
-import type { MilvusLiteServer } from '../server/local-server.js';
+import type { MilvusLiteServer } from './milvus-lite-server.js';
 import { explainRemoteTimeout } from './remote-probe.js';
 import { isRemoteUri } from './remote-uri.js';
 

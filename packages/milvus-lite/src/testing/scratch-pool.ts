@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import genericPool from 'generic-pool';
 import { findMilvusLite } from '../install/find-milvus-lite.js';
-import { MilvusLiteServer, type MilvusLiteServerOptions } from '../server/local-server.js';
+import { MilvusLiteServer, type MilvusLiteServerOptions } from '../target/milvus-lite-server.js';
 import { makeOwnedTempDir, removeSocketDir } from '../server/socket-dir.js';
 
 /** A fresh, empty database with its server running, for one test. */

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { MilvusLiteServer, type MilvusLiteServerOptions } from '../server/local-server.js';
+import { MilvusLiteServer, type MilvusLiteServerOptions } from '../target/milvus-lite-server.js';
 import { makeOwnedTempDir, removeSocketDir } from '../server/socket-dir.js';
 
 /** One database shared by a whole test run; `stop` ends it. */

@@ -1,6 +1,7 @@
 import { basename, dirname, join } from 'node:path';
 import { KeyLockedError } from '@leasehold/pool';
-import type { Engine, EngineProcess, EngineStartOptions, ExitInfo, StartStep } from '../../engine.js';
+import type { ExitInfo, StartStep } from '../../engine.js';
+import type { Engine, EngineProcess, EngineStartOptions } from './contract.js';
 import { checkNativeDatabase } from '../database-path.js';
 import { LockLostError, ServerStartError } from '../../errors.js';
 import { loadExeca } from '../../install/load-execa.js';
