@@ -1,3 +1,4 @@
+/* global module */
 // The layer check of @leasehold/milvus-lite's source (docs/architecture.md): no cycle, and no import
 // that goes up a layer. `import type` counts (tsPreCompilationDeps) and so does a dynamic import().
 // Layers, top to bottom; a module may import its own layer and any layer below it.
