@@ -17,10 +17,12 @@ interface Violation {
   readonly rule: { readonly name: string };
 }
 
+/** depcruise on `dir` as `pnpm lint` runs it (its exit code), and its violations (the JSON report). */
 async function depcruise(dir: string): Promise<{ exitCode: number | undefined; violations: Violation[] }> {
-  const result = await execa('pnpm', ['exec', 'depcruise', dir, '--config', '.dependency-cruiser.cjs', '--output-type', 'json'], { cwd: root, reject: false });
-  const { summary } = JSON.parse(result.stdout) as { summary: { violations: Violation[] } };
-  return { exitCode: result.exitCode, violations: summary.violations };
+  const run = (...extra: string[]) => execa('pnpm', ['exec', 'depcruise', dir, '--config', '.dependency-cruiser.cjs', ...extra], { cwd: root, reject: false });
+  const [asLint, asJson] = await Promise.all([run(), run('--output-type', 'json')]);
+  const { summary } = JSON.parse(asJson.stdout) as { summary: { violations: Violation[] } };
+  return { exitCode: asLint.exitCode, violations: summary.violations };
 }
 
 function sourceFiles(dir: string): string[] {

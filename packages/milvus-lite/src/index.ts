@@ -1,3 +1,6 @@
+// The package's public entry point: an explicit export list (the root layer; see docs/architecture.md for
+// the layers below it). bin.ts and cli.ts are the command's entries; errors.ts, engine.ts and options.ts
+// are what the layers share.
 export { createMilvusLitePool } from './pool/milvus-lite-pool.js';
 export type { MilvusLitePoolOptions } from './pool/milvus-lite-pool.js';
 export { MilvusLiteServer } from './target/milvus-lite-server.js';

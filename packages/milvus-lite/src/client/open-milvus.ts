@@ -1,3 +1,6 @@
+// The client layer: openMilvus (a leased MilvusClient per database), the SDK compatibility layer
+// (milvus-client-config.ts, call-guard.ts, request-shapes.ts) and load-collection.ts. It may import
+// share/, pool/, options.ts, target/, server/, install/ and the shared root files, never cli/ or testing/.
 import type { MilvusClient, ClientConfig } from '@zilliz/milvus2-sdk-node';
 import type { Lease, LeasePool } from '@leasehold/pool';
 import { MilvusLiteError, MilvusStatusError } from '../errors.js';

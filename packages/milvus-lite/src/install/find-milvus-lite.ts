@@ -1,3 +1,7 @@
+// The install layer: finding milvus-lite (this file, find-or-install.ts), installing it (install.ts,
+// install-native.ts and the wheel download, check and extraction), diagnosing a broken install
+// (diagnose.ts) and the cache directory (cache-dir.ts). It may import the shared root files
+// (errors.ts, engine.ts) only.
 import { constants, existsSync } from 'node:fs';
 import { access, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';

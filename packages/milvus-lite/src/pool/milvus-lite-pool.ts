@@ -1,3 +1,7 @@
+// The pool layer: createMilvusLitePool (one server per database path, reference counted) and
+// ServerManager (server-manager.ts). It chooses local or remote and hands the installation down
+// (through target/), and turns to share/ for `share: true`. It may import share/, options.ts,
+// target/, server/, install/ and the shared root files, never testing/, client/ or cli/.
 import { basename, dirname, join } from 'node:path';
 import type { LeasePool } from '@leasehold/pool';
 import { findOrInstall } from '../install/find-or-install.js';

@@ -1,3 +1,7 @@
+// The server layer: one milvus-lite server for one local database file, run by an engine (engines/),
+// with its lock, private socket directory, identity watch and readiness check. It is given its
+// installation and never finds or installs milvus-lite, nor knows remote URIs: target/ above it
+// (the public MilvusLiteServer) does both. It may import install/ and the shared root files only.
 import { normalizePathKey } from '@leasehold/pool';
 import type { EngineName, ExitInfo, Installation, StartStepHook } from '../engine.js';
 import type { Engine, EngineProcess } from './engines/contract.js';
@@ -44,11 +48,6 @@ export interface MilvusLiteServerOptions extends FindMilvusLiteOptions {
 }
 
 const engines: Record<EngineName, Engine> = { native: nativeEngine, python: pythonEngine };
-
-// The server layer: one milvus-lite server for one local database file, run by an engine (engines/),
-// with its lock, private socket directory, identity watch and readiness check. It is given its
-// installation and never finds or installs milvus-lite, nor knows remote URIs: target/ above it
-// (the public MilvusLiteServer) does both. It may import install/ and the shared root files only.
 
 /**
  * One milvus-lite server for one local database, without a pool: `start()` runs it and resolves once a

@@ -1,3 +1,7 @@
+// The share layer: one server per database shared by every process of the user, through a
+// supervisor process (supervisor*.ts), its rendezvous directory and protocol, and the lease pool of
+// attachments (this file). It may import options.ts, target/, server/, install/ and the shared root
+// files, never pool/ (which calls it), testing/, client/ or cli/.
 import type { LeasePool } from '@leasehold/pool';
 import { findOrInstall } from '../install/find-or-install.js';
 import type { MilvusLitePoolOptions } from '../options.js';
