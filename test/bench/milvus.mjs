@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { createMilvusLitePool, findMilvusLite, ServerManager } from '../../packages/milvus-lite/dist/index.js';
-import { grpcAnswers } from '../../packages/milvus-lite/dist/grpc-probe.js';
-import { LockFile } from '../../packages/milvus-lite/dist/lock-file.js';
+import { grpcAnswers } from '../../packages/milvus-lite/dist/server/grpc-probe.js';
+import { LockFile } from '../../packages/milvus-lite/dist/server/lock-file.js';
 
 // Python's own ServerManager, timed inside Python so interpreter start-up is not counted.
 const kPython = String.raw`

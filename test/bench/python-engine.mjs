@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { findMilvusLite, MilvusLiteServer } from '../../packages/milvus-lite/dist/index.js';
-import { grpcAnswers } from '../../packages/milvus-lite/dist/grpc-probe.js';
+import { grpcAnswers } from '../../packages/milvus-lite/dist/server/grpc-probe.js';
 
 const kRaw = String.raw`
 import sys

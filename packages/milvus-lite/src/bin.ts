@@ -6,4 +6,4 @@
 import module from 'node:module';
 
 (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
-await import('./cli.js');
+await import('./cli/main.js');

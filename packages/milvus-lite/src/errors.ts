@@ -1,4 +1,3 @@
-import type { MigrateSummary } from './migrate.js';
 import type { ExitInfo } from './engine.js';
 
 /** Base class of the adapter's errors; `name` is the subclass's name. */
@@ -196,4 +195,30 @@ export class MigrationCountMismatchError extends MilvusLiteError {
     super(`row counts differ after migrating to ${summary.target}: ${bad.map((c) => `${c.name}: ${c.sourceRows} in the source, ${c.targetRows} in the target`).join('; ')}`);
     this.summary = summary;
   }
+}
+
+// The migration's result types live here, below every layer, because MigrationCountMismatchError carries one.
+/** What was copied for one collection. */
+export interface MigratedCollection {
+  readonly name: string;
+  /** Rows counted in the source before the copy, and in the target after it. */
+  readonly sourceRows: number;
+  readonly targetRows: number;
+  readonly partitions: readonly string[];
+  /** `index_name: index_type/metric_type` of each index created in the target. */
+  readonly indexes: readonly string[];
+  /** The primary key is auto_id: the target generated new ids, so ids differ from the source's. */
+  readonly primaryKeysRegenerated: boolean;
+  /** A same-name collection of the target was dropped first (`replace`). */
+  readonly replaced: boolean;
+}
+
+/** What `migrateDatabase` did. */
+export interface MigrateSummary {
+  readonly source: string;
+  readonly target: string;
+  readonly collections: readonly MigratedCollection[];
+  readonly rows: number;
+  readonly elapsedMs: number;
+  readonly rowsPerSecond: number;
 }

@@ -1,5 +1,28 @@
-import type { MilvusLitePoolOptions } from './milvus-lite-pool.js';
-import type { MilvusLiteServerOptions } from './milvus-lite-server.js';
+// The options every entry point takes, and their check. It sits above target/ (the pool's options
+// name its server class) and below share/ and pool/, which both take them.
+import type { LeasePoolOptions, LockOptions } from '@leasehold/pool';
+import type { MilvusLiteServer, MilvusLiteServerOptions } from './target/milvus-lite-server.js';
+
+/** Options of `createMilvusLitePool`: where milvus-lite is, timeouts, and the pool's own knobs. */
+export interface MilvusLitePoolOptions
+  extends MilvusLiteServerOptions,
+    Pick<LeasePoolOptions<MilvusLiteServer>, 'idleTimeoutMs' | 'maxResources' | 'maxIdle' | 'captureStacks' | 'onError'> {
+  /**
+   * Add proper-lockfile's lock (`.<name>.leasehold` beside the database) to the engine's own.
+   * Default false: milvus-lite's kernel lock (fcntl on `.<name>.lock` for 2.x, flock on `LOCK` for
+   * 3.x) already excludes other processes, Python's ServerManager included, and the kernel drops it
+   * the moment its owner dies, where a proper-lockfile lock left by a SIGKILLed owner blocks for
+   * `staleMs`. Turn it on for network filesystems, where fcntl locks may not reach other hosts.
+   */
+  readonly lock?: boolean | LockOptions;
+  /**
+   * Share each database's server with the other processes of this user that open it (same device
+   * and inode), through a per-database supervisor process, instead of `KeyLockedError`. Default:
+   * `LEASEHOLD_SHARE=1` in the environment, else false. See docs/sharing.md.
+   */
+  readonly share?: boolean;
+}
+
 
 // Every option name, checked against the interfaces at compile time (a missing or extra key is a type error).
 const kServerOptionKeys: Readonly<Record<keyof MilvusLiteServerOptions, true>> = {

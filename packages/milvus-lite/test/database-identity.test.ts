@@ -3,7 +3,7 @@
 import { mkdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DatabaseIdentity } from '../src/database-identity.js';
+import { DatabaseIdentity } from '../src/server/database-identity.js';
 import { freshDirs } from './support/scratch-dirs.js';
 
 const freshDir = freshDirs('lh-identity-');

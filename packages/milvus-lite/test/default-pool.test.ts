@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { createMilvusLitePool, openMilvus } from '../src/index.js';
-import { kMaxIdleServers } from '../src/open-milvus.js';
+import { kMaxIdleServers } from '../src/client/open-milvus.js';
 import { installationOf } from './support/installations.js';
 import { isAlive } from './support/processes.js';
 import { eventually } from './support/share-processes.js';

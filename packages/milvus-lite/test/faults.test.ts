@@ -6,7 +6,7 @@ import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, readlinkSy
 import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KeyLockedError, LeaseRevokedError, ServerExitedError, ServerStartError, type MilvusLiteServer } from '../src/index.js';
-import { nativeEngine } from '../src/engines/native.js';
+import { nativeEngine } from '../src/server/engines/native.js';
 import { installationOf } from './support/installations.js';
 import { freshDirs, poolsClosedAfterEach, withEnv } from './support/scratch-dirs.js';
 import { connect, countRows, createDocs, insertRows } from './support/milvus-data.js';

@@ -6,7 +6,7 @@ import { chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, open
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { LockBusyError, LockFile, LockFileError } from '../src/lock-file.js';
+import { LockBusyError, LockFile, LockFileError } from '../src/server/lock-file.js';
 import { interopPython } from './support/interop-python.js';
 import { holdElsewhere, holdFromNode } from './support/processes.js';
 import { freshDirs } from './support/scratch-dirs.js';
@@ -220,7 +220,7 @@ describe.skipIf(python === undefined)('LockFile: an OFD lock held from Node', ()
       const path = join(dir, '.app.db.lock');
       writeFileSync(path, '');
       chmodSync(path, 0o444);
-      const script = `import { LockFile } from ${JSON.stringify(new URL('../dist/lock-file.js', import.meta.url).href)};\nfor (const p of process.argv.slice(1)) { try { LockFile.take(p); console.log('taken'); } catch (e) { console.log(e.code + ' ' + e.message); } }\n`;
+      const script = `import { LockFile } from ${JSON.stringify(new URL('../dist/server/lock-file.js', import.meta.url).href)};\nfor (const p of process.argv.slice(1)) { try { LockFile.take(p); console.log('taken'); } catch (e) { console.log(e.code + ' ' + e.message); } }\n`;
       const asRoot = process.getuid?.() === 0;
       chmodSync(dir, 0o555);
       try {

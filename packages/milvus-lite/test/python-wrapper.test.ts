@@ -8,9 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import type { Installation } from '../src/index.js';
-import { kPythonWrapper, kPythonWrapperBootstrap, kPythonWrapperEnv } from '../src/engines/python-wrapper.js';
-import { grpcAnswers } from '../src/grpc-probe.js';
-import { makeSocketDir, removeSocketDir } from '../src/socket-dir.js';
+import { kPythonWrapper, kPythonWrapperBootstrap, kPythonWrapperEnv } from '../src/server/engines/python-wrapper.js';
+import { grpcAnswers } from '../src/server/grpc-probe.js';
+import { makeSocketDir, removeSocketDir } from '../src/server/socket-dir.js';
 import { installationOf } from './support/installations.js';
 import { freshDirs } from './support/scratch-dirs.js';
 

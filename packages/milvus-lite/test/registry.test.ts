@@ -23,7 +23,7 @@ async function loadCopy(version: string, registry?: string): Promise<{ module: C
   cpSync(join(packageDir, 'dist'), join(path, 'dist'), { recursive: true });
   writeFileSync(join(path, 'package.json'), JSON.stringify({ name: '@leasehold/milvus-lite', version, type: 'module' }));
   if (registry !== undefined) {
-    const file = join(path, 'dist', 'registry.js');
+    const file = join(path, 'dist', 'server', 'registry.js');
     writeFileSync(file, readFileSync(file, 'utf8').replace('registry@1', registry));
   }
   copies.push(path);

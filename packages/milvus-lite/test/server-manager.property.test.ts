@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import type { Engine, EngineStartOptions, ExitInfo, Installation } from '../src/engine.js';
+import type { ExitInfo, Installation } from '../src/engine.js';
+import type { Engine, EngineStartOptions } from '../src/server/engines/contract.js';
 
 // Each run has its own scheduler, servers and paths, found from the installation the manager passes
 // to the engine: a run that failed (while shrinking) leaves tasks behind that must not leak into the next.
@@ -17,7 +18,7 @@ interface Run {
 }
 const fake = vi.hoisted(() => ({ runs: new Map<string, Run>(), next: 0 }));
 
-vi.mock('../src/engines/native.js', () => {
+vi.mock('../src/server/engines/native.js', () => {
   const engine: Engine = {
     name: 'native',
     async start(options: EngineStartOptions) {
@@ -48,7 +49,7 @@ vi.mock('../src/engines/native.js', () => {
   return { nativeEngine: engine };
 });
 
-const { ServerManager } = await import('../src/server-manager.js');
+const { ServerManager } = await import('../src/pool/server-manager.js');
 
 const root = realpathSync(mkdtempSync(join(tmpdir(), 'lh-manager-model-')));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

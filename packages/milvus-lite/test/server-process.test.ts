@@ -6,9 +6,9 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { ServerStartError } from '../src/errors.js';
-import { OutputTail } from '../src/output-tail.js';
-import { StartDeadline, waitUntilReady } from '../src/engines/ready.js';
-import { exitInfoOf, exitWithin, startFailure, unrefProcess } from '../src/engines/server-process.js';
+import { OutputTail } from '../src/server/output-tail.js';
+import { StartDeadline, waitUntilReady } from '../src/server/engines/ready.js';
+import { exitInfoOf, exitWithin, startFailure, unrefProcess } from '../src/server/engines/server-process.js';
 import { freshDirs } from './support/scratch-dirs.js';
 
 const freshDir = freshDirs('lh-process-');

@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { isAlive } from '../src/socket-dir.js';
+import { isAlive } from '../src/server/socket-dir.js';
 
 // A zombie made on purpose: Python forks a child that exits at once and does not reap it, then
 // prints the child's pid and waits (Node itself reaps its own children, so it cannot make one).

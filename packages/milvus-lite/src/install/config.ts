@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { cacheDir } from '../cache-dir.js';
+import { cacheDir } from './cache-dir.js';
 import { kDefaultIndexUrl } from './wheel-index.js';
 
 type Env = Readonly<Record<string, string | undefined>>;

@@ -2,7 +2,7 @@
 // wheel, and every file of lib/ checked against the wheel's RECORD hashes.
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { DEFAULT_MILVUS_LITE_VERSION } from '../cache-dir.js';
+import { DEFAULT_MILVUS_LITE_VERSION } from './cache-dir.js';
 import type { Installation } from '../engine.js';
 import { ServerStartError } from '../errors.js';
 import { kPinnedWheelSha256 } from './pins.js';

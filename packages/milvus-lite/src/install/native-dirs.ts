@@ -2,7 +2,7 @@
 import { constants } from 'node:fs';
 import { access, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { DEFAULT_MILVUS_LITE_VERSION } from '../cache-dir.js';
+import { DEFAULT_MILVUS_LITE_VERSION } from './cache-dir.js';
 import { kNativeDirPrefix } from './config.js';
 import { compareVersions } from './platform.js';
 import { installProblems, readManifest } from './verify.js';

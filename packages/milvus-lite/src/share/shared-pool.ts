@@ -1,11 +1,15 @@
+// The share layer: one server per database shared by every process of the user, through a
+// supervisor process (supervisor*.ts), its rendezvous directory and protocol, and the lease pool of
+// attachments (this file). It may import options.ts, target/, server/, install/ and the shared root
+// files, never pool/ (which calls it), testing/, client/ or cli/.
 import type { LeasePool } from '@leasehold/pool';
-import { findOrInstall } from '../find-or-install.js';
-import type { MilvusLitePoolOptions } from '../milvus-lite-pool.js';
-import { MilvusLiteServer } from '../milvus-lite-server.js';
-import { isRemoteUri, normalizeTarget } from '../remote-uri.js';
-import { MilvusLiteLeasePool } from '../remote-timeout-pool.js';
+import { findOrInstall } from '../install/find-or-install.js';
+import type { MilvusLitePoolOptions } from '../options.js';
+import { MilvusLiteServer } from '../target/milvus-lite-server.js';
+import { isRemoteUri, normalizeTarget } from '../target/remote-uri.js';
+import { MilvusLiteLeasePool } from '../target/remote-timeout-pool.js';
 import { SharedServer } from './shared-server.js';
-import { acquireServer, termsOf, type ServerRef } from '../registry.js';
+import { acquireServer, termsOf, type ServerRef } from '../server/registry.js';
 
 /** Whether `share` is on: the option, else `LEASEHOLD_SHARE=1`. */
 export function shareRequested(share: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {

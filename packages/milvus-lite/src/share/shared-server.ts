@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
 import type { EngineName, ExitInfo } from '../engine.js';
 import { MilvusLiteError } from '../errors.js';
-import { MilvusLiteServer } from '../milvus-lite-server.js';
-import { closeAttachments } from '../server-attachments.js';
+import { MilvusLiteServer } from '../target/milvus-lite-server.js';
+import { closeAttachments } from '../server/server-attachments.js';
 import type { ServerInfo } from './protocol.js';
 
 /** The shared server of a leased database went away (supervisor killed or stopped, server died). */

@@ -6,8 +6,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Installation } from '../engine.js';
-import { LockBusyError, LockFile } from '../lock-file.js';
-import { MilvusLiteServer } from '../milvus-lite-server.js';
+import { LockBusyError, LockFile } from '../server/lock-file.js';
+import { MilvusLiteServer } from '../target/milvus-lite-server.js';
 import { kProtocolVersion, readMessages, send, type ClientMessage, type ServerInfo, type StatusInfo, type WireError } from './protocol.js';
 import { rendezvousPaths } from './rendezvous.js';
 

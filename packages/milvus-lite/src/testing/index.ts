@@ -1,3 +1,6 @@
+// The testing layer (`@leasehold/milvus-lite/testing`): scratch databases and fixtures for vitest and
+// node:test, and a shared database for test suites. It may import pool/ and every layer below it,
+// never client/ or cli/. This file is its public entry point: an explicit export list.
 export { createScratchPool } from './scratch-pool.js';
 export type { ScratchDatabase, ScratchPool, ScratchPoolOptions } from './scratch-pool.js';
 export { milvusFixture } from './vitest.js';

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import genericPool from 'generic-pool';
-import { findMilvusLite } from '../find-milvus-lite.js';
-import { MilvusLiteServer, type MilvusLiteServerOptions } from '../milvus-lite-server.js';
-import { makeOwnedTempDir, removeSocketDir } from '../socket-dir.js';
+import { findMilvusLite } from '../install/find-milvus-lite.js';
+import { MilvusLiteServer, type MilvusLiteServerOptions } from '../target/milvus-lite-server.js';
+import { makeOwnedTempDir, removeSocketDir } from '../server/socket-dir.js';
 
 /** A fresh, empty database with its server running, for one test. */
 export interface ScratchDatabase {

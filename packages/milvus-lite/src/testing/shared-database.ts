@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { MilvusLiteServer, type MilvusLiteServerOptions } from '../milvus-lite-server.js';
-import { makeOwnedTempDir, removeSocketDir } from '../socket-dir.js';
+import { MilvusLiteServer, type MilvusLiteServerOptions } from '../target/milvus-lite-server.js';
+import { makeOwnedTempDir, removeSocketDir } from '../server/socket-dir.js';
 
 /** One database shared by a whole test run; `stop` ends it. */
 export interface SharedDatabase {

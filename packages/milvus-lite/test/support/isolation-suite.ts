@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Installation } from '../../src/index.js';
-import { grpcAnswers } from '../../src/grpc-probe.js';
+import { grpcAnswers } from '../../src/server/grpc-probe.js';
 import { connect } from './milvus-data.js';
 import { freshDirs, poolsClosedAfterEach } from './scratch-dirs.js';
 

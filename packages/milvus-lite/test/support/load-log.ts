@@ -1,6 +1,6 @@
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { expect, vi } from 'vitest';
-import { kLoadPollMaxMs } from '../../src/load-collection.js';
+import { kLoadPollMaxMs } from '../../src/client/load-collection.js';
 
 /** One event of a load: a progress poll's answer, a global timer of 400 ms (the SDK's sleep), or the call's return. */
 export type LoadEvent = { readonly at: number } & ({ readonly kind: 'progress'; readonly progress: number } | { readonly kind: 'sleep 400' } | { readonly kind: 'returned' });

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { createMilvusLitePool, type Installation } from '../../src/index.js';
-import { indexParams } from '../../src/migrate.js';
+import { indexParams } from '../../src/cli/migrate.js';
 
 export const kDim = 8;
 

@@ -20,7 +20,7 @@ export function processesMentioning(text: string): number[] {
 }
 
 /** The library's own check: a process that has exited but is not reaped yet (a zombie) is not alive. */
-export { isAlive } from '../../src/socket-dir.js';
+export { isAlive } from '../../src/server/socket-dir.js';
 
 /** A python process that holds the fcntl lock of `path` until its stdin closes; resolves once it holds it. */
 export async function holdElsewhere(python: string, path: string): Promise<{ pid: number; release: () => Promise<void> }> {
@@ -41,7 +41,7 @@ export async function holdElsewhere(python: string, path: string): Promise<{ pid
 
 /** A Node process holding `path` with leasehold's LockFile (an OFD lock) until released: no Python needed. */
 export async function holdFromNode(path: string): Promise<{ pid: number; release: () => Promise<void> }> {
-  const script = `import { LockFile } from ${JSON.stringify(new URL('../../dist/lock-file.js', import.meta.url).href)};\nLockFile.take(process.argv[1]);\nconsole.log('held');\nprocess.stdin.resume();\nprocess.stdin.on('end', () => process.exit(0));\n`;
+  const script = `import { LockFile } from ${JSON.stringify(new URL('../../dist/server/lock-file.js', import.meta.url).href)};\nLockFile.take(process.argv[1]);\nconsole.log('held');\nprocess.stdin.resume();\nprocess.stdin.on('end', () => process.exit(0));\n`;
   const child = execa(process.execPath, ['--input-type=module', '-e', script, path], { stdin: 'pipe', stdout: 'pipe', buffer: false, reject: false });
   await new Promise<void>((resolve, reject) => {
     child.stdout.once('data', () => resolve());

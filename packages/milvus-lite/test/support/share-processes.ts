@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll } from 'vitest';
 import type { Installation } from '../../src/index.js';
-import { kPythonWrapperBootstrap } from '../../src/engines/python-wrapper.js';
+import { kPythonWrapperBootstrap } from '../../src/server/engines/python-wrapper.js';
 import { keyOfStats, rendezvousPaths } from '../../src/share/rendezvous.js';
 import { isAlive, processesMentioning } from './processes.js';
 

@@ -1,0 +1,311 @@
+// The client layer: openMilvus (a leased MilvusClient per database), the SDK compatibility layer
+// (milvus-client-config.ts, call-guard.ts, request-shapes.ts) and load-collection.ts. It may import
+// share/, pool/, options.ts, target/, server/, install/ and the shared root files, never cli/ or testing/.
+import type { MilvusClient, ClientConfig } from '@zilliz/milvus2-sdk-node';
+import type { Lease, LeasePool } from '@leasehold/pool';
+import { MilvusLiteError, MilvusStatusError } from '../errors.js';
+import { loadWithoutSleep } from './load-collection.js';
+import { milvusClientConfig } from './milvus-client-config.js';
+import { createRegisteredPool } from '../pool/milvus-lite-pool.js';
+import { kPoolOptions, rejectUnknownOptions } from '../options.js';
+import { shareRequested } from '../share/shared-pool.js';
+import type { MilvusLiteServer } from '../target/milvus-lite-server.js';
+import { attachToServer, onServerAddress } from '../server/server-attachments.js';
+import { isRemoteUri, normalizeTarget } from '../target/remote-uri.js';
+import { checkRemoteTrust, explainRemoteTimeout, useRemoteTrust } from '../target/remote-probe.js';
+
+// How long the TLS handshake that checks a remote's certificate against the client's trust may take.
+const kTrustCheckMs = 10_000;
+
+/** Options of `openMilvus`. */
+export interface OpenMilvusOptions {
+  /**
+   * The pool to lease from (it keeps its own `idleTimeoutMs`). Default: a process-wide pool shared
+   * by every `openMilvus` call, which keeps a server and its client warm for
+   * `LEASEHOLD_IDLE_TIMEOUT_MS` (default 30 000 ms) after its last handle is released, so a
+   * handle per request costs microseconds at any concurrency; at most 8 servers stay idle (the
+   * least recently released stops first). Its timer never keeps the process alive. Meanwhile the
+   * database stays locked: another process (Python's `MilvusClient("./app.db")` included) gets
+   * "in use" until the idle time ends. `LEASEHOLD_IDLE_TIMEOUT_MS=0`, or a pool of your own with
+   * `idleTimeoutMs: 0`, stops the server at the last release.
+   */
+  readonly pool?: LeasePool<MilvusLiteServer>;
+  /**
+   * Passed to `new MilvusClient` through `milvusClientConfig` besides `address`. The client is
+   * shared by every handle of a server, so the options of the open that created it apply.
+   */
+  readonly client?: Omit<ClientConfig, 'address'>;
+  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number;
+  /**
+   * Attach to the database's server shared with other processes (see `createMilvusLitePool`'s
+   * `share`); ignored when `pool` is given. Default `LEASEHOLD_SHARE=1`, else false.
+   */
+  readonly share?: boolean;
+}
+
+// Checked against OpenMilvusOptions at compile time (a missing or extra key is a type error).
+const kOpenMilvusOptionKeys: Readonly<Record<keyof OpenMilvusOptions, true>> = { pool: true, client: true, signal: true, timeoutMs: true, share: true };
+const kOpenMilvusOptions: ReadonlySet<string> = new Set(Object.keys(kOpenMilvusOptionKeys));
+/** Where a pool's own option, passed to openMilvus, goes instead. */
+const poolOptionHint = (key: string): string | undefined => (kPoolOptions.has(key) ? `${key} is an option of the pool: openMilvus(path, { pool: createMilvusLitePool({ ${key}: … }) })` : undefined);
+
+/**
+ * A handle on the one `MilvusClient` shared by every `openMilvus` handle of a server, bound to its
+ * own lease. Disposing it, or its `closeConnection()`, releases that lease only; the shared client
+ * closes when the server stops. Any use after release throws a `MilvusLiteError` naming the path.
+ */
+export type LeasedMilvusClient = MilvusClient & AsyncDisposable & { readonly lease: Lease<MilvusLiteServer> };
+
+type Sdk = typeof import('@zilliz/milvus2-sdk-node');
+
+/** How long the default pool keeps a server after its last handle's release, in ms, unless `LEASEHOLD_IDLE_TIMEOUT_MS` says otherwise. */
+export const kDefaultIdleTimeoutMs = 30_000;
+/** At most this many servers of the default pool stay idle: one more stops the least recently released. */
+export const kMaxIdleServers = 8;
+
+/** `LEASEHOLD_IDLE_TIMEOUT_MS` (ms, ≥ 0), else kDefaultIdleTimeoutMs; a bad value is a RangeError naming it. */
+function defaultIdleTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env['LEASEHOLD_IDLE_TIMEOUT_MS'];
+  if (raw === undefined || raw === '') return kDefaultIdleTimeoutMs;
+  const ms = Number(raw);
+  // Node's timers hold at most 2^31 - 1 ms; past it the pool refuses the option (a timer would fire at once).
+  if (!(ms >= 0) || (ms > 2 ** 31 - 1 && ms !== Infinity)) {
+    throw new RangeError(`LEASEHOLD_IDLE_TIMEOUT_MS must be a number of milliseconds from 0 to 2147483647 (~24.8 days), or Infinity, got ${JSON.stringify(raw)}`);
+  }
+  return ms;
+}
+
+let defaultPool: LeasePool<MilvusLiteServer> | undefined;
+
+/** The default pool, made on first use: idle servers stay warm, and stop when the process is about to exit by itself. */
+function theDefaultPool(): LeasePool<MilvusLiteServer> {
+  if (defaultPool !== undefined) return defaultPool;
+  const pool = createRegisteredPool({ share: false, idleTimeoutMs: defaultIdleTimeoutMs(), maxIdle: kMaxIdleServers }, 'openMilvus');
+  // The idle timers are unref'd, so a script's work done means exit now; when nothing is leased,
+  // stop the idle servers first, as a stop at the last release did (their lock files go with them).
+  // process.exit() and signals skip this: the servers die with this process's lock, as always.
+  process.on('beforeExit', () => {
+    if (defaultPool !== pool || pool.stats().resources === 0 || pool.stats().leases > 0) return;
+    defaultPool = undefined;
+    void pool.close();
+  });
+  return (defaultPool = pool);
+}
+let defaultSharedPool: LeasePool<MilvusLiteServer> | undefined;
+let sdkLoading: Promise<Sdk> | undefined;
+const sharedClients = new WeakMap<MilvusLiteServer, Promise<MilvusClient>>();
+
+function loadSdk(): Promise<Sdk> {
+  return (sdkLoading ??= import('@zilliz/milvus2-sdk-node').catch((error: unknown) => {
+    sdkLoading = undefined;
+    throw new MilvusLiteError('openMilvus needs @zilliz/milvus2-sdk-node: npm install @zilliz/milvus2-sdk-node', { cause: error });
+  }));
+}
+
+/** A client of `uri` built (protobufs loaded) but not connected: `connect()` once the server answers. */
+type EarlyClient = Promise<{ readonly uri: string; readonly client: MilvusClient }>;
+
+function buildClient(sdk: Sdk, uri: string, config: OpenMilvusOptions['client'], milvusLite: boolean): MilvusClient {
+  // __SKIP_CONNECT__ (SDK 2.4 to 3.x): the constructor loads protobufs only; nothing dials a socket
+  // that is not listening yet, so grpc-js never enters its reconnect backoff.
+  return new sdk.MilvusClient({ ...milvusClientConfig(uri, { ...config, milvusLite }), __SKIP_CONNECT__: true } as ClientConfig);
+}
+
+/** Early clients by address, one per start however many opens wait for it, until adopted or dropped. */
+const earlyClients = new Map<string, EarlyClient>();
+
+/** Closes `early` unless it was adopted (a start that failed, or a server whose client exists already). */
+function dropEarly(early: EarlyClient | undefined): void {
+  void early?.then(({ uri, client }) => {
+    if (earlyClients.get(uri) !== early) return;
+    earlyClients.delete(uri);
+    return client.closeConnection();
+  }).catch(() => {});
+}
+
+/**
+ * The server's shared client: made once (concurrent opens wait for the same one), closed when the
+ * server stops. An `early` client built for this server's address while it started is adopted and
+ * connected now that the server answers; otherwise one is built now.
+ */
+function sharedClient(server: MilvusLiteServer, config: OpenMilvusOptions['client'], early: EarlyClient | undefined): Promise<MilvusClient> {
+  let client = sharedClients.get(server);
+  if (client === undefined) {
+    client = (async () => {
+      // An https remote whose certificate the client would not trust: said now, not as the SDK's DEADLINE_EXCEEDED.
+      if (server.engine === 'remote') await checkRemoteTrust(server.uri, config?.tls, kTrustCheckMs);
+      const loaded = await loadSdk();
+      const built = await early?.catch(() => undefined);
+      let made: MilvusClient;
+      if (built !== undefined && built.uri === server.uri && earlyClients.get(built.uri) === early) {
+        earlyClients.delete(built.uri);
+        made = built.client;
+      } else {
+        dropEarly(early);
+        made = buildClient(loaded, server.uri, config, server.engine !== 'remote');
+      }
+      loadWithoutSleep(made);
+      attachToServer(server, async () => {
+        await made.closeConnection();
+      });
+      made.connect(loaded.MilvusClient.sdkInfo.version);
+      await made.connectPromise;
+      return made;
+    })();
+    sharedClients.set(server, client);
+    // A failed connect is not remembered: the next open tries again.
+    client.catch(() => sharedClients.delete(server));
+  } else if (early !== undefined) {
+    // Once the client's maker has decided whether it adopts this very early client.
+    void client.catch(() => {}).then(() => dropEarly(early));
+  }
+  return client;
+}
+
+/**
+ * While the server of `pathOrUri` starts, builds its client as soon as its address is known (the
+ * SDK's import and constructor are ~0.5 s of CPU, the server's start mostly waits on other
+ * processes). `off()` stops listening; `early()` gives the client, if one was begun. Listening
+ * begins once the path is normalized, which is before any start reaches its spawn; if not, the
+ * client is simply built after the start.
+ */
+function watchAddress(pathOrUri: string, config: OpenMilvusOptions['client']): { off: () => void; early: () => EarlyClient | undefined } {
+  let early: EarlyClient | undefined;
+  let off: (() => void) | undefined;
+  let done = false;
+  void normalizeTarget(pathOrUri).then(
+    (key) => {
+      if (done) return;
+      off = onServerAddress(key, (uri) => {
+        let made = earlyClients.get(uri);
+        if (made === undefined) {
+          // After the current step: the spawn goes first, then the SDK's CPU runs while the server boots.
+          made = loadSdk().then((loaded) => new Promise((resolve, reject) => setImmediate(() => {
+            try {
+              resolve({ uri, client: buildClient(loaded, uri, config, true) });
+            } catch (error) {
+              reject(error as Error);
+            }
+          })));
+          made.catch(() => earlyClients.get(uri) === made && earlyClients.delete(uri));
+          earlyClients.set(uri, made);
+        }
+        early ??= made;
+      });
+    },
+    () => {},
+  );
+  return {
+    off: () => {
+      done = true;
+      off?.();
+    },
+    early: () => early,
+  };
+}
+
+const kNotSettledValue: unique symbol = Symbol('not settled');
+const kNotSettled = Promise.resolve(kNotSettledValue);
+
+/** `method`, whose rejections are Errors: a status object the SDK throws (quick createCollection does) becomes a `MilvusStatusError` carrying it. */
+function errorsAsErrors(name: string, method: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+  const asError = (thrown: unknown): unknown => {
+    if (thrown instanceof Error || typeof thrown !== 'object' || thrown === null) return thrown;
+    // A whole response (insert throws its failed DescribeCollection answer) or a bare status.
+    const status = (thrown as { status?: unknown }).status;
+    return new MilvusStatusError(name, (typeof status === 'object' && status !== null ? status : thrown) as Record<string, unknown>);
+  };
+  return (...args) => {
+    const result = method(...args);
+    return result instanceof Promise ? result.catch((thrown: unknown) => Promise.reject(asError(thrown))) : result;
+  };
+}
+
+/** A delegating view of `client` that belongs to one lease. */
+function handleOf(client: MilvusClient, lease: Lease<MilvusLiteServer>, target: string): LeasedMilvusClient {
+  let released = false;
+  const release = async (): Promise<void> => {
+    released = true;
+    await lease.release();
+  };
+  const bound = new Map<PropertyKey, unknown>();
+  return new Proxy(client, {
+    get(shared, property) {
+      if (property === 'lease') return lease;
+      if (property === Symbol.asyncDispose || property === 'closeConnection') return release;
+      if (property === 'then') return undefined; // not a thenable: `await openMilvus()` yields the handle
+      if (released) throw new MilvusLiteError(`this openMilvus handle of ${target} was released; call openMilvus(${JSON.stringify(target)}) again`);
+      if (lease.signal.aborted) {
+        // Its server is gone (it died, its file was replaced, a write failed inside it): say why, not the closed client's "pool is draining".
+        const reason: unknown = lease.signal.reason;
+        throw new MilvusLiteError(`the server of this openMilvus handle of ${target} is gone (${reason instanceof Error ? reason.message : String(reason)}); call openMilvus(${JSON.stringify(target)}) again`, { cause: reason });
+      }
+      const value: unknown = Reflect.get(shared, property, shared);
+      if (typeof value !== 'function') return value;
+      let method = bound.get(property);
+      if (method === undefined) bound.set(property, (method = errorsAsErrors(String(property), (value as (...args: unknown[]) => unknown).bind(shared))));
+      return method;
+    },
+    set(shared, property, value) {
+      if (released) throw new MilvusLiteError(`this openMilvus handle of ${target} was released; call openMilvus(${JSON.stringify(target)}) again`);
+      return Reflect.set(shared, property, value, shared);
+    },
+  }) as LeasedMilvusClient;
+}
+
+/**
+ * Opens a Milvus database the way Python's `MilvusClient("./app.db")` does: leases the server of
+ * a local path (started if needed, while the SDK loads; remote URIs pass through) and resolves a
+ * handle on the one `MilvusClient` of `@zilliz/milvus2-sdk-node` that every handle of that server
+ * shares, built with `milvusClientConfig` once the server answers. A warm open (server and client
+ * up) costs a few microseconds, so a handle per request is fine: the default pool keeps a released
+ * server warm for 30 s (see `OpenMilvusOptions.pool`). Its client's `loadCollection`,
+ * `loadCollectionSync` and quick `createCollection` return as soon as the load is complete (the
+ * SDK's sleep 400 ms after every progress poll; this one polls after 10, 20, 40 … up to 400 ms). Rejects with what the pool's
+ * `acquire` rejects with (`StartError`, `KeyLockedError`, …), a `MilvusLiteError` when the SDK
+ * is not installed, or a `TypeError` for an option it does not take (a pool's own option, such as
+ * `engine`, goes to `createMilvusLitePool`).
+ *
+ * @example
+ * await using client = await openMilvus('./app.db');
+ * await client.createCollection({ collection_name: 'docs', dimension: 8 });
+ */
+export async function openMilvus(pathOrUri: string, options: OpenMilvusOptions = {}): Promise<LeasedMilvusClient> {
+  rejectUnknownOptions('openMilvus', options, kOpenMilvusOptions, poolOptionHint);
+  const shared = options.pool === undefined && shareRequested(options.share);
+  const pool = options.pool ?? (shared ? (defaultSharedPool ??= createRegisteredPool({ share: true }, 'openMilvus')) : theDefaultPool());
+  const acquireOptions =
+    options.signal === undefined && options.timeoutMs === undefined
+      ? undefined
+      : { ...(options.signal ? { signal: options.signal } : {}), ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) };
+  let lease: Lease<MilvusLiteServer>;
+  let watch: ReturnType<typeof watchAddress> | undefined;
+  if (isRemoteUri(pathOrUri)) useRemoteTrust(pathOrUri, options.client?.tls);
+  try {
+    const acquisition = pool.acquire(pathOrUri, acquireOptions);
+    // A warm acquire has settled already (it wins the race): nothing starts, so there is no
+    // address to watch for, and no path to normalize again (a realpath, most of a warm open).
+    const settled = await Promise.race([acquisition, kNotSettled]);
+    if (settled !== kNotSettledValue) lease = settled;
+    else {
+      // Where this process starts the server, the SDK loads once the server is spawned (its ~0.25 s
+      // of CPU would otherwise hold back the start's steps and the spawn); elsewhere, at once.
+      watch = shared || isRemoteUri(pathOrUri) ? undefined : watchAddress(pathOrUri, options.client);
+      if (watch === undefined) loadSdk().catch(() => {}); // observed below; never an unhandled rejection meanwhile
+      lease = await acquisition;
+    }
+  } catch (error) {
+    dropEarly(watch?.early());
+    throw explainRemoteTimeout(pathOrUri, error);
+  } finally {
+    watch?.off();
+  }
+  try {
+    const client = await sharedClient(lease.resource, options.client, watch?.early());
+    return handleOf(client, lease, pathOrUri);
+  } catch (error) {
+    await lease.release();
+    throw error;
+  }
+}

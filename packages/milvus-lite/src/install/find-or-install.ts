@@ -1,0 +1,36 @@
+import type { Installation } from '../engine.js';
+import { cacheVenv, DEFAULT_MILVUS_LITE_VERSION } from './cache-dir.js';
+import { MilvusLiteNotFoundError } from '../errors.js';
+import { findMilvusLite, type FindMilvusLiteOptions } from './find-milvus-lite.js';
+import { installConfig, nativeInstallDir } from './config.js';
+
+/**
+ * `findMilvusLite`, and when nothing is found, installs milvus-lite into leasehold's cache first (as
+ * mongodb-memory-server downloads its binary on first use): the native engine from its wheel (no
+ * Python), the python engine into a venv. A one-line notice on stderr says what, from where and
+ * where to; a progress bar follows on a TTY. `install: false` or `LEASEHOLD_NO_INSTALL=1` keep the
+ * `MilvusLiteNotFoundError` instead.
+ */
+export async function findOrInstall(options: FindMilvusLiteOptions & { readonly install?: boolean }): Promise<Installation> {
+  try {
+    return await findMilvusLite(options);
+  } catch (error) {
+    const env = options.env ?? process.env;
+    if (!(error instanceof MilvusLiteNotFoundError) || options.install === false || env['LEASEHOLD_NO_INSTALL'] === '1') throw error;
+    if (options.python !== undefined || options.binary !== undefined) throw error; // an explicit choice is not second-guessed
+    const version = options.engine === 'python' ? '3.2.2' : DEFAULT_MILVUS_LITE_VERSION;
+    const config = installConfig(env);
+    const from = version !== DEFAULT_MILVUS_LITE_VERSION ? 'PyPI (pip)' : (config.localWheel ?? config.indexUrl);
+    const into = version !== DEFAULT_MILVUS_LITE_VERSION ? cacheVenv(version, env) : nativeInstallDir(version, env);
+    process.stderr.write(`leasehold: milvus-lite was not found; installing milvus-lite ${version} from ${from} into ${into} (once; LEASEHOLD_NO_INSTALL=1 turns this off)\n`);
+    // The installer (undici, yauzl, the progress bar) loads only when an install is needed.
+    const [{ installMilvusLite }, { installReporter }] = await Promise.all([import('./install.js'), import('./progress.js')]);
+    const reporter = installReporter(process.stderr);
+    try {
+      await installMilvusLite({ version, env, ...(process.stderr.isTTY ? { log: reporter.log, onProgress: reporter.onProgress } : {}) });
+    } finally {
+      reporter.stop();
+    }
+    return findMilvusLite(options);
+  }
+}

@@ -1,0 +1,156 @@
+import { basename, dirname, join } from 'node:path';
+import { KeyLockedError } from '@leasehold/pool';
+import type { ExitInfo, StartStep } from '../../engine.js';
+import type { Engine, EngineProcess, EngineStartOptions } from './contract.js';
+import { checkNativeDatabase } from '../database-path.js';
+import { LockLostError, ServerStartError } from '../../errors.js';
+import { loadExeca } from '../../install/load-execa.js';
+import { LockBusyError, LockFile } from '../lock-file.js';
+import { busyDetail, busyFix } from '../lock-message.js';
+import { noteLock } from '../registry.js';
+import { OutputTail } from '../output-tail.js';
+import { ServerErrorLog } from '../server-error-log.js';
+import { removeSocketDir } from '../socket-dir.js';
+import { StartDeadline, waitUntilReady } from './ready.js';
+import { exitInfoOf, exitWithin, makeServerSocketDir, startFailure, unrefProcess, watchSocket } from './server-process.js';
+
+/**
+ * What a start has taken so far, undone in reverse order when a later step fails (or is aborted):
+ * the process (stopped gracefully, SIGKILLed after the stop timeout), the socket directory, the lock.
+ */
+class Rollback {
+  readonly #undo: Array<() => Promise<unknown>> = [];
+  push(undo: () => Promise<unknown>): void {
+    this.#undo.push(undo);
+  }
+  async run(): Promise<void> {
+    for (const undo of this.#undo.splice(0).reverse()) await undo().catch(() => {});
+  }
+}
+
+// Not the database's name: a socket path holds 107 bytes, a file name up to 249 (see database-path.ts).
+const kSocketName = 'milvus.sock';
+
+/** The milvus-lite 2.4/2.5 native binary: `milvus <db> unix:<socket> ERROR <lock>`, kept alive by a held fcntl lock. */
+export const nativeEngine: Engine = {
+  name: 'native',
+  async start(options: EngineStartOptions): Promise<EngineProcess> {
+    const { installation, dbPath } = options;
+    // One deadline, startTimeoutMs, for the whole start: a stall at any step ends on time.
+    const deadline = new StartDeadline(options);
+    const name = basename(dbPath);
+    const lockPath = join(dirname(dbPath), `.${name}.lock`);
+    // execa loads with the first start, not with the package, beside the database check.
+    const loading = loadExeca();
+    loading.catch(() => {});
+    const rollback = new Rollback();
+    // The abort and the deadline are checked before and after each step's hook, so a step never starts once the start was given up.
+    let uri: string | undefined;
+    const step = (step: StartStep, pid?: number): Promise<void> => deadline.step(step, { ...(pid === undefined ? {} : { pid }), ...(uri === undefined ? {} : { uri }) });
+    try {
+      // Inside the try: a refused database disposes of the deadline too (its timer would keep Node alive until startTimeoutMs).
+      await checkNativeDatabase(dbPath);
+      const execa = await loading;
+      await step('lock');
+      let lock: LockFile;
+      try {
+        lock = LockFile.take(lockPath);
+      } catch (error) {
+        if (error instanceof LockBusyError) throw new KeyLockedError(dbPath, busyDetail(error, lockPath), { cause: error, fix: busyFix(error) });
+        throw new ServerStartError(dbPath, `was not started: ${(error as Error).message}`, undefined, { cause: error });
+      }
+      // The file is left in place: no unlink is safe against an opener between its open and its lock.
+      rollback.push(async () => lock.release());
+      const forgetLock = noteLock(lockPath, dbPath);
+      rollback.push(async () => forgetLock());
+      // Someone else holds the file now at the lock path (it was deleted or replaced, and they got in
+      // before the guard re-made it): this server stops rather than run beside theirs.
+      let foreign: LockLostError | undefined;
+      let stopNow = (): void => {};
+      lock.guard((error) => {
+        foreign = new LockLostError(dbPath, lockPath, error);
+        options.onLost?.(foreign);
+        stopNow();
+      });
+
+      await step('socket-dir');
+      const { dir: socketDir, socketPath } = await makeServerSocketDir(dbPath, kSocketName, deadline);
+      rollback.push(() => removeSocketDir(socketDir));
+
+      uri = `unix:${socketPath}`;
+      await step('spawn');
+      const libDir = installation.libDir ?? dirname(installation.binary);
+      const env = { ...process.env, ...options.env };
+      const tail = new OutputTail();
+      // No shell; the database is passed as an absolute path, so a leading '-' cannot read as a flag.
+      const child = execa(installation.binary, [dbPath, `unix:${socketPath}`, 'ERROR', lock.pathForServer], {
+        cwd: dirname(dbPath),
+        env: {
+          ...env,
+          // glog writes milvus.INFO etc. into $TMPDIR; the private socket dir goes with the server.
+          TMPDIR: socketDir,
+          GLOG_log_dir: socketDir,
+          // milvus-lite 2.5.1 maps under $HOME/.cache/milvus, which each server removes and re-creates
+          // as it inits (and removes at exit): servers sharing one HOME race there, and the loser
+          // answers every call with "Mmap manager has not been init" (pymilvus#2981). A private HOME
+          // per server (its socket dir, removed with it) leaves nothing to share.
+          HOME: socketDir,
+          LD_LIBRARY_PATH: [libDir, env['LD_LIBRARY_PATH']].filter(Boolean).join(':'),
+          DYLD_LIBRARY_PATH: [libDir, env['DYLD_LIBRARY_PATH']].filter(Boolean).join(':'),
+        },
+        extendEnv: false,
+        stdin: 'ignore',
+        stdout: 'pipe',
+        stderr: 'pipe',
+        buffer: false,
+        reject: false,
+        // Not SIGTERM at exit (the binary dies on it without shutting down): the lock is its stop.
+        cleanup: false,
+      });
+      tail.follow(child.stdout);
+      tail.follow(child.stderr);
+      const exited = exitInfoOf(child, tail);
+      // The server gone, its lock (and the guard's watch) goes too: nothing is left to exclude others from.
+      void exited.then(() => lock.release());
+
+      let stopping: Promise<ExitInfo> | undefined;
+      // The socket watch, once the server is up. A stop closes it first: the server removes its
+      // socket as it shuts down, which is not a deletion to report.
+      let unwatch = (): void => {};
+      const stop = (timeoutMs: number): Promise<ExitInfo> =>
+        (stopping ??= (async () => {
+          unwatch();
+          // Releasing the lock is the graceful stop: the server takes it and exits.
+          lock.release();
+          const exit = await exitWithin(child, exited, timeoutMs);
+          await rollback.run(); // the socket directory
+          return exit;
+        })());
+
+      stopNow = () => void stop(options.stopTimeoutMs);
+      try {
+        await step('ready', child.pid);
+        await waitUntilReady({ socketPath }, exited, { signal: deadline.signal, startTimeoutMs: options.startTimeoutMs, startedAt: deadline.at - options.startTimeoutMs });
+      } catch (error) {
+        // The stop undoes the rest (socket directory, lock file) once the process is gone.
+        await stop(options.stopTimeoutMs);
+        throw foreign ?? (await startFailure(error, dbPath, exited));
+      }
+      // Only once it is up: while starting, nothing else may be keeping Node alive.
+      unrefProcess(child);
+      unwatch = watchSocket(socketDir, socketPath, exited, tail, () => void stop(options.stopTimeoutMs));
+      return {
+        uri: `unix:${socketPath}`,
+        pid: child.pid!,
+        exited,
+        stop: () => stop(options.stopTimeoutMs),
+        errorLog: new ServerErrorLog(socketDir),
+      };
+    } catch (error) {
+      await rollback.run();
+      throw deadline.passed(error) && !(error instanceof ServerStartError) ? new ServerStartError(dbPath, (error as Error).message) : error;
+    } finally {
+      deadline.dispose();
+    }
+  },
+};
