@@ -1,5 +1,5 @@
 // The entry point of a shared database's supervisor process (spawned detached by a client).
-import { loadExeca } from '../load-execa.js';
+import { loadExeca } from '../install/load-execa.js';
 import { kSupervisorExit, runSupervisor, type SupervisorConfig } from './supervisor.js';
 
 // A supervisor exists to spawn a server, so execa loads at once, not lazily as in a client (its
