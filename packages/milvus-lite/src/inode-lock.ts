@@ -60,9 +60,12 @@ function inodeBusy(dbPath: string, path: string, error: LockBusyError): KeyLocke
   const holder = error.holder;
   const who = holder.kind === 'this-process' ? `this process (${heldInThisProcess(path) ?? 'another thread or copy of @leasehold/milvus-lite'})` : error.message.slice(`${path} is locked by `.length);
   const detail = `it is the same database file (device and inode ${path.slice(path.lastIndexOf('/') + 1, -'.db.lock'.length)}) as ${through}, on which ${who} runs a server; its lock is ${path}`;
-  const fix =
+  const instead =
     other === undefined || other === dbPath
-      ? 'one file is served by one server at a time, whatever name opens it: open it by the name the other holder uses, or stop that server first'
-      : `one file is served by one server at a time, whatever name opens it: open ${other} instead (with \`share: true\` in every process to share one server), or stop that server first`;
+      ? 'open it by the name the other holder uses'
+      : holder.kind === 'this-process'
+        ? `open ${other} instead (this process then shares its server)`
+        : `open ${other} instead (with \`share: true\` in every process to share one server)`;
+  const fix = `one file is served by one server at a time, whatever name opens it: ${instead}, or stop that server first`;
   return new KeyLockedError(dbPath, detail, { cause: error, fix });
 }

@@ -84,7 +84,7 @@ describe.skipIf(installation === undefined)('two hard links of one database file
     expect(message).toContain(`${h2} is in use`);
     expect(message).toContain(`another hard link, ${h1}`);
     expect(message).toContain('this process');
-    expect(message).toContain(`open ${h1} instead`);
+    expect(message).toContain(`open ${h1} instead (this process then shares its server)`);
     // A second pool in this process: the same refusal (the lock, not one pool's bookkeeping, refuses).
     await expect(newPool().acquire(h2)).rejects.toBeInstanceOf(KeyLockedError);
     expect(processesMentioning(h2)).toEqual([]);
