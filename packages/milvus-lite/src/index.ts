@@ -17,7 +17,7 @@ export { installMilvusLite, listSharedServers, migrateDatabase, stopSharedServer
 export type { InstallOptions } from './install/install.js';
 export { isRemoteUri } from './target/remote-uri.js';
 export { SharedServer, SharedServerLostError } from './share/shared-server.js';
-export { RendezvousError, rendezvousDir } from './share/rendezvous.js';
+export { RendezvousError, rendezvousDir } from './server/rendezvous.js';
 export type { StatusInfo as SharedServerStatus } from './share/protocol.js';
 export { cacheDir, cacheVenv, DEFAULT_MILVUS_LITE_VERSION } from './install/cache-dir.js';
 export { MilvusLiteError, MilvusLiteInstallError, MilvusLiteNotFoundError, InvalidDatabaseError, ServerStartError, ServerExitedError, DatabaseReplacedError, RemoteUnreachableError, MilvusCallError, UnsupportedMethodError, DiskFullError, RefusedRequestError, MilvusStatusError, LockLostError, ServerConflictError, MigrateInputError, MigrationCountMismatchError } from './errors.js';

@@ -141,8 +141,9 @@ describe.skipIf(installation === undefined)('fault injection, real native server
     const before = watches();
     const running = await nativeEngine.start({ installation: installation!, dbPath: join(freshDir(), 'watched.db'), startTimeoutMs: 30_000, stopTimeoutMs: 5000 });
     try {
-      // The socket directory's watch, and the lock guard's on the database's directory.
-      expect(watches()).toBe(before + 2);
+      // The socket directory's watch, the name lock guard's on the database's directory, and the
+      // inode lock guard's on the rendezvous directory (see inode-lock.ts).
+      expect(watches()).toBe(before + 3);
       process.kill(running.pid, 'SIGKILL');
       expect(await running.exited).toMatchObject({ signal: 'SIGKILL' });
       await expect.poll(watches, { timeout: 2000, interval: 20 }).toBe(before);

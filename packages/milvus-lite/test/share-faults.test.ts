@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createMilvusLitePool, KeyLockedError, openMilvus } from '../src/index.js';
 import { listSharedServers } from '../src/share/control.js';
 import { kProtocolVersion } from '../src/share/protocol.js';
-import { ensureRendezvousDir, RendezvousError } from '../src/share/rendezvous.js';
+import { ensureRendezvousDir, RendezvousError } from '../src/server/rendezvous.js';
 import type { SupervisorStep } from '../src/share/supervisor.js';
 import { installationOf } from './support/installations.js';
 import { interopPython } from './support/interop-python.js';

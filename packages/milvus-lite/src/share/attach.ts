@@ -10,7 +10,7 @@ import { InvalidDatabaseError, MilvusLiteError, ServerStartError } from '../erro
 import { findMilvusLite } from '../install/find-milvus-lite.js';
 import type { MilvusLiteServerOptions } from '../target/milvus-lite-server.js';
 import { kProtocolVersion, readMessages, readToken, send, type ClientMessage, type SupervisorMessage, type WireError } from './protocol.js';
-import { databaseKey, ensureRendezvousDir, rendezvousDir, rendezvousPaths } from './rendezvous.js';
+import { databaseKey, ensureRendezvousDir, rendezvousDir, rendezvousPaths } from '../server/rendezvous.js';
 import { SharedServer } from './shared-server.js';
 import { kStartFailedMarker, kSupervisorExit, type SupervisorConfig } from './supervisor.js';
 

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { normalizePathKey } from '@leasehold/pool';
 import { kProtocolVersion, readMessages, readToken, send, type ClientMessage, type StatusInfo, type SupervisorMessage } from './protocol.js';
-import { checkRendezvousDir, keyOfStats, rendezvousDir, rendezvousPaths } from './rendezvous.js';
+import { checkRendezvousDir, keyOfStats, rendezvousDir, rendezvousPaths } from '../server/rendezvous.js';
 
 /** One request to a supervisor; resolves its first reply, or undefined when nobody answers within `timeoutMs`. */
 function request(socketPath: string, message: Omit<ClientMessage, 'token'>, timeoutMs: number): Promise<SupervisorMessage | undefined> {

@@ -9,7 +9,7 @@ import type { Installation } from '../engine.js';
 import { LockBusyError, LockFile } from '../server/lock-file.js';
 import { MilvusLiteServer } from '../target/milvus-lite-server.js';
 import { kProtocolVersion, readMessages, send, type ClientMessage, type ServerInfo, type StatusInfo, type WireError } from './protocol.js';
-import { rendezvousPaths } from './rendezvous.js';
+import { rendezvousPaths } from '../server/rendezvous.js';
 
 /** What a client passes to the supervisor it spawns (one JSON argument). */
 export interface SupervisorConfig {

@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { afterAll } from 'vitest';
 import type { Installation } from '../../src/index.js';
 import { kPythonWrapperBootstrap } from '../../src/server/engines/python-wrapper.js';
-import { keyOfStats, rendezvousPaths } from '../../src/share/rendezvous.js';
+import { keyOfStats, rendezvousPaths } from '../../src/server/rendezvous.js';
 import { isAlive, processesMentioning } from './processes.js';
 
 const clientScript = fileURLToPath(new URL('../fixtures/share-client.mjs', import.meta.url));

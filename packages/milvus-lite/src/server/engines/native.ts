@@ -5,6 +5,7 @@ import type { Engine, EngineProcess, EngineStartOptions } from './contract.js';
 import { checkNativeDatabase } from '../database-path.js';
 import { LockLostError, ServerStartError } from '../../errors.js';
 import { loadExeca } from '../../install/load-execa.js';
+import { takeInodeLock } from '../inode-lock.js';
 import { LockBusyError, LockFile } from '../lock-file.js';
 import { busyDetail, busyFix } from '../lock-message.js';
 import { noteLock } from '../registry.js';
@@ -63,15 +64,30 @@ export const nativeEngine: Engine = {
       rollback.push(async () => lock.release());
       const forgetLock = noteLock(lockPath, dbPath);
       rollback.push(async () => forgetLock());
-      // Someone else holds the file now at the lock path (it was deleted or replaced, and they got in
+      // The name lock excludes Python; this one, by device and inode, excludes another hard link's
+      // server (another name, so another name lock): see inode-lock.ts.
+      let inode: Awaited<ReturnType<typeof takeInodeLock>>;
+      try {
+        inode = await takeInodeLock(dbPath);
+      } catch (error) {
+        if (error instanceof KeyLockedError) throw error;
+        throw new ServerStartError(dbPath, `was not started: ${(error as Error).message}`, undefined, { cause: error });
+      }
+      rollback.push(async () => inode.lock.release());
+      const forgetInode = noteLock(inode.path, dbPath);
+      rollback.push(async () => forgetInode());
+      // Someone else holds the file now at a lock path (it was deleted or replaced, and they got in
       // before the guard re-made it): this server stops rather than run beside theirs.
       let foreign: LockLostError | undefined;
       let stopNow = (): void => {};
-      lock.guard((error) => {
-        foreign = new LockLostError(dbPath, lockPath, error);
-        options.onLost?.(foreign);
-        stopNow();
-      });
+      for (const [held, path] of [[lock, lockPath], [inode.lock, inode.path]] as const) {
+        held.guard((error) => {
+          if (foreign !== undefined) return;
+          foreign = new LockLostError(dbPath, path, error);
+          options.onLost?.(foreign);
+          stopNow();
+        });
+      }
 
       await step('socket-dir');
       const { dir: socketDir, socketPath } = await makeServerSocketDir(dbPath, kSocketName, deadline);
@@ -111,7 +127,10 @@ export const nativeEngine: Engine = {
       tail.follow(child.stderr);
       const exited = exitInfoOf(child, tail);
       // The server gone, its lock (and the guard's watch) goes too: nothing is left to exclude others from.
-      void exited.then(() => lock.release());
+      void exited.then(() => {
+        lock.release();
+        inode.lock.release();
+      });
 
       let stopping: Promise<ExitInfo> | undefined;
       // The socket watch, once the server is up. A stop closes it first: the server removes its
@@ -122,8 +141,9 @@ export const nativeEngine: Engine = {
           unwatch();
           // Releasing the lock is the graceful stop: the server takes it and exits.
           lock.release();
+          // The inode lock only once the server is gone (exited, or the rollback below).
           const exit = await exitWithin(child, exited, timeoutMs);
-          await rollback.run(); // the socket directory
+          await rollback.run(); // the socket directory, the inode lock
           return exit;
         })());
 

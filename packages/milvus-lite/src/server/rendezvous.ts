@@ -1,7 +1,7 @@
 import { lstat, mkdir, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MilvusLiteError } from '../errors.js';
-import { kMaxSocketPath } from '../server/socket-dir.js';
+import { kMaxSocketPath } from './socket-dir.js';
 
 /** The rendezvous directory is unsafe to use (wrong owner or mode, a symlink, not a directory); nothing was changed. */
 export class RendezvousError extends MilvusLiteError {
