@@ -14,9 +14,10 @@ const script = fileURLToPath(new URL('fixtures/per-request.mjs', import.meta.url
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
 /** Runs the fixture in a fresh process (its own default pool), which must exit by itself. */
-async function perRequest(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<number[]> {
-  // Far below the 30 s idle time: an idle timer that kept the process alive would fail this.
-  const { stdout } = await execa('node', [script, ...args], { cwd: packageDir, env: { LEASEHOLD_NO_INSTALL: '1', ...env }, timeout: 25_000 });
+async function perRequest(args: readonly string[], env: NodeJS.ProcessEnv = {}, timeout = 25_000): Promise<number[]> {
+  // 25 s by default, below the 30 s idle time: an idle timer that kept the process alive would fail
+  // this. Runs that start a server per open take longer on a loaded machine, and are given more.
+  const { stdout } = await execa('node', [script, ...args], { cwd: packageDir, env: { LEASEHOLD_NO_INSTALL: '1', ...env }, timeout });
   // The last line: the SDK may log above it (its debug level under the test runner's environment).
   return (JSON.parse(stdout.trim().split('\n').at(-1)!) as { pids: number[] }).pids;
 }
@@ -33,21 +34,21 @@ describe.skipIf(installation === undefined)("openMilvus's default pool keeps idl
   });
 
   it('LEASEHOLD_IDLE_TIMEOUT_MS=0 stops the server at each last release, as before', async () => {
-    const pids = await perRequest(['sequential', join(freshDir(), 'cold.db'), '4'], { LEASEHOLD_IDLE_TIMEOUT_MS: '0' });
+    const pids = await perRequest(['sequential', join(freshDir(), 'cold.db'), '4'], { LEASEHOLD_IDLE_TIMEOUT_MS: '0' }, 90_000);
     expect(new Set(pids).size).toBe(4);
-  });
+  }, 120_000);
 
   it(`at most ${kMaxIdleServers} servers stay idle: the least recently released stop first`, async () => {
     const dir = freshDir();
     const tenants = Array.from({ length: kMaxIdleServers + 2 }, (_, i) => join(dir, `tenant-${i}.db`));
     // Then each again, most recently released first: the last kMaxIdleServers are warm, the first two were stopped.
     const reversed = tenants.toReversed();
-    const pids = await perRequest(['tenants', ...tenants, ...reversed]);
+    const pids = await perRequest(['tenants', ...tenants, ...reversed], {}, 90_000);
     const first = new Map(tenants.map((tenant, i) => [tenant, pids[i]]));
     expect(new Set(first.values()).size).toBe(tenants.length);
     const warm = reversed.map((tenant, i) => pids[tenants.length + i] === first.get(tenant));
     expect(warm).toEqual(reversed.map((_, i) => i < kMaxIdleServers));
-  });
+  }, 120_000);
 
   it('a pool passed in keeps its own idleTimeoutMs: 0 stops the server before release() resolves', async () => {
     const pool = createMilvusLitePool({ installation: installation!, idleTimeoutMs: 0 });

@@ -97,9 +97,21 @@ async function readText(zip: ZipFile, entry: Entry): Promise<string> {
 
 async function writeEntry(zip: ZipFile, entry: Entry, path: string, mode: number, onBytes: (n: number) => void): Promise<{ sha256: string; size: number }> {
   const meter = hashingMeter(onBytes);
+  const source = await openEntry(zip, entry);
+  // The entry is piped, not put in the pipeline: a failed write (a full disk) must not destroy it.
+  // yauzl's raw reader crashes the process (null context in fd-slicer) when destroyed with a read
+  // queued; so on failure the entry is drained to its end instead, then the error thrown.
+  const drained = new Promise<void>((resolve) => {
+    source.once('end', resolve).once('close', resolve);
+  });
+  source.once('error', (error) => meter.stream.destroy(error));
+  source.pipe(meter.stream);
   try {
-    await pipeline(await openEntry(zip, entry), meter.stream, createWriteStream(path, { flags: 'wx', mode }));
+    await pipeline(meter.stream, createWriteStream(path, { flags: 'wx', mode }));
   } catch (error) {
+    source.unpipe(meter.stream);
+    source.resume();
+    await drained;
     if (error instanceof MilvusLiteInstallError) throw error;
     throw diskOrNetworkError(error, `extracting ${entry.fileName} to ${path}`);
   }
