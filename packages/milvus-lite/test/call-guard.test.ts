@@ -124,6 +124,68 @@ describe.skipIf(native === undefined)('call guard on the native engine', () => {
     });
   }
 
+  // Found by a newcomer's test of issue 25: rows leaving out (or nulling) a field with no default
+  // value, and upserts without the key into a collection that is not auto-id. Unguarded, milvus-lite
+  // 2.5.1 dies of each (SIGSEGV), or, when only some rows leave an Int64 out, acknowledges the insert
+  // and stores uninitialised memory for it.
+  describe('refuses, unsent, every row that leaves out or nulls a field with no default, and every upsert without the key; the server lives on', () => {
+    const { DataType } = sdk3;
+    const v = [1, 2, 3, 4];
+    const withLease = async (body: (client: Client) => Promise<void>): Promise<void> => {
+      await using lease = await newPool().acquire(join(freshDir(), 'app.db'));
+      const client = new sdk3.MilvusClient(milvusClientConfig(lease.resource.uri, { logLevel: 'error' }));
+      await body(client);
+      expect(lease.signal.aborted).toBe(false);
+      await client.closeConnection();
+    };
+    const cases: [name: string, field: Record<string, unknown> | undefined, op: 'insert' | 'upsert', rows: Record<string, unknown>[], refused: string][] = [
+      ['omits Int64', { data_type: DataType.Int64 }, 'insert', [{ id: 1, v }], 'x'],
+      ['omits VarChar', { data_type: DataType.VarChar, max_length: 8 }, 'insert', [{ id: 1, v }], 'x'],
+      ['omits Bool', { data_type: DataType.Bool }, 'insert', [{ id: 1, v }], 'x'],
+      ['omits Float', { data_type: DataType.Float }, 'insert', [{ id: 1, v }], 'x'],
+      ['omits JSON', { data_type: DataType.JSON }, 'insert', [{ id: 1, v }], 'x'],
+      ['omits Array', { data_type: DataType.Array, element_type: DataType.Int64, max_capacity: 4 }, 'insert', [{ id: 1, v }], 'x'],
+      ['omits SparseFloatVector', { data_type: DataType.SparseFloatVector }, 'insert', [{ id: 1, v }], 'x'],
+      ['nulls Int64', { data_type: DataType.Int64 }, 'insert', [{ id: 1, v, x: null }], 'x'],
+      ['nulls JSON', { data_type: DataType.JSON }, 'insert', [{ id: 1, v, x: null }], 'x'],
+      // Unguarded: acknowledged, and the second row's x is uninitialised memory, in the file too.
+      ['omits Int64 in some rows', { data_type: DataType.Int64 }, 'insert', [{ id: 1, v, x: 777 }, { id: 2, v }], 'x'],
+      ['upsert omits Int64', { data_type: DataType.Int64 }, 'upsert', [{ id: 1, v }], 'x'],
+      ['upsert without the Int64 key, not auto-id', undefined, 'upsert', [{ v }], 'id'],
+    ];
+    for (const [name, field, op, rows, refused] of cases) {
+      it(name, () =>
+        withLease(async (client) => {
+          const collection_name = 'c';
+          const fields = [{ name: 'id', data_type: DataType.Int64, is_primary_key: true }, { name: 'v', data_type: DataType.FloatVector, dim: 4 }, ...(field === undefined ? [] : [{ name: 'x', ...field }])];
+          const index_params = [{ field_name: 'v', index_type: 'AUTOINDEX', metric_type: 'L2' }, ...(field?.['data_type'] === DataType.SparseFloatVector ? [{ field_name: 'x', index_type: 'SPARSE_INVERTED_INDEX', metric_type: 'IP' }] : [])];
+          expect((await client.createCollection({ collection_name, fields, index_params } as never)).error_code).toBe('Success');
+          const result = await outcome(client[op]({ collection_name, data: rows }));
+          expect(result).toBeInstanceOf(RefusedRequestError);
+          expect(result).toMatchObject({ method: op === 'insert' ? 'Insert' : 'Upsert', collection: collection_name, field: refused });
+          expect((result as Error).message).toMatch(refused === 'id' ? /primary key "id".*Give every row its "id"/ : /leave out the field "x" \(or give it null\), which is not nullable and has no default value.*Give "x" a value in every row/);
+        }),
+      );
+    }
+
+    it('upsert without the key, quick form (Int64 key) and VarChar key; what milvus-lite accepts still goes through', () =>
+      withLease(async (client) => {
+        await client.createCollection({ collection_name: 'q', dimension: 4 });
+        expect(await outcome(client.upsert({ collection_name: 'q', data: [{ vector: v }] }))).toMatchObject({ method: 'Upsert', collection: 'q', field: 'id' });
+        await client.createCollection({
+          collection_name: 'vk',
+          fields: [{ name: 'pk', data_type: DataType.VarChar, max_length: 16, is_primary_key: true }, { name: 'v', data_type: DataType.FloatVector, dim: 4 }],
+          index_params: [{ field_name: 'v', index_type: 'AUTOINDEX', metric_type: 'L2' }],
+        });
+        expect(await outcome(client.upsert({ collection_name: 'vk', data: [{ v }] }))).toMatchObject({ method: 'Upsert', collection: 'vk', field: 'pk' });
+        // Every field given, extra keys into the quick form's dynamic field: sent, and stored as given.
+        expect((await client.upsert({ collection_name: 'q', data: [{ id: 1, vector: v, extra: 'x' }] })).status.error_code).toBe('Success');
+        expect((await client.upsert({ collection_name: 'vk', data: [{ pk: 'a', v }] })).status.error_code).toBe('Success');
+        expect((await client.query({ collection_name: 'q', filter: 'id > 0', output_fields: ['id'] })).data.map((row) => String(row['id']))).toEqual(['1']);
+      }),
+    );
+  });
+
   it("a crash the guard does not know revokes the leases with the reason, and the call's error says what it sent", async () => {
     await using lease = await newPool().acquire(join(freshDir(), 'app.db'));
     const { DataType } = sdk3;
