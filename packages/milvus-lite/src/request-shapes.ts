@@ -102,14 +102,19 @@ export class RequestShapes {
     const rows = request.num_rows ?? 0;
     const schema = this.#schemas.get(keyOf(request));
     const refuse = (field: string, what: string, fix: string): never => {
-      throw new RefusedRequestError(method, collection, field, `${method} into ${collection} was not sent: ${what}, and milvus-lite 2.5 crashes on that (SIGSEGV) or stores garbage. ${fix}`);
+      throw new RefusedRequestError(method, collection, field, `${method} into ${collection} was not sent: ${what}. ${fix}`);
     };
     const leftOut = (name: string): never => {
-      const primary = schema?.find((field) => field.name === name)?.is_primary_key === true;
-      if (primary && method === 'Upsert') {
-        refuse(name, `rows leave out the collection's primary key "${name}"`, `Give every row its "${name}" (the id of the row it replaces), or insert new rows instead`);
+      const field = schema?.find((f) => f.name === name);
+      if (field?.is_primary_key === true && method === 'Upsert') {
+        const why = field.autoID === true ? `the collection's primary key "${name}" is auto-id, the rows leave it out` : `the rows leave out the collection's primary key "${name}"`;
+        refuse(name, `${why}, and milvus-lite 2.5 crashes on that (SIGSEGV)`, `Give every row its "${name}" (the id of the row it replaces), or insert new rows instead`);
       }
-      return refuse(name, `rows leave out the field "${name}" (or give it null), which is not nullable and has no default value`, `Give "${name}" a value in every row, or create the collection with a default value for it`);
+      return refuse(
+        name,
+        `rows leave out the field "${name}" (or give it null), which is not nullable and has no default value, and milvus-lite 2.5 crashes on that (SIGSEGV), or stores garbage for it when only some rows do`,
+        `Give "${name}" a value in every row, or create the collection with a default value for it`,
+      );
     };
     for (const column of columns) {
       const name = String(column.field_name);
@@ -119,7 +124,7 @@ export class RequestShapes {
         // Rows that leave out a field with a default value (any type: the issue's VarChar, and by the
         // property test Int32, Int64, Bool too): the SDK sends it as not valid. A nullable field may be left out.
         if (field?.nullable !== true && column.valid_data?.includes(false) === true) {
-          refuse(name, `rows leave out the field "${name}", which has a default value`, `Give "${name}" a value in every row (its default value where that is what you mean)`);
+          refuse(name, `rows leave out the field "${name}", which has a default value, and milvus-lite 2.5 crashes on that (SIGSEGV)`, `Give "${name}" a value in every row (its default value where that is what you mean)`);
         }
         continue;
       }
