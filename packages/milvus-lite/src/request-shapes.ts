@@ -37,7 +37,8 @@ const lengthOf = (value: unknown): number | undefined => (Array.isArray(value) |
 /**
  * How many rows a column gives a value (null and left-out rows are not values), or undefined when
  * its encoding is not one this knows. Scalars: the non-null entries of its data; vectors: the bytes
- * or numbers over one row's size (sparse: one entry per row).
+ * or numbers over one row's size (sparse: one entry per row); undefined for a vector column that is no
+ * whole number of rows (a wrong dimension, which milvus-lite refuses itself).
  */
 function valueCount(column: FieldData): number | undefined {
   if (column.scalars !== undefined) {
@@ -54,7 +55,8 @@ function valueCount(column: FieldData): number | undefined {
   for (const [key, size] of perRow) {
     const value = vectors[key];
     const length = lengthOf(key === 'float_vector' ? (value as { data?: unknown } | undefined)?.data : value);
-    if (length !== undefined && dim > 0) return Math.floor(length / (dim * size));
+    // A length that is no whole number of rows is a wrong dimension, which milvus-lite refuses itself.
+    if (length !== undefined && dim > 0) return length % (dim * size) === 0 ? length / (dim * size) : undefined;
   }
   return undefined;
 }
@@ -132,8 +134,8 @@ export class RequestShapes {
       const count = valueCount(column);
       if (count !== undefined && count < rows) leftOut(name);
     }
-    // A column the request leaves out altogether (a partial update, a hand-built request).
-    for (const field of schema ?? []) if (required(field, method) && !columns.some((column) => column.field_name === field.name)) leftOut(field.name);
+    // A column the request leaves out altogether (a partial update's) is not checked: milvus-lite 2.5.1
+    // answers it with code 1100 "invalid parameter" and lives on.
   }
 
   /** Remembers the schema a DescribeCollection answer carried. */
