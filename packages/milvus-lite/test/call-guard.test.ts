@@ -162,7 +162,7 @@ describe.skipIf(native === undefined)('call guard on the native engine', () => {
           const fields = [{ name: 'id', data_type: DataType.Int64, is_primary_key: true }, { name: 'v', data_type: DataType.FloatVector, dim: 4 }, ...(field === undefined ? [] : [{ name: 'x', ...field }])];
           const index_params = [{ field_name: 'v', index_type: 'AUTOINDEX', metric_type: 'L2' }, ...(field?.['data_type'] === DataType.SparseFloatVector ? [{ field_name: 'x', index_type: 'SPARSE_INVERTED_INDEX', metric_type: 'IP' }] : [])];
           expect((await client.createCollection({ collection_name, fields, index_params } as never)).error_code).toBe('Success');
-          const result = await outcome(client[op]({ collection_name, data: rows }));
+          const result = await outcome(client[op]({ collection_name, data: rows as never }));
           expect(result).toBeInstanceOf(RefusedRequestError);
           expect(result).toMatchObject({ method: op === 'insert' ? 'Insert' : 'Upsert', collection: collection_name, field: refused });
           expect((result as Error).message).toMatch(refused === 'id' ? /primary key "id".*Give every row its "id"/ : /leave out the field "x" \(or give it null\), which is not nullable and has no default value.*Give "x" a value in every row/);
