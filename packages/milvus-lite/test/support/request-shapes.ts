@@ -36,6 +36,7 @@ export const shapeCase: fc.Arbitrary<ShapeCase> = fc
     op: fc.constantFrom('insert' as const, 'upsert' as const),
     loaded: fc.boolean(),
     rowCount: fc.integer({ min: 1, max: 3 }),
+    wellFormed: fc.boolean(),
   })
   .chain((base) =>
     fc.record({
@@ -47,7 +48,13 @@ export const shapeCase: fc.Arbitrary<ShapeCase> = fc
       // Any field may be left out or null in any row (with a default or not), and any row may leave
       // out the key (auto-id or not): the shapes that crash milvus-lite are all in here, refused by the guard.
       rows: fc.array(fc.record({ pk: fc.boolean(), given: fc.array(fc.constantFrom<Given>('value', 'value', 'omitted', 'null'), { minLength: base.fields.length, maxLength: base.fields.length }) }), { minLength: base.rowCount, maxLength: base.rowCount }),
+      wellFormed: fc.constant(base.wellFormed),
     }),
+  )
+  // Half the cases give every field without a default, and the key unless it is auto-id (what
+  // milvus-lite accepts, so that writes reach the server); the other half are free.
+  .map(({ wellFormed, ...c }) =>
+    wellFormed ? { ...c, rows: c.rows.map((r) => ({ pk: r.pk || !c.autoId, given: r.given.map((g, i) => (c.fields[i]!.withDefault ? g : 'value')) })) } : c,
   );
 
 /** Creates collection `name` of `shape` and sends its write; resolves what the call gave (never rejects). */
