@@ -79,7 +79,8 @@ function required(field: FieldSchema, method: string): boolean {
  * - rows that leave out, or give null for, a field that is not nullable and has no default value
  *   (Int64, VarChar, Bool, Float, JSON, Array, SparseFloatVector…): SIGSEGV when every row does;
  *   when only some rows do, an Int64's missing value is stored as uninitialised memory;
- * - an upsert whose rows leave out the primary key, auto-id or not: SIGSEGV;
+ * - an upsert whose rows leave out the primary key, auto-id or not, and an insert whose rows leave
+ * out a primary key that is not auto-id: SIGSEGV;
  * - rows that leave out a field with a default value (the SDK sends it as not valid): SIGSEGV.
  * Not refused: a nullable field left out (milvus-lite 3.x accepts it; 2.5 refuses such a field at
  * create), the auto-id key of an insert, a function's output field (a BM25 sparse vector), and the
@@ -111,6 +112,9 @@ export class RequestShapes {
       if (field?.is_primary_key === true && method === 'Upsert') {
         const why = field.autoID === true ? `the collection's primary key "${name}" is auto-id, the rows leave it out` : `the rows leave out the collection's primary key "${name}"`;
         refuse(name, `${why}, and milvus-lite 2.5 crashes on that (SIGSEGV)`, `Give every row its "${name}" (the id of the row it replaces), or insert new rows instead`);
+      }
+      if (field?.is_primary_key === true) {
+        refuse(name, `the rows leave out the collection's primary key "${name}" (or give it null), which is not auto-id, and milvus-lite 2.5 crashes on that (SIGSEGV)`, `Give every row its "${name}", or create the collection with autoID on it`);
       }
       return refuse(
         name,

@@ -154,6 +154,8 @@ describe.skipIf(native === undefined)('call guard on the native engine', () => {
       ['omits Int64 in some rows', { data_type: DataType.Int64 }, 'insert', [{ id: 1, v, x: 777 }, { id: 2, v }], 'x'],
       ['upsert omits Int64', { data_type: DataType.Int64 }, 'upsert', [{ id: 1, v }], 'x'],
       ['upsert without the Int64 key, not auto-id', undefined, 'upsert', [{ v }], 'id'],
+      // Found by the property test: an insert without the key into a collection that is not auto-id.
+      ['insert without the Int64 key, not auto-id', undefined, 'insert', [{ v }, { v }], 'id'],
     ];
     for (const [name, field, op, rows, refused] of cases) {
       it(name, () =>
