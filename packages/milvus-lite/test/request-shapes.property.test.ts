@@ -3,7 +3,10 @@
 // long (LEASEHOLD_SHAPE_RUNS, LEASEHOLD_SHAPE_SECONDS). Each case is a fresh collection on one real
 // native server. Unguarded (milvusLite: false), 120 runs crashed it 26 times, of two kinds: a row
 // leaving out a field with a default value (Bool, Int8, Int16, Int32, Int64, VarChar; Float and
-// Double fail in the SDK first), and an upsert into an auto-id collection without the key.
+// Double fail in the SDK first), and an upsert into an auto-id collection without the key. A
+// newcomer's test found more, now generated too: rows leaving out or nulling a field with no default
+// (any scalar type; SIGSEGV, or, in only some rows, uninitialised memory stored), and an upsert
+// without the key into a collection that is not auto-id.
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';

@@ -16,13 +16,15 @@ const kScalars = [
   { type: DataType.JSON, value: (i: number) => ({ i }), fallback: undefined },
 ] as const;
 
+export type Given = 'value' | 'omitted' | 'null';
+
 export interface ShapeCase {
   readonly autoId: boolean;
   readonly dim: number;
   readonly fields: readonly { readonly kind: number; readonly withDefault: boolean }[];
   readonly op: 'insert' | 'upsert';
-  /** Per row: whether the primary key is given, and which scalar fields are given. */
-  readonly rows: readonly { readonly pk: boolean; readonly given: readonly boolean[] }[];
+  /** Per row: whether the primary key is given, and how each scalar field is: given, left out, or null. */
+  readonly rows: readonly { readonly pk: boolean; readonly given: readonly Given[] }[];
   readonly loaded: boolean;
 }
 
@@ -34,6 +36,7 @@ export const shapeCase: fc.Arbitrary<ShapeCase> = fc
     op: fc.constantFrom('insert' as const, 'upsert' as const),
     loaded: fc.boolean(),
     rowCount: fc.integer({ min: 1, max: 3 }),
+    wellFormed: fc.boolean(),
   })
   .chain((base) =>
     fc.record({
@@ -42,11 +45,17 @@ export const shapeCase: fc.Arbitrary<ShapeCase> = fc
       fields: fc.constant(base.fields.map((f) => ({ ...f, withDefault: f.withDefault && kScalars[f.kind]!.fallback !== undefined }))),
       op: fc.constant(base.op),
       loaded: fc.constant(base.loaded),
-      rows: fc.array(fc.record({ pk: fc.boolean(), given: fc.array(fc.boolean(), { minLength: base.fields.length, maxLength: base.fields.length }) }), { minLength: base.rowCount, maxLength: base.rowCount }),
+      // Any field may be left out or null in any row (with a default or not), and any row may leave
+      // out the key (auto-id or not): the shapes that crash milvus-lite are all in here, refused by the guard.
+      rows: fc.array(fc.record({ pk: fc.boolean(), given: fc.array(fc.constantFrom<Given>('value', 'value', 'omitted', 'null'), { minLength: base.fields.length, maxLength: base.fields.length }) }), { minLength: base.rowCount, maxLength: base.rowCount }),
+      wellFormed: fc.constant(base.wellFormed),
     }),
   )
-  // Rows give every field without a default, and the key unless it is auto-id: what milvus-lite accepts.
-  .map((c) => ({ ...c, rows: c.rows.map((r) => ({ pk: r.pk || !c.autoId, given: r.given.map((g, i) => g || !c.fields[i]!.withDefault) })) }));
+  // Half the cases give every field without a default, and the key unless it is auto-id (what
+  // milvus-lite accepts, so that writes reach the server); the other half are free.
+  .map(({ wellFormed, ...c }) =>
+    wellFormed ? { ...c, rows: c.rows.map((r) => ({ pk: r.pk || !c.autoId, given: r.given.map((g, i) => (c.fields[i]!.withDefault ? g : 'value')) })) } : c,
+  );
 
 /** Creates collection `name` of `shape` and sends its write; resolves what the call gave (never rejects). */
 export async function runShape(client: MilvusClient, name: string, shape: ShapeCase): Promise<unknown> {
@@ -74,7 +83,7 @@ export async function runShape(client: MilvusClient, name: string, shape: ShapeC
   const data = shape.rows.map((row, r) => ({
     ...(row.pk ? { id: r + 1 } : {}),
     v: Array.from({ length: shape.dim }, (_, d) => Math.sin(r + d)),
-    ...Object.fromEntries(shape.fields.flatMap((f, i) => (row.given[i] ? [[`f${i}`, kScalars[f.kind]!.value(r)]] : []))),
+    ...Object.fromEntries(shape.fields.flatMap((f, i) => (row.given[i] === 'omitted' ? [] : [[`f${i}`, row.given[i] === 'null' ? null : kScalars[f.kind]!.value(r)]]))),
   }));
   return client[shape.op]({ collection_name: name, data }).then(
     (value) => ({ value }),
@@ -84,7 +93,11 @@ export async function runShape(client: MilvusClient, name: string, shape: ShapeC
 
 /** A short name for what a case left out, the crash kind it stands for. */
 export function kindOf(shape: ShapeCase): string {
-  const left = shape.fields.flatMap((f, i) => (shape.rows.some((r) => !r.given[i]) ? [DataType[kScalars[f.kind]!.type]] : []));
+  const left = shape.fields.flatMap((f, i) => {
+    const how = [...new Set(shape.rows.flatMap((r) => (r.given[i] === 'value' ? [] : [r.given[i]!])))];
+    const some = shape.rows.some((r) => r.given[i] === 'value') ? 'some rows ' : '';
+    return how.length > 0 ? [`${some}${how.join('/')} ${f.withDefault ? 'defaulted' : 'no-default'} ${DataType[kScalars[f.kind]!.type]}`] : [];
+  });
   const pkLeft = shape.rows.some((r) => !r.pk);
-  return `${shape.op}${shape.autoId ? ' auto-id' : ''}${pkLeft ? ' without pk' : ''}${left.length ? ` leaving out defaulted ${left.join(', ')}` : ''}${shape.loaded ? ' (loaded)' : ''}`;
+  return `${shape.op}${shape.autoId ? ' auto-id' : ''}${pkLeft ? ' without pk' : ''}${left.length ? ` with ${left.join(', ')}` : ''}${shape.loaded ? ' (loaded)' : ''}`;
 }
