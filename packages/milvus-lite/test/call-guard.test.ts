@@ -6,7 +6,7 @@ import * as sdk3 from '@zilliz/milvus2-sdk-node';
 import * as sdk25 from 'milvus-sdk-25';
 import { describe, expect, it } from 'vitest';
 import { milvusClientConfig, MilvusCallError, RefusedRequestError, ServerExitedError, UnsupportedMethodError } from '../src/index.js';
-import { RequestShapes } from '../src/request-shapes.js';
+import { RequestShapes } from '../src/client/request-shapes.js';
 import { installationOf } from './support/installations.js';
 import { freshDirs, poolsClosedAfterEach } from './support/scratch-dirs.js';
 
