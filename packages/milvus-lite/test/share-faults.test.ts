@@ -1,13 +1,14 @@
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createMilvusLitePool, KeyLockedError, openMilvus } from '../src/index.js';
-import { listSharedServers } from '../src/share/control.js';
+import { createMilvusLitePool, KeyLockedError, MilvusLiteError, openMilvus } from '../src/index.js';
+import { listSharedServers, stopSharedServer } from '../src/share/control.js';
 import { kProtocolVersion } from '../src/share/protocol.js';
-import { ensureRendezvousDir, RendezvousError } from '../src/server/rendezvous.js';
+import { ensureRendezvousDir, keyOfStats, RendezvousError } from '../src/server/rendezvous.js';
 import type { SupervisorStep } from '../src/share/supervisor.js';
 import { installationOf } from './support/installations.js';
 import { interopPython } from './support/interop-python.js';
@@ -16,6 +17,7 @@ import { withEnv } from './support/scratch-dirs.js';
 import { eventually, milvusServersOf, shareScratch } from './support/share-processes.js';
 
 const installation = installationOf('native');
+const supervisorMain = fileURLToPath(new URL('../dist/share/supervisor-main.js', import.meta.url));
 
 describe('share: the rendezvous directory is refused, unchanged, unless it is private and ours', () => {
   const root = mkdtempSync(join(tmpdir(), 'lh-rdv-'));
@@ -118,6 +120,64 @@ describe.skipIf(installation === undefined)('share: failures of the supervisor a
     expect(again['pid']).not.toBe(first['pid']);
     expect(milvusServersOf(db)).toEqual([again['pid']]);
     await client.ok('release', { name: 'l' });
+  }, 90_000);
+
+  // The stop asked for while the supervisor stops by itself (its last process left, idleTimeoutMs 0):
+  // its socket is closed by then, and the answer must still wait for it to end (CI saw a scratch
+  // directory removed under a server that was still stopping).
+  it('stopSharedServer during the supervisor\'s own stop waits for it to end; one that never ends is a named error after timeoutMs', async () => {
+    const db = scratch.db();
+    const client = scratch.client(db, inst, {}, { LEASEHOLD_TEST_PAUSE_AT: 'server-stopped' });
+    const first = await client.ok('acquire', { name: 'l' });
+    // This database's supervisor (earlier tests paused theirs at this step too).
+    const pausedPidOf = (path: string): number | undefined => Number(/LEASEHOLD_TEST_PAUSED server-stopped (\d+)/.exec(scratch.logOf(path))?.[1] ?? Number.NaN) || undefined;
+    await client.ok('release', { name: 'l' });
+    expect(await eventually(() => pausedPidOf(db) !== undefined, 30_000)).toBe(true);
+    const supervisor = pausedPidOf(db)!;
+    expect(isAlive(first['pid'] as number)).toBe(false);
+    const refused = await stopSharedServer(db, scratch.rendezvous, { timeoutMs: 500 }).catch((error: Error) => error);
+    expect(refused).toBeInstanceOf(MilvusLiteError);
+    expect((refused as Error).message).toContain(`the shared server of ${db} did not stop within 500 ms`);
+    expect((refused as Error).message).toContain(`(kill ${supervisor})`);
+    expect((refused as Error).message).toContain(`${scratch.rendezvous}/`);
+    let settled: boolean | undefined;
+    const stopping = stopSharedServer(db, scratch.rendezvous).then((stopped) => (settled = stopped));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(settled).toBeUndefined();
+    process.kill(supervisor, 'SIGKILL');
+    await stopping;
+    expect(settled).toBe(true);
+    expect(isAlive(supervisor)).toBe(false);
+    // Nobody holds it now: false at once.
+    expect(await stopSharedServer(db, scratch.rendezvous)).toBe(false);
+  }, 90_000);
+
+  // A candidate spawned while another supervisor was starting or stopping (several first opens at
+  // once, or a slow spawn) wins the election once that one has ended, with nobody left to serve.
+  it('a candidate elected after the last supervisor stopped never starts a server: with no hello within firstAttachGraceMs it leaves, the database untouched', async () => {
+    const db = scratch.db();
+    const client = scratch.client(db, inst, {}, { LEASEHOLD_TEST_PAUSE_AT: 'server-stopped' });
+    await client.ok('acquire', { name: 'l' });
+    await client.ok('release', { name: 'l' });
+    const paused = (): number | undefined => Number(/LEASEHOLD_TEST_PAUSED server-stopped (\d+)/.exec(scratch.logOf(db))?.[1] ?? Number.NaN) || undefined;
+    expect(await eventually(() => paused() !== undefined, 30_000)).toBe(true);
+    const key = keyOfStats(statSync(db));
+    const config = { dir: scratch.rendezvous, key, dbPath: db, installation: inst, firstAttachGraceMs: 1500 };
+    const candidate = execa(process.execPath, [supervisorMain, JSON.stringify(config)], { cwd: scratch.rendezvous, reject: false, env: scratch.env });
+    await new Promise((r) => setTimeout(r, 300)); // waiting on the election lock the paused one holds
+    process.kill(paused()!, 'SIGKILL');
+    let servers = 0;
+    const watch = setInterval(() => (servers += milvusServersOf(db).length), 20);
+    const ended = await candidate;
+    clearInterval(watch);
+    expect(ended.exitCode).toBe(0);
+    expect(servers).toBe(0);
+    expect(`${ended.stdout}${ended.stderr}`).toContain('the server was never started');
+    expect(`${ended.stdout}${ended.stderr}`).not.toContain('serving');
+    // A client that comes later is served as ever.
+    const later = await client.ok('acquire', { name: 'm' });
+    expect(milvusServersOf(db)).toEqual([later['pid']]);
+    await client.ok('release', { name: 'm' });
   }, 90_000);
 
   it('500 acquire/release rounds across 2 processes with idleTimeoutMs 0: never two servers, no row lost', async () => {

@@ -20,6 +20,8 @@ export interface SupervisorConfig {
   readonly startTimeoutMs?: number;
   readonly stopTimeoutMs?: number;
   readonly port?: number;
+  /** How long an elected supervisor waits for a first client's hello before it leaves, never having started its server (ms; 10 000). */
+  readonly firstAttachGraceMs?: number;
 }
 
 /** Exit codes of the supervisor process, read by the client that spawned it. */
@@ -71,8 +73,9 @@ function wireError(error: unknown): WireError {
 }
 
 /**
- * The supervisor of one shared database: wins the election (an OFD lock on `<key>.lock`), serves the rendezvous socket, runs the milvus-lite server (which takes
- * milvus-lite's own lock), counts client connections, and stops everything once no connection is
+ * The supervisor of one shared database: wins the election (an OFD lock on `<key>.lock`), serves the
+ * rendezvous socket, runs the milvus-lite server (which takes milvus-lite's own lock) from the first
+ * client's hello on (none within `firstAttachGraceMs`: it leaves, the database untouched), counts client connections, and stops everything once no connection is
  * left and the longest idle timeout asked for has passed. It ends its own process.
  */
 export async function runSupervisor(config: SupervisorConfig): Promise<never> {
@@ -120,8 +123,14 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
   let idleTimeoutMs: number | null = 0;
   // Until a first client has attached, the spawner (perhaps slow on a loaded machine) gets this long.
   let attachedOnce = false;
-  const kFirstAttachGraceMs = 10_000;
+  const kFirstAttachGraceMs = config.firstAttachGraceMs ?? 10_000;
   let idleSince: number | null = Date.now();
+  // The server starts on the first hello, never before: a candidate elected after everyone it was
+  // spawned for has been served and left (or after a stop) never touches the database. (Started
+  // at once, such a candidate served a stopped database again for 10 s, under a test's directory
+  // being removed.)
+  let firstHello!: () => void;
+  const helloed = new Promise<void>((resolve) => (firstHello = resolve));
   let idleTimer: NodeJS.Timeout | undefined;
   // Set once the server answers (an object, so the closures above see it).
   const served: { info?: ServerInfo } = {};
@@ -173,6 +182,7 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
         want(message.idleTimeoutMs);
         clients.set(socket, message.pid);
         attachedOnce = true;
+        firstHello();
         idleSince = null;
         clearTimeout(idleTimer);
         if (state === 'ready') send(socket, { op: 'ready', version: kProtocolVersion, ...served.info! });
@@ -256,6 +266,10 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
   await listen();
   watchSocket();
   await pauseAt('listening', dir, key);
+  let graceTimer: NodeJS.Timeout | undefined;
+  const attached = await Promise.race([helloed.then(() => true), new Promise<false>((resolve) => (graceTimer = setTimeout(() => resolve(false), kFirstAttachGraceMs)))]);
+  clearTimeout(graceTimer);
+  if (!attached) await shutdown(`no process attached within ${kFirstAttachGraceMs} ms (a candidate no longer needed); the server was never started`);
   try {
     server = new MilvusLiteServer(dbPath, {
       installation,
