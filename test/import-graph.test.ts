@@ -41,6 +41,23 @@ describe('importing a main entry', () => {
     expect(own.filter((file) => file.startsWith('testing/'))).toEqual([]);
   });
 
+  // Issue 24: execa's import (~110 ms) left the critical path for the spawner thread. The script runs
+  // as `node --input-type=module -e`, an option the thread must not inherit (it ended the thread).
+  it('a cold open through the native engine (openMilvus, a call, dispose) never loads execa on the main thread: the spawner thread spawns', async () => {
+    const db = join(mkdtempSync(join(scratch, 'db-')), 'cold.db');
+    const log = join(scratch, 'cold-open.txt');
+    const script = `const { openMilvus } = await import('@leasehold/milvus-lite'); const c = await openMilvus(${JSON.stringify(db)}); const r = await c.listCollections(); console.log(r.status.error_code, c.lease.resource.engine); await c.closeConnection();`;
+    const run = await execa('node', ['--import', join(root, 'test/support/import-graph.mjs'), '--input-type=module', '-e', script], {
+      cwd: join(root, 'packages/milvus-lite'),
+      env: { LEASEHOLD_IMPORT_GRAPH: log, LEASEHOLD_IDLE_TIMEOUT_MS: '0' },
+    });
+    expect(run.stdout.trim().split('\n').at(-1)).toBe('Success native'); // after the SDK's own log lines
+    const urls = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    expect(urls.some((url) => url.endsWith('/milvus-lite/dist/server/engines/native.js'))).toBe(true);
+    expect(packagesOf(urls)).toContain('@zilliz/milvus2-sdk-node');
+    expect(packagesOf(urls)).not.toContain('execa');
+  });
+
   it('@leasehold/pool loads no dependency (proper-lockfile comes with the first locked acquire)', async () => {
     const urls = await modulesLoadedBy('@leasehold/pool', join(root, 'packages/pool'));
     expect(urls.some((url) => url.endsWith('/pool/dist/lease-pool.js'))).toBe(true);

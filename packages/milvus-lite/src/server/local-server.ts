@@ -10,7 +10,6 @@ import { nativeEngine } from './engines/native.js';
 import { pythonEngine } from './engines/python.js';
 import type { FindMilvusLiteOptions } from '../install/find-milvus-lite.js';
 import { explainStartFailure } from '../install/diagnose.js';
-import { loadExeca } from '../install/load-execa.js';
 import { announceServerAddress, closeAttachments } from './server-attachments.js';
 import { DatabaseReplacedError, LockLostError, MilvusCallError, MilvusLiteError, ServerExitedError } from '../errors.js';
 import { registerServed } from './served-servers.js';
@@ -158,8 +157,6 @@ export class LocalServer implements AsyncDisposable {
 
   /** Starts the server; resolves once it answers (a subclass may run something else, e.g. a remote check). */
   protected async run(signal: AbortSignal | undefined): Promise<void> {
-    // Every local engine spawns with execa: its import overlaps the steps up to the spawn.
-    loadExeca().catch(() => {});
     const installation = await this.findInstallation();
     const dbPath = await normalizePathKey(this.target);
     this.#dbPath = dbPath;

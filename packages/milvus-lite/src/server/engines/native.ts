@@ -4,7 +4,6 @@ import type { ExitInfo, StartStep } from '../../engine.js';
 import type { Engine, EngineProcess, EngineStartOptions } from './contract.js';
 import { checkNativeDatabase } from '../database-path.js';
 import { LockLostError, ServerStartError } from '../../errors.js';
-import { loadExeca } from '../../install/load-execa.js';
 import { takeInodeLock } from '../inode-lock.js';
 import { LockBusyError, LockFile } from '../lock-file.js';
 import { busyDetail, busyFix } from '../lock-message.js';
@@ -13,6 +12,7 @@ import { OutputTail } from '../output-tail.js';
 import { ServerErrorLog } from '../server-error-log.js';
 import { removeSocketDir } from '../socket-dir.js';
 import { StartDeadline, waitUntilReady } from './ready.js';
+import { spawnerThread } from './spawn-thread.js';
 import { exitInfoOf, exitWithin, makeServerSocketDir, startFailure, unrefProcess, watchSocket } from './server-process.js';
 
 /**
@@ -41,9 +41,14 @@ export const nativeEngine: Engine = {
     const deadline = new StartDeadline(options);
     const name = basename(dbPath);
     const lockPath = join(dirname(dbPath), `.${name}.lock`);
-    // execa loads with the first start, not with the package, beside the database check.
-    const loading = loadExeca();
-    loading.catch(() => {});
+    // The spawner thread (execa's import on another core) boots beside this start's own steps.
+    let spawner: ReturnType<typeof spawnerThread> | undefined;
+    let noSpawner: unknown;
+    try {
+      spawner = spawnerThread();
+    } catch (error) {
+      noSpawner = error;
+    }
     const rollback = new Rollback();
     // The abort and the deadline are checked before and after each step's hook, so a step never starts once the start was given up.
     let uri: string | undefined;
@@ -51,7 +56,7 @@ export const nativeEngine: Engine = {
     try {
       // Inside the try: a refused database disposes of the deadline too (its timer would keep Node alive until startTimeoutMs).
       await checkNativeDatabase(dbPath);
-      const execa = await loading;
+      if (spawner === undefined) throw new ServerStartError(dbPath, `was not started: leasehold's spawner thread could not be created (${(noSpawner as Error).message}); reinstall @leasehold/milvus-lite`, undefined, { cause: noSpawner });
       await step('lock');
       let lock: LockFile;
       try {
@@ -99,7 +104,7 @@ export const nativeEngine: Engine = {
       const env = { ...process.env, ...options.env };
       const tail = new OutputTail();
       // No shell; the database is passed as an absolute path, so a leading '-' cannot read as a flag.
-      const child = execa(installation.binary, [dbPath, `unix:${socketPath}`, 'ERROR', lock.pathForServer], {
+      const child = spawner.spawn(installation.binary, [dbPath, `unix:${socketPath}`, 'ERROR', lock.pathForServer], {
         cwd: dirname(dbPath),
         env: {
           ...env,
@@ -114,17 +119,7 @@ export const nativeEngine: Engine = {
           LD_LIBRARY_PATH: [libDir, env['LD_LIBRARY_PATH']].filter(Boolean).join(':'),
           DYLD_LIBRARY_PATH: [libDir, env['DYLD_LIBRARY_PATH']].filter(Boolean).join(':'),
         },
-        extendEnv: false,
-        stdin: 'ignore',
-        stdout: 'pipe',
-        stderr: 'pipe',
-        buffer: false,
-        reject: false,
-        // Not SIGTERM at exit (the binary dies on it without shutting down): the lock is its stop.
-        cleanup: false,
       });
-      tail.follow(child.stdout);
-      tail.follow(child.stderr);
       const exited = exitInfoOf(child, tail);
       // The server gone, its lock (and the guard's watch) goes too: nothing is left to exclude others from.
       void exited.then(() => {
@@ -149,7 +144,9 @@ export const nativeEngine: Engine = {
 
       stopNow = () => void stop(options.stopTimeoutMs);
       try {
-        await step('ready', child.pid);
+        // The pid, once the spawner thread has spawned (meanwhile this thread loads the SDK).
+        const pid = await deadline.race(child.spawned);
+        await step('ready', pid);
         await waitUntilReady({ socketPath }, exited, { signal: deadline.signal, startTimeoutMs: options.startTimeoutMs, startedAt: deadline.at - options.startTimeoutMs });
       } catch (error) {
         // The stop undoes the rest (socket directory, lock file) once the process is gone.

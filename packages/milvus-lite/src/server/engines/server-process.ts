@@ -6,7 +6,7 @@ import { makeSocketDir, removeSocketDir } from '../socket-dir.js';
 import type { StartDeadline } from './ready.js';
 
 /** What both engines need of an execa child: its result, a way to kill it, and handles to unref. */
-interface ServerChild extends PromiseLike<{ exitCode?: number | undefined; signal?: string | undefined; failed: boolean; shortMessage?: string | undefined }> {
+interface ServerChild extends PromiseLike<{ exitCode?: number | undefined; signal?: string | undefined; failed: boolean; shortMessage?: string | undefined; output?: string }> {
   kill(signal: 'SIGKILL'): unknown;
   ref(): void;
   unref(): void;
@@ -15,13 +15,16 @@ interface ServerChild extends PromiseLike<{ exitCode?: number | undefined; signa
   readonly stderr?: unknown;
 }
 
-/** Settles once with how the server ended: exit code, signal, and the tail of its output. */
+/**
+ * Settles once with how the server ended: exit code, signal, and the tail of its output (kept by
+ * the spawner thread, `result.output`, or followed here in `tail`), then any notes of ours in `tail`.
+ */
 export function exitInfoOf(child: ServerChild, tail: OutputTail): Promise<ExitInfo> {
   return Promise.resolve(child).then((result) => ({
     code: result.exitCode ?? null,
     signal: result.signal ?? null,
     // With no output at all (e.g. the binary could not be spawned), execa's own message says why.
-    stderrTail: tail.toString() || (result.failed && result.exitCode === undefined ? (result.shortMessage ?? '') : ''),
+    stderrTail: `${result.output ?? ''}${tail.toString()}` || (result.failed && result.exitCode === undefined ? (result.shortMessage ?? '') : ''),
   }));
 }
 

@@ -1,0 +1,196 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+/**
+ * The native engine's spawner: one worker thread per process that imports execa and spawns the
+ * servers (spawn-worker.ts). The first start creates it (~5 ms of this thread's time) and goes on
+ * with its own steps; the thread boots and imports execa (~110 ms) on another core while this one
+ * runs the lock, the socket directory and then the SDK's import, so neither import waits for the
+ * other (issue 24: execa's import was most of leasehold's own time on a cold open). execa stays the
+ * spawner; only the thread it runs on changed.
+ *
+ * A server's lifetime does not depend on the thread: it is tied to this process by its lock (an
+ * OFD lock of this process, see lock-file.ts), which goes with the process, however it ends. The
+ * thread is ref'd only while a child is (a start, an awaited stop), as a child process would be.
+ */
+
+/** What the main thread asks of the spawner thread. */
+export type SpawnerRequest =
+  | { readonly op: 'spawn'; readonly id: number; readonly file: string; readonly args: readonly string[]; readonly cwd: string; readonly env: Readonly<Record<string, string | undefined>> }
+  | { readonly op: 'kill'; readonly id: number; readonly signal: NodeJS.Signals };
+
+/** What the spawner thread answers: the pid once spawned (undefined when the spawn failed), then the exit. */
+export type SpawnerReply =
+  | { readonly op: 'spawned'; readonly id: number; readonly pid: number | undefined }
+  | ({ readonly op: 'exit'; readonly id: number } & ThreadResult);
+
+/** How a child of the spawner thread ended, as execa reports it (`output`: the tail of its stdout and stderr). */
+export interface ThreadResult {
+  readonly exitCode?: number | undefined;
+  readonly signal?: string | undefined;
+  readonly failed: boolean;
+  readonly shortMessage?: string | undefined;
+  readonly output: string;
+}
+
+/** The built worker entry; from the sources (tests), the build's copy of it. */
+function workerScript(): string {
+  const here = fileURLToPath(new URL('./spawn-worker.js', import.meta.url));
+  if (existsSync(here)) return here;
+  return fileURLToPath(new URL('../../../dist/server/engines/spawn-worker.js', import.meta.url));
+}
+
+/** A server process run by the spawner thread: awaitable for its result, killable, ref-able like an execa child. */
+export class ThreadChild implements PromiseLike<ThreadResult> {
+  /** The pid, once `spawned` has resolved (undefined when the spawn failed). */
+  pid: number | undefined;
+  /** Resolves the pid once the process is spawned; undefined when the spawn failed. */
+  readonly spawned: Promise<number | undefined>;
+  readonly #thread: SpawnerThread;
+  readonly #id: number;
+  readonly #result: Promise<ThreadResult>;
+  #onSpawned!: (pid: number | undefined) => void;
+  #onExit!: (result: ThreadResult) => void;
+  #exited = false;
+  #ref = false;
+
+  constructor(thread: SpawnerThread, id: number) {
+    this.#thread = thread;
+    this.#id = id;
+    this.spawned = new Promise((resolve) => (this.#onSpawned = resolve));
+    this.#result = new Promise((resolve) => (this.#onExit = resolve));
+    this.ref();
+  }
+
+  then<A = ThreadResult, B = never>(onFulfilled?: ((value: ThreadResult) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): PromiseLike<A | B> {
+    return this.#result.then(onFulfilled, onRejected);
+  }
+
+  /** Sends `signal` to the process, unless it has exited (execa's own check, in the thread). */
+  kill(signal: NodeJS.Signals): boolean {
+    if (this.#exited) return false;
+    this.#thread.post({ op: 'kill', id: this.#id, signal });
+    return true;
+  }
+
+  /** Keeps Node alive until the process exits (the default, as for a child process). */
+  ref(): void {
+    if (this.#ref || this.#exited) return;
+    this.#ref = true;
+    this.#thread.ref();
+  }
+
+  /** Lets Node exit while the process runs. */
+  unref(): void {
+    if (!this.#ref) return;
+    this.#ref = false;
+    this.#thread.unref();
+  }
+
+  /** @internal */
+  settleSpawned(pid: number | undefined): void {
+    this.pid = pid;
+    this.#onSpawned(pid);
+  }
+
+  /** @internal */
+  settleExit(result: ThreadResult): void {
+    if (this.#exited) return;
+    this.settleSpawned(this.pid);
+    this.unref();
+    this.#exited = true;
+    this.#onExit(result);
+  }
+}
+
+class SpawnerThread {
+  readonly #worker: Worker;
+  readonly #children = new Map<number, ThreadChild>();
+  #next = 1;
+  #refs = 0;
+  #ended = false;
+
+  constructor(onEnd: () => void) {
+    // None of this process's Node options: the entry is plain built JavaScript, and options such
+    // as --input-type (`node --input-type=module -e …`) or a loader's --import would end the thread.
+    this.#worker = new Worker(workerScript(), { execArgv: [] });
+    this.#worker.on('message', (reply: SpawnerReply) => {
+      const child = this.#children.get(reply.id);
+      if (child === undefined) return;
+      if (reply.op === 'spawned') child.settleSpawned(reply.pid);
+      else {
+        this.#children.delete(reply.id);
+        child.settleExit(reply);
+      }
+    });
+    const end = (why: string): void => {
+      if (this.#ended) return;
+      this.#ended = true;
+      onEnd();
+      // Its children cannot be watched any more: each is killed (they would also end once this
+      // process lets go of their locks) and reported as failed, with why.
+      for (const child of this.#children.values()) {
+        if (child.pid !== undefined) {
+          try {
+            process.kill(child.pid, 'SIGKILL');
+          } catch {
+            // gone already
+          }
+        }
+        child.settleExit({ failed: true, shortMessage: `leasehold's spawner thread ended (${why}); the server was killed`, output: '' });
+      }
+      this.#children.clear();
+    };
+    this.#worker.on('error', (error) => end(error.message));
+    this.#worker.on('exit', (code) => end(`exit code ${code}`));
+    // After the listeners: adding a 'message' listener refs the thread again.
+    this.#worker.unref();
+  }
+
+  /** Spawns `file` with `args` (no shell) in `cwd` with exactly `env`; stdin closed, output drained. */
+  spawn(file: string, args: readonly string[], options: { readonly cwd: string; readonly env: Readonly<Record<string, string | undefined>> }): ThreadChild {
+    const id = this.#next++;
+    const child = new ThreadChild(this, id);
+    if (this.#ended) {
+      child.settleExit({ failed: true, shortMessage: "leasehold's spawner thread has ended", output: '' });
+      return child;
+    }
+    this.#children.set(id, child);
+    this.post({ op: 'spawn', id, file, args, cwd: options.cwd, env: options.env });
+    return child;
+  }
+
+  post(request: SpawnerRequest): void {
+    if (!this.#ended) this.#worker.postMessage(request);
+  }
+
+  ref(): void {
+    if (this.#refs++ === 0) this.#worker.ref();
+  }
+
+  /** Ends the thread (its children are killed and reported, as for a crash of it): for tests. */
+  async terminate(): Promise<void> {
+    await this.#worker.terminate();
+  }
+
+  unref(): void {
+    if (--this.#refs === 0) this.#worker.unref();
+  }
+}
+
+let thread: SpawnerThread | undefined;
+
+/**
+ * This process's spawner thread, created on first use (a later use after it ended creates another).
+ * @throws whatever `new Worker` throws (the worker entry missing from the package, say).
+ */
+export function spawnerThread(): SpawnerThread {
+  if (thread === undefined) {
+    const made: SpawnerThread = new SpawnerThread(() => {
+      if (thread === made) thread = undefined;
+    });
+    thread = made;
+  }
+  return thread;
+}

@@ -1,0 +1,77 @@
+// The native engine's spawner thread (issue 24: execa's import off the main thread): what happens
+// to the servers when the thread itself ends, and that a start after that gets a new thread.
+// Real servers (native 2.5.1).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { spawnerThread } from '../src/server/engines/spawn-thread.js';
+import { installationOf } from './support/installations.js';
+import { isAlive } from './support/processes.js';
+import { freshDirs, poolsClosedAfterEach } from './support/scratch-dirs.js';
+import { eventually } from './support/share-processes.js';
+
+const installation = installationOf('native');
+const freshDir = freshDirs('lh-spawn-thread-');
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+
+describe.skipIf(installation === undefined)('the spawner thread', () => {
+  const newPool = poolsClosedAfterEach(installation);
+
+  it('ends under running servers: each is killed, its leases are revoked saying why, and the next acquire starts a server on a new thread', async () => {
+    const pool = newPool();
+    const [a, b] = [join(freshDir(), 'a.db'), join(freshDir(), 'b.db')];
+    const leases = await Promise.all([pool.acquire(a), pool.acquire(b)]);
+    const pids = leases.map((lease) => lease.resource.pid!);
+    const thread = spawnerThread();
+    await thread.terminate();
+    for (const pid of pids) expect(await eventually(() => !isAlive(pid), 5000), `server ${pid}`).toBe(true);
+    for (const lease of leases) {
+      expect(await eventually(() => lease.signal.aborted, 5000)).toBe(true);
+      expect(String((lease.signal.reason as Error).message)).toContain("leasehold's spawner thread ended");
+    }
+    const again = await pool.acquire(a);
+    expect(spawnerThread()).not.toBe(thread);
+    expect(isAlive(again.resource.pid!)).toBe(true);
+    expect(again.resource.pid).not.toBe(pids[0]);
+    await again.release();
+  });
+
+  it('ends during a start (after the spawn was asked for): the start fails with a ServerStartError saying so, and leaves no process', async () => {
+    let spawned: number | undefined;
+    const pool = newPool({
+      onStartStep: async (step, info) => {
+        if (step !== 'ready' || spawned !== undefined) return;
+        spawned = info.pid;
+        await spawnerThread().terminate();
+      },
+    });
+    const db = join(freshDir(), 'c.db');
+    const error = await pool.acquire(db).then(() => undefined, (e: unknown) => e as Error);
+    expect(error?.name).toBe('StartError');
+    expect(String((error?.cause as Error).message)).toContain("leasehold's spawner thread ended");
+    expect(spawned).toBeGreaterThan(0);
+    expect(await eventually(() => !isAlive(spawned!), 5000)).toBe(true);
+    const lease = await pool.acquire(db);
+    expect(isAlive(lease.resource.pid!)).toBe(true);
+    await lease.release();
+  });
+
+  // The thread is made at the start's first step; a start refused before its spawn must not leave
+  // it keeping Node alive (its 'message' listener, added after an unref, ref'd it again: a script
+  // whose open was refused never exited).
+  it.each([
+    ['a file that is not a milvus-lite database', 'not-a-db.db', 'InvalidDatabaseError'],
+    ['its lock file is a directory: refused at the lock step', 'locked.db', 'ServerStartError'],
+  ])('a script whose open is refused before the spawn (%s) exits by itself', async (_what, name, expected) => {
+    const dir = freshDir();
+    writeFileSync(join(dir, 'not-a-db.db'), 'hello, not SQLite');
+    mkdirSync(join(dir, '.locked.db.lock'));
+    const script = `import { openMilvus } from '@leasehold/milvus-lite'; await openMilvus(${JSON.stringify(join(dir, name))}).catch((e) => console.log(e.name, e.cause?.name));`;
+    const run = await execa(process.execPath, ['--input-type=module', '-e', script], { cwd: packageDir, timeout: 20_000, reject: false, env: { LEASEHOLD_NO_INSTALL: '1' } });
+    expect(run.timedOut).toBe(false);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain(expected);
+  });
+});
