@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { cacheDir } from './cache-dir.js';
-import { kDefaultIndexUrl } from './wheel-index.js';
+import { kDefaultIndexUrl } from './wheel-name.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -8,7 +8,7 @@ import { ServerStartError } from '../errors.js';
 import { kPinnedWheelSha256 } from './pins.js';
 import { currentPlatform, describePlatform, libcProblem, platformTagFits, type PlatformInfo } from './platform.js';
 import { installProblems, parseRecord, readManifest, sha256OfFile, type RecordEntry } from './verify.js';
-import { parseWheelName } from './wheel-index.js';
+import { parseWheelName } from './wheel-name.js';
 
 /** One line of doctor's report: ok, or a failure with its fix. */
 export interface Check {

@@ -1,9 +1,9 @@
 import { MilvusLiteInstallError } from '../errors.js';
 import { httpGet, type HttpOptions } from './http.js';
 import { describePlatform, platformTagFits, type PlatformInfo } from './platform.js';
+import { kDefaultIndexUrl, parseWheelName } from './wheel-name.js';
 
-/** PyPI's simple index: the default, replaced by `PIP_INDEX_URL` (pip's own variable). */
-export const kDefaultIndexUrl = 'https://pypi.org/simple';
+export { kDefaultIndexUrl, parseWheelName } from './wheel-name.js';
 
 /** One wheel a simple index links to. */
 export interface WheelLink {
@@ -16,16 +16,6 @@ export interface WheelLink {
   readonly version: string;
   /** The platform tags of the file name (`manylinux2014_x86_64`, or several joined by dots). */
   readonly platformTags: readonly string[];
-}
-
-/**
- * The parts of a wheel file name (PEP 427): `{name}-{version}(-{build})?-{python}-{abi}-{platform}.whl`.
- * `undefined` when it is not one.
- */
-export function parseWheelName(filename: string): { name: string; version: string; platformTags: string[] } | undefined {
-  const match = /^([^-]+)-([^-]+)(?:-\d[^-]*)?-([^-]+)-([^-]+)-([^-]+)\.whl$/.exec(filename);
-  if (match === null) return undefined;
-  return { name: match[1]!, version: match[2]!, platformTags: match[5]!.split('.') };
 }
 
 /**
