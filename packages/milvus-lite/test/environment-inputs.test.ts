@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { InvalidKeyError, openMilvus } from '../src/index.js';
+import { InvalidKeyError, MilvusLiteServer, openMilvus, ServerManager } from '../src/index.js';
 import { shareRequested } from '../src/share/shared-pool.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
@@ -19,6 +19,15 @@ describe('inputs from the environment and URIs that would fail later, unclearly,
       const error = await openMilvus(uri).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(InvalidKeyError);
       expect((error as Error).message).toMatch(/:\/\/ is not a scheme Milvus is reached by; use http:\/\/host:port, https:\/\/host:port, host:port, or a path/);
+      // A MilvusLiteServer used directly, and Python's ServerManager API: the same refusal, at once.
+      const started = performance.now();
+      const direct = await new MilvusLiteServer(uri).start().catch((e: unknown) => e);
+      expect(direct).toBeInstanceOf(InvalidKeyError);
+      expect((direct as Error).message).toContain(`${uri.split(':')[0]}:// is not a scheme Milvus is reached by`);
+      const logged: string[] = [];
+      expect(await new ServerManager({ log: (message) => logged.push(message) }).startAndGetUri(uri)).toBeNull();
+      expect(logged.join('\n')).toContain('is not a scheme Milvus is reached by');
+      expect(performance.now() - started).toBeLessThan(2000);
     }
   });
 

@@ -5,7 +5,7 @@ import type { EngineName, Installation } from '../engine.js';
 import { findOrInstall } from '../install/find-or-install.js';
 import { LocalServer, type MilvusLiteServerOptions } from '../server/local-server.js';
 import { awaitRemote } from './remote-probe.js';
-import { isRemoteUri } from './remote-uri.js';
+import { checkRemoteScheme, isRemoteUri } from './remote-uri.js';
 
 export type { MilvusLiteServerOptions };
 
@@ -48,7 +48,11 @@ export class MilvusLiteServer extends LocalServer {
   }
 
   protected override async run(signal: AbortSignal | undefined): Promise<void> {
-    if (this.#remote) await awaitRemote(this.target, this.#options.startTimeoutMs ?? kRemoteStartTimeoutMs, signal);
+    if (this.#remote) {
+      // Used directly (not through a pool, whose keys normalizeTarget checks): the same refusal.
+      checkRemoteScheme(this.target);
+      await awaitRemote(this.target, this.#options.startTimeoutMs ?? kRemoteStartTimeoutMs, signal);
+    }
     else await super.run(signal);
   }
 }

@@ -12,15 +12,24 @@ export function isRemoteUri(value: string): boolean {
 const kRemoteSchemes = new Set(['http', 'https']);
 
 /**
- * The identity of what a caller passed: a remote URI as is, a path normalized (`normalizePathKey`).
- * A `scheme://` other than http and https (`grpc://`, `tcp://`, …) is an `InvalidKeyError` naming
- * it: the SDK would fail on it with a raw name-resolution error.
+ * Refuses a remote URI whose `scheme://` is not one Milvus is reached by (`grpc://`, `tcp://`, …):
+ * the SDK would fail on it later with a raw name-resolution error.
+ * @throws InvalidKeyError naming the URI and the schemes that work.
+ */
+export function checkRemoteScheme(uri: string): void {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(uri)?.[1];
+  if (scheme !== undefined && !kRemoteSchemes.has(scheme.toLowerCase())) {
+    throw new InvalidKeyError(uri, `${scheme}:// is not a scheme Milvus is reached by; use http://host:port, https://host:port, host:port, or a path to a local database file`);
+  }
+}
+
+/**
+ * The identity of what a caller passed: a remote URI as is (its scheme checked by
+ * `checkRemoteScheme`), a path normalized (`normalizePathKey`).
+ * @throws InvalidKeyError for a scheme other than http and https, or a path `normalizePathKey` refuses.
  */
 export async function normalizeTarget(key: unknown): Promise<string> {
   if (typeof key !== 'string' || !isRemoteUri(key)) return normalizePathKey(key);
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(key)?.[1];
-  if (scheme !== undefined && !kRemoteSchemes.has(scheme.toLowerCase())) {
-    throw new InvalidKeyError(key, `${scheme}:// is not a scheme Milvus is reached by; use http://host:port, https://host:port, host:port, or a path to a local database file`);
-  }
+  checkRemoteScheme(key);
   return key;
 }
