@@ -52,4 +52,21 @@ describe.skipIf(installation === undefined)('leasehold-milvus status, stop and s
     expect(milvusServersOf(db)).toEqual([pid]);
     await a.ok('release', { name: 'l' });
   });
+
+  it('serve --share stopped by `leasehold-milvus stop` says so and exits 0, as Ctrl-C does; a server that dies under it is exit 1', async () => {
+    const db = scratch.db();
+    const serve = execa(cli, ['serve', db, '--share', '--json'], { reject: false, env: { ...scratch.env, MILVUS_LITE_PYTHON: inst.python } });
+    const line = await new Promise<string>((resolve) => serve.stdout!.once('data', (chunk: Buffer) => resolve(String(chunk))));
+    const { pid } = JSON.parse(line) as { pid: number };
+    expect((await run(['stop', db])).exitCode).toBe(0);
+    const stopped = await serve;
+    expect(stopped.exitCode).toBe(0);
+    expect(stopped.stderr).toMatch(/is gone: stopped by process \d+ \(leasehold-milvus stop\)/);
+    expect(isAlive(pid)).toBe(false);
+
+    const again = execa(cli, ['serve', db, '--share', '--json'], { reject: false, env: { ...scratch.env, MILVUS_LITE_PYTHON: inst.python } });
+    const second = JSON.parse(await new Promise<string>((resolve) => again.stdout!.once('data', (chunk: Buffer) => resolve(String(chunk))))) as { pid: number };
+    process.kill(second.pid, 'SIGKILL');
+    expect((await again).exitCode).toBe(1);
+  });
 });

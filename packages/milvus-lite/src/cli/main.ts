@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { InvalidKeyError, KeyLockedError, type LeasePool } from '@leasehold/pool';
 import { cacheDir, DEFAULT_MILVUS_LITE_VERSION } from '../install/cache-dir.js';
 import { InvalidDatabaseError, MigrateInputError, MigrationCountMismatchError, MilvusLiteNotFoundError, ServerExitedError } from '../errors.js';
+import { SharedServerLostError } from '../share/shared-server.js';
 import { findMilvusLite } from '../install/find-milvus-lite.js';
 import { nativeInstallDir } from '../install/config.js';
 import { installationChecks, platformChecks, type Check } from '../install/diagnose.js';
@@ -44,8 +45,10 @@ async function serve(args: string[]): Promise<number> {
     process.once('SIGTERM', stop);
     lease.signal.addEventListener('abort', () => {
       const reason = lease.signal.reason as Error;
-      process.stderr.write(`leasehold-milvus: ${(reason.cause instanceof ServerExitedError ? reason.cause : reason).message.split('\n')[0]}\n`);
-      done(kExit.failed);
+      const cause: Error = reason.cause instanceof ServerExitedError || reason.cause instanceof SharedServerLostError ? reason.cause : reason;
+      process.stderr.write(`leasehold-milvus: ${cause.message.split('\n')[0]}\n`);
+      // A shared server stopped on purpose (`leasehold-milvus stop`) ends this serve as Ctrl-C does.
+      done(cause instanceof SharedServerLostError && cause.stopRequested ? kExit.ok : kExit.failed);
     });
   });
   clearInterval(keepAlive);

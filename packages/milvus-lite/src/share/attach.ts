@@ -68,7 +68,7 @@ function tryAttach(socketPath: string, tokenPath: string, dbPath: string, hello:
     socket.once('connect', () => send(socket, { ...hello, token: readToken(tokenPath) ?? '' }));
     readMessages<SupervisorMessage>(socket, (message) => {
       if (settled) {
-        if (message.op === 'bye') server?.setReason(message.reason);
+        if (message.op === 'bye') server?.setReason(message.reason, message.requested === true);
         return;
       }
       if (message.op === 'ready') {

@@ -55,7 +55,8 @@ export type SupervisorMessage =
   | { readonly op: 'error'; readonly version: number; readonly code: 'start-failed' | 'stopping' | 'version' | 'refused'; readonly error: WireError }
   | { readonly op: 'status'; readonly version: number; readonly status: StatusInfo }
   | { readonly op: 'stopped'; readonly version: number }
-  | { readonly op: 'bye'; readonly version: number; readonly reason: string };
+  /** `requested`: stopped by a `stop` request (`leasehold-milvus stop`, `stopSharedServer`), not by a failure. */
+  | { readonly op: 'bye'; readonly version: number; readonly reason: string; readonly requested?: boolean };
 
 /** Calls `onMessage` for each line that arrives on `socket`. Malformed lines end the connection. */
 export function readMessages<T>(socket: Socket, onMessage: (message: T) => void): void {

@@ -8,9 +8,12 @@ import type { ServerInfo } from './protocol.js';
 /** The shared server of a leased database went away (supervisor killed or stopped, server died). */
 export class SharedServerLostError extends MilvusLiteError {
   readonly dbPath: string;
-  constructor(dbPath: string, reason: string) {
+  /** True when someone stopped it on purpose (`leasehold-milvus stop`, `stopSharedServer`), not a failure. */
+  readonly stopRequested: boolean;
+  constructor(dbPath: string, reason: string, stopRequested = false) {
     super(`the shared milvus-lite server of ${dbPath} is gone: ${reason}; the next acquire starts a new one`);
     this.dbPath = dbPath;
+    this.stopRequested = stopRequested;
   }
 }
 
@@ -21,6 +24,7 @@ export class SharedServerLostError extends MilvusLiteError {
  * (the supervisor stops the server once no process is attached and the idle timeout passed).
  */
 export class SharedServer extends MilvusLiteServer {
+  #stopRequested = false;
   readonly #socket: Socket;
   readonly #info: ServerInfo;
   readonly #closed: Promise<ExitInfo>;
@@ -38,13 +42,14 @@ export class SharedServer extends MilvusLiteServer {
   }
 
   /** @internal The supervisor's `bye` reason, kept for the lease's abort reason. */
-  setReason(reason: string): void {
+  setReason(reason: string, requested = false): void {
     this.#reason = reason;
+    this.#stopRequested = requested;
   }
 
   /** Why the connection ended, once it has. */
   get lostReason(): SharedServerLostError {
-    return new SharedServerLostError(this.#info.dbPath, this.#reason);
+    return new SharedServerLostError(this.#info.dbPath, this.#reason, this.#stopRequested);
   }
 
   /** Whether this side closed the connection (a release), as opposed to losing it. */

@@ -243,7 +243,7 @@ export async function runSupervisor(config: SupervisorConfig): Promise<never> {
       listener?.close();
       for (const socket of [...clients.keys(), ...waiting]) {
         if (socket === requester) continue;
-        send(socket, { op: 'bye', version: kProtocolVersion, reason });
+        send(socket, { op: 'bye', version: kProtocolVersion, reason, ...(requester === undefined ? {} : { requested: true }) });
         socket.end();
       }
       const exit = await server?.stop().catch((error: Error) => log(`stopping the server failed: ${error.message}`));
