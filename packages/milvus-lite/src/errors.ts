@@ -191,8 +191,8 @@ export class MigrateInputError extends MilvusLiteError {}
 export class MigrationCountMismatchError extends MilvusLiteError {
   readonly summary: MigrateSummary;
   constructor(summary: MigrateSummary) {
-    const bad = summary.collections.filter((c) => c.sourceRows !== c.targetRows);
-    super(`row counts differ after migrating to ${summary.target}: ${bad.map((c) => `${c.name}: ${c.sourceRows} in the source, ${c.targetRows} in the target`).join('; ')}`);
+    const bad = summary.collections.filter((c) => c.sourceRows - c.duplicateKeyRows !== c.targetRows);
+    super(`row counts differ after migrating to ${summary.target}: ${bad.map((c) => `${c.name}: ${c.sourceRows} in the source${c.duplicateKeyRows ? ` (${c.duplicateKeyRows} of them repeating another row's primary key)` : ''}, ${c.targetRows} in the target`).join('; ')}`);
     this.summary = summary;
   }
 }
@@ -204,6 +204,13 @@ export interface MigratedCollection {
   /** Rows counted in the source before the copy, and in the target after it. */
   readonly sourceRows: number;
   readonly targetRows: number;
+  /**
+   * Rows of the source whose primary key an earlier row also has: milvus-lite keeps such rows
+   * (an insert does not replace) and `count(*)` counts them, but a query returns one row per key,
+   * so the copy has one. The check is then `sourceRows - duplicateKeyRows === targetRows`; 0 when
+   * every key is distinct, or the key is auto_id.
+   */
+  readonly duplicateKeyRows: number;
   readonly partitions: readonly string[];
   /** `index_name: index_type/metric_type` of each index created in the target. */
   readonly indexes: readonly string[];

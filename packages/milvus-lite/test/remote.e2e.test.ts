@@ -142,7 +142,7 @@ describe.skipIf(python === undefined)('migrateDatabase between milvus-lite and t
       const summary = await migrateDatabase(source, standalone.uri, { batchSize: 7, sourceServer: lite, onProgress: (p) => progress.push(p.rows) });
       expect(hashTree(source)).toEqual(hashed);
       expect(summary.collections).toEqual([
-        { name, sourceRows: 25, targetRows: 25, partitions: [], indexes: ['vec_ivf: IVF_FLAT/IP'], primaryKeysRegenerated: autoId, replaced: false },
+        { name, sourceRows: 25, targetRows: 25, duplicateKeyRows: 0, partitions: [], indexes: ['vec_ivf: IVF_FLAT/IP'], primaryKeysRegenerated: autoId, replaced: false },
       ]);
       expect(progress).toEqual([7, 14, 21, 25]);
       const client = remote();

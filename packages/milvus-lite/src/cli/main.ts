@@ -207,7 +207,7 @@ async function migrate(args: string[]): Promise<number> {
   }
   for (const c of summary.collections) {
     process.stdout.write(
-      `${c.name}: ${c.targetRows} rows${c.partitions.length ? `, partitions ${c.partitions.join(', ')}` : ''}${c.indexes.length ? `, indexes ${c.indexes.join(', ')}` : ''}${c.replaced ? ' (replaced)' : ''}${c.primaryKeysRegenerated ? '; auto_id primary keys were generated anew by the target' : ''}\n`,
+      `${c.name}: ${c.targetRows} rows${c.partitions.length ? `, partitions ${c.partitions.join(', ')}` : ''}${c.indexes.length ? `, indexes ${c.indexes.join(', ')}` : ''}${c.replaced ? ' (replaced)' : ''}${c.primaryKeysRegenerated ? '; auto_id primary keys were generated anew by the target' : ''}${c.duplicateKeyRows ? `; ${c.duplicateKeyRows} rows of the source repeated another row's primary key, and were copied once per key` : ''}\n`,
     );
   }
   process.stdout.write(`Migrated ${summary.rows} rows in ${summary.collections.length} collection(s) to ${summary.target} in ${(summary.elapsedMs / 1000).toFixed(1)} s (${Math.round(summary.rowsPerSecond)} rows/s); counts verified\n`);

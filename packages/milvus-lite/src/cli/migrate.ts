@@ -104,6 +104,24 @@ async function partitionsOf(client: MilvusClient, collection: string): Promise<s
  * pages on (`pk > last`). milvus-lite 3 (python engine) answers in insertion order instead, so
  * `pk > last` would skip rows (seen: 25 of 40); there, page by offset, stable while nobody writes.
  */
+/**
+ * How many of the source's `countedRows` rows repeat a primary key of `keys` (the keys the copy
+ * read, one per key): the source's rows with those keys, counted in batches, less one per key.
+ * 0 when some counted row has none of those keys (a row was missed: the count check reports it).
+ */
+async function duplicateKeyRows(client: MilvusClient, collection: string, pk: FieldSchema, keys: readonly unknown[], countedRows: number): Promise<number> {
+  let covered = 0;
+  for (let i = 0; i < keys.length; i += 1000) {
+    // Int64 keys come back as strings (exact beyond 2^53): quoted only for a VarChar key.
+    const varChar = pk.data_type === 'VarChar';
+    const list = keys.slice(i, i + 1000).map((key) => (varChar ? JSON.stringify(String(key)) : String(key)));
+    const counted = await client.query({ collection_name: collection, filter: `${pk.name} in [${list.join(', ')}]`, output_fields: ['count(*)'], consistency_level: 'Strong' as never });
+    check(counted.status, `counting the rows of ${collection} by primary key`);
+    covered += Number(counted.data[0]?.['count(*)'] ?? 0);
+  }
+  return covered === countedRows ? countedRows - keys.length : 0;
+}
+
 async function* readBatches(client: MilvusClient, collection: string, partition: string, batchSize: number, mode: 'iterator' | 'offset'): AsyncGenerator<Record<string, unknown>[]> {
   const common = { collection_name: collection, partition_names: [partition], output_fields: ['*'], consistency_level: 'Strong' as never };
   if (mode === 'iterator') {
@@ -271,6 +289,8 @@ export async function migrateDatabase(source: string, target: string, options: M
       // and wait for it before counting.
       check(await to.loadCollectionAsync({ collection_name: name }), `loading ${name} in ${target}`);
 
+      // The keys read, when they are the source's own (not auto_id): see duplicateKeyRows.
+      const keys: unknown[] = [];
       for (const partition of ['_default', ...partitionNames]) {
         const batches = readBatches(from, name, partition, batchSize, sourceEngine === 'python' ? 'offset' : 'iterator');
         // One insert in flight while the next batch is read: reading and writing overlap.
@@ -278,6 +298,7 @@ export async function migrateDatabase(source: string, target: string, options: M
         try {
           for await (const batch of batches) {
             if (batch.length === 0) continue;
+            if (!pk.autoID) for (const row of batch) keys.push(row[pk.name]);
             const data = batch.map((row) => {
               if (!pk.autoID) return row;
               const { [pk.name]: _dropped, ...rest } = row;
@@ -299,11 +320,12 @@ export async function migrateDatabase(source: string, target: string, options: M
       }
       await waitUntilLoaded(to, name, target);
       const targetRows = await countRows(to, name);
-      collections.push({ name, sourceRows: plan.rows, targetRows, partitions: partitionNames, indexes, primaryKeysRegenerated: pk.autoID, replaced });
+      const duplicates = !pk.autoID && plan.rows > targetRows && targetRows === keys.length ? await duplicateKeyRows(from, name, pk, keys, plan.rows) : 0;
+      collections.push({ name, sourceRows: plan.rows, targetRows, duplicateKeyRows: duplicates, partitions: partitionNames, indexes, primaryKeysRegenerated: pk.autoID, replaced });
     }
     const elapsedMs = performance.now() - started;
     const summary: MigrateSummary = { source, target, collections, rows: copiedAll, elapsedMs, rowsPerSecond: copiedAll / (elapsedMs / 1000) };
-    if (collections.some((c) => c.sourceRows !== c.targetRows)) throw new MigrationCountMismatchError(summary);
+    if (collections.some((c) => c.sourceRows - c.duplicateKeyRows !== c.targetRows)) throw new MigrationCountMismatchError(summary);
     return summary;
   } finally {
     await Promise.all(clients.map((c) => c.closeConnection().catch(() => {})));
