@@ -8,7 +8,7 @@ import { loadWithoutSleep } from './load-collection.js';
 import { milvusClientConfig } from './milvus-client-config.js';
 import { createRegisteredPool } from '../pool/milvus-lite-pool.js';
 import { kPoolOptions, rejectUnknownOptions } from '../options.js';
-import { shareRequested } from '../share/shared-pool.js';
+import { createSharedPool, shareRequested } from '../share/shared-pool.js';
 import type { MilvusLiteServer } from '../target/milvus-lite-server.js';
 import { attachToServer, onServerAddress } from '../server/server-attachments.js';
 import { isRemoteUri, normalizeTarget } from '../target/remote-uri.js';
@@ -93,6 +93,23 @@ function theDefaultPool(): LeasePool<MilvusLiteServer> {
   return (defaultPool = pool);
 }
 let defaultSharedPool: LeasePool<MilvusLiteServer> | undefined;
+
+/**
+ * The default pool of `share: true` opens, made on first use: this process keeps its attachment to
+ * each shared server, and the client on it, warm for the same idle time as the default pool (a
+ * handle per request re-attached and built a new client each time: ~0.3-1 s per request). The
+ * supervisor's own idle wait stays 0: once no process is attached, the server stops.
+ */
+function theDefaultSharedPool(): LeasePool<MilvusLiteServer> {
+  if (defaultSharedPool !== undefined) return defaultSharedPool;
+  const pool = createSharedPool({}, 'openMilvus', { idleTimeoutMs: defaultIdleTimeoutMs(), maxIdle: kMaxIdleServers });
+  process.on('beforeExit', () => {
+    if (defaultSharedPool !== pool || pool.stats().resources === 0 || pool.stats().leases > 0) return;
+    defaultSharedPool = undefined;
+    void pool.close();
+  });
+  return (defaultSharedPool = pool);
+}
 let sdkLoading: Promise<Sdk> | undefined;
 const sharedClients = new WeakMap<MilvusLiteServer, Promise<MilvusClient>>();
 
@@ -274,7 +291,7 @@ function handleOf(client: MilvusClient, lease: Lease<MilvusLiteServer>, target: 
 export async function openMilvus(pathOrUri: string, options: OpenMilvusOptions = {}): Promise<LeasedMilvusClient> {
   rejectUnknownOptions('openMilvus', options, kOpenMilvusOptions, poolOptionHint);
   const shared = options.pool === undefined && shareRequested(options.share);
-  const pool = options.pool ?? (shared ? (defaultSharedPool ??= createRegisteredPool({ share: true }, 'openMilvus')) : theDefaultPool());
+  const pool = options.pool ?? (shared ? theDefaultSharedPool() : theDefaultPool());
   const acquireOptions =
     options.signal === undefined && options.timeoutMs === undefined
       ? undefined

@@ -27,8 +27,11 @@ export function shareRequested(share: boolean | undefined, env: NodeJS.ProcessEn
  * shared server, owned by a supervisor process. The attachment (one unix-socket connection) is made
  * on the first lease and closed at the last release; the supervisor stops the server once no
  * process is attached and the longest `idleTimeoutMs` any of them asked for has passed.
+ * `attachment` keeps this process's attachment (and the client built on it) for
+ * `attachment.idleTimeoutMs` after its last release instead, at most `attachment.maxIdle` of them:
+ * openMilvus's default shared pool, warm for its requests as the default pool is.
  */
-export function createSharedPool(options: MilvusLitePoolOptions, holder: string): LeasePool<MilvusLiteServer> {
+export function createSharedPool(options: MilvusLitePoolOptions, holder: string, attachment: { readonly idleTimeoutMs?: number; readonly maxIdle?: number } = {}): LeasePool<MilvusLiteServer> {
   // maxIdle does not apply: an attachment goes with its last lease (the idle wait is the supervisor's).
   const { idleTimeoutMs, maxResources, maxIdle: _maxIdle, captureStacks, onError, lock, share: _share, ...serverOptions } = options;
   if (lock) throw new TypeError('lock and share cannot be combined: a shared server is excluded by its supervisor’s own lock');
@@ -39,8 +42,9 @@ export function createSharedPool(options: MilvusLitePoolOptions, holder: string)
     ...(maxResources === undefined ? {} : { maxResources }),
     ...(captureStacks === undefined ? {} : { captureStacks }),
     ...(onError === undefined ? {} : { onError }),
-    // The attachment goes with the last lease; the idle wait is the supervisor's.
-    idleTimeoutMs: 0,
+    // The attachment goes with the last lease (the idle wait is the supervisor's), unless kept.
+    idleTimeoutMs: attachment.idleTimeoutMs ?? 0,
+    ...(attachment.maxIdle === undefined ? {} : { maxIdle: attachment.maxIdle }),
     normalizeKey: normalizeTarget,
     async start(key, { signal, lost }) {
       if (isRemoteUri(key)) return new MilvusLiteServer(key, serverOptions).start({ signal });
