@@ -52,6 +52,23 @@ describe.skipIf(installation === undefined)('openMilvus shares one client per se
     await keep[Symbol.asyncDispose]();
   });
 
+  // A method taken before the server went (a call in flight, or a reference kept) gave the SDK's
+  // raw "14 UNAVAILABLE … connect ENOENT"; the newcomer met it from a shared server's SIGKILL.
+  it('a call made through a method taken before its server died says the server is gone and why, not the raw gRPC error', async () => {
+    const pool = newPool();
+    const dbPath = join(freshDir(), 'killed.db');
+    const handle = await openMilvus(dbPath, { pool, client: { logLevel: 'error' } });
+    const list = handle.listCollections;
+    process.kill(handle.lease.resource.pid!, 'SIGKILL');
+    await new Promise<void>((resolve) => (handle.lease.signal.aborted ? resolve() : handle.lease.signal.addEventListener('abort', () => resolve())));
+    const error = await list().then(() => undefined, (e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(MilvusLiteError);
+    expect(error?.message).toContain(`the server of this openMilvus handle of ${dbPath} is gone (`);
+    expect(error?.message).toContain('SIGKILL');
+    expect(error?.message).toContain(`call openMilvus(${JSON.stringify(dbPath)}) again`);
+    await handle[Symbol.asyncDispose]();
+  });
+
   it('a warm open reuses the client: a new one only after the server stopped', async () => {
     const pool = newPool({ idleTimeoutMs: 60_000 });
     const dbPath = join(freshDir(), 'warm.db');

@@ -180,6 +180,24 @@ describe.skipIf(installation === undefined)('share: failures of the supervisor a
     await client.ok('release', { name: 'm' });
   }, 90_000);
 
+  // A stop asked for while a process waits for the server's start: the stop is the answer (before,
+  // the waiting process took the closed connection as a cue and started a new server).
+  it('a stop during a start: the waiting acquire fails saying it was stopped, and no new server is started', async () => {
+    const db = scratch.db();
+    const client = scratch.client(db, inst, {}, { LEASEHOLD_TEST_PAUSE_AT: 'listening' });
+    const acquired = client.run('acquire', { name: 'l' });
+    expect(await eventually(() => existsSync(db) && /LEASEHOLD_TEST_PAUSED listening/.test(scratch.logOf(db)), 30_000)).toBe(true);
+    // The client's hello reaches the paused supervisor (its event loop still runs) meanwhile.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await stopSharedServer(db, scratch.rendezvous)).toBe(true);
+    const reply = await acquired;
+    expect(reply.ok).toBe(false);
+    expect(String(reply['message'])).toContain(`the shared server of ${db} was stopped while this process waited for it (stopped by process ${process.pid} (leasehold-milvus stop))`);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(milvusServersOf(db)).toEqual([]);
+    expect(processesMentioning(scratch.rendezvous).filter((pid) => isAlive(pid))).toEqual([]);
+  }, 90_000);
+
   it('500 acquire/release rounds across 2 processes with idleTimeoutMs 0: never two servers, no row lost', async () => {
     // 250 rounds in each of the 2 processes: the issue's 500. LEASEHOLD_SHARE_ROUNDS sets the count per process.
     const rounds = Number(process.env['LEASEHOLD_SHARE_ROUNDS'] ?? 250);

@@ -225,9 +225,20 @@ function watchAddress(pathOrUri: string, config: OpenMilvusOptions['client']): {
 const kNotSettledValue: unique symbol = Symbol('not settled');
 const kNotSettled = Promise.resolve(kNotSettledValue);
 
-/** `method`, whose rejections are Errors: a status object the SDK throws (quick createCollection does) becomes a `MilvusStatusError` carrying it. */
-function errorsAsErrors(name: string, method: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+/** The error of a handle (or an open) whose server is gone: says why, and what to do. */
+function goneError(target: string, lease: Lease<MilvusLiteServer>, cause: unknown = lease.signal.reason): MilvusLiteError {
+  const reason: unknown = lease.signal.reason;
+  return new MilvusLiteError(`the server of this openMilvus handle of ${target} is gone (${reason instanceof Error ? reason.message : String(reason)}); call openMilvus(${JSON.stringify(target)}) again`, { cause });
+}
+
+/**
+ * `method`, whose rejections are Errors: a status object the SDK throws (quick createCollection
+ * does) becomes a `MilvusStatusError` carrying it, and a call that fails because the lease's server
+ * went away while it was in flight (the SDK's raw UNAVAILABLE) says so, as a call made after does.
+ */
+function errorsAsErrors(name: string, method: (...args: unknown[]) => unknown, lease: Lease<MilvusLiteServer>, target: string): (...args: unknown[]) => unknown {
   const asError = (thrown: unknown): unknown => {
+    if (lease.signal.aborted) return goneError(target, lease, thrown);
     if (thrown instanceof Error || typeof thrown !== 'object' || thrown === null) return thrown;
     // A whole response (insert throws its failed DescribeCollection answer) or a bare status.
     const status = (thrown as { status?: unknown }).status;
@@ -253,15 +264,12 @@ function handleOf(client: MilvusClient, lease: Lease<MilvusLiteServer>, target: 
       if (property === Symbol.asyncDispose || property === 'closeConnection') return release;
       if (property === 'then') return undefined; // not a thenable: `await openMilvus()` yields the handle
       if (released) throw new MilvusLiteError(`this openMilvus handle of ${target} was released; call openMilvus(${JSON.stringify(target)}) again`);
-      if (lease.signal.aborted) {
-        // Its server is gone (it died, its file was replaced, a write failed inside it): say why, not the closed client's "pool is draining".
-        const reason: unknown = lease.signal.reason;
-        throw new MilvusLiteError(`the server of this openMilvus handle of ${target} is gone (${reason instanceof Error ? reason.message : String(reason)}); call openMilvus(${JSON.stringify(target)}) again`, { cause: reason });
-      }
+      // Its server is gone (it died, its file was replaced, a write failed inside it): say why, not the closed client's "pool is draining".
+      if (lease.signal.aborted) throw goneError(target, lease);
       const value: unknown = Reflect.get(shared, property, shared);
       if (typeof value !== 'function') return value;
       let method = bound.get(property);
-      if (method === undefined) bound.set(property, (method = errorsAsErrors(String(property), (value as (...args: unknown[]) => unknown).bind(shared))));
+      if (method === undefined) bound.set(property, (method = errorsAsErrors(String(property), (value as (...args: unknown[]) => unknown).bind(shared), lease, target)));
       return method;
     },
     set(shared, property, value) {
@@ -322,7 +330,9 @@ export async function openMilvus(pathOrUri: string, options: OpenMilvusOptions =
     const client = await sharedClient(lease.resource, options.client, watch?.early());
     return handleOf(client, lease, pathOrUri);
   } catch (error) {
+    // The server went away while its client connected (stopped by someone, or died): said as such.
+    const failure = lease.signal.aborted ? goneError(pathOrUri, lease, error) : error;
     await lease.release();
-    throw error;
+    throw failure;
   }
 }

@@ -71,6 +71,13 @@ function tryAttach(socketPath: string, tokenPath: string, dbPath: string, hello:
         if (message.op === 'bye') server?.setReason(message.reason, message.requested === true);
         return;
       }
+      // Stopped on purpose while this process waited for it: that stop is the answer, not a cue to
+      // start another server (any other bye before ready, a crash say, is retried).
+      if (message.op === 'bye' && message.requested === true) {
+        socket.destroy();
+        settle(() => reject(new MilvusLiteError(`the shared server of ${dbPath} was stopped while this process waited for it (${message.reason}); open it again to start a new one`)));
+        return;
+      }
       if (message.op === 'ready') {
         server = new SharedServer(socket, message);
         socket.unref();
