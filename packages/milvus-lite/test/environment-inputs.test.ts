@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -46,4 +49,13 @@ describe('inputs from the environment and URIs that would fail later, unclearly,
     );
     expect(await openInChild('./never-made.db', { LEASEHOLD_IDLE_TIMEOUT_MS: 'abc' })).toMatch(/^RangeError: LEASEHOLD_IDLE_TIMEOUT_MS must be/);
   });
+
+  it('an SDK that is installed but fails to load (here under --disallow-code-generation-from-strings) is said as such, not as "npm install" it', async () => {
+    const db = join(mkdtempSync(join(tmpdir(), 'lh-sdk-load-')), 'a.db');
+    const code = `import('./dist/index.js').then((m) => m.openMilvus(${JSON.stringify(db)})).catch((e) => console.log(e.name + ': ' + e.message))`;
+    const { stdout } = await execa('node', ['--disallow-code-generation-from-strings', '-e', code], { cwd: packageDir, env: { LEASEHOLD_NO_INSTALL: '1' }, timeout: 30_000 });
+    rmSync(dirname(db), { recursive: true, force: true });
+    expect(stdout.trim().split('\n').at(-1)).toMatch(/^MilvusLiteError: openMilvus could not load @zilliz\/milvus2-sdk-node, which is installed: EvalError: Code generation from strings disallowed/);
+  });
 });
+

@@ -116,7 +116,15 @@ const sharedClients = new WeakMap<MilvusLiteServer, Promise<MilvusClient>>();
 function loadSdk(): Promise<Sdk> {
   return (sdkLoading ??= import('@zilliz/milvus2-sdk-node').catch((error: unknown) => {
     sdkLoading = undefined;
-    throw new MilvusLiteError('openMilvus needs @zilliz/milvus2-sdk-node: npm install @zilliz/milvus2-sdk-node', { cause: error });
+    // Missing is one thing; installed but failing to load (a Node flag, a broken install) another.
+    const code = (error as NodeJS.ErrnoException).code;
+    const missing = (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes('@zilliz/milvus2-sdk-node');
+    throw new MilvusLiteError(
+      missing
+        ? 'openMilvus needs @zilliz/milvus2-sdk-node: npm install @zilliz/milvus2-sdk-node'
+        : `openMilvus could not load @zilliz/milvus2-sdk-node, which is installed: ${(error as Error).name}: ${(error as Error).message} (a Node option such as --disallow-code-generation-from-strings, or a broken install: reinstall it)`,
+      { cause: error },
+    );
   }));
 }
 

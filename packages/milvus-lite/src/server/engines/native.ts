@@ -56,7 +56,11 @@ export const nativeEngine: Engine = {
     try {
       // Inside the try: a refused database disposes of the deadline too (its timer would keep Node alive until startTimeoutMs).
       await checkNativeDatabase(dbPath);
-      if (spawner === undefined) throw new ServerStartError(dbPath, `was not started: leasehold's spawner thread could not be created (${(noSpawner as Error).message}); reinstall @leasehold/milvus-lite`, undefined, { cause: noSpawner });
+      if (spawner === undefined) {
+        const denied = (noSpawner as NodeJS.ErrnoException).code === 'ERR_ACCESS_DENIED';
+        const fix = denied ? "Node's permission model forbids worker threads: run with --allow-worker (Node 20's permission model also refuses native addons, which the lock needs)" : 'reinstall @leasehold/milvus-lite';
+        throw new ServerStartError(dbPath, `was not started: leasehold's spawner thread could not be created (${(noSpawner as Error).message}); ${fix}`, undefined, { cause: noSpawner });
+      }
       await step('lock');
       let lock: LockFile;
       try {
