@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { access, lstat, open, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { InvalidDatabaseError } from '../errors.js';
+import { sqliteTableNames } from './sqlite-schema.js';
 
 // NAME_MAX (255 bytes) bounds the files milvus-lite keeps beside the database: SQLite's
 // `<name>-journal` (a start with a 248-byte name exits at once) and the lock `.<name>.lock`. No
@@ -14,8 +15,8 @@ const kMaxNativePath = 512 - '-journal'.length;
 /**
  * Checks, without changing anything, that the native engine can use `dbPath` as its database file:
  * a name whose `-journal` and `.lock` fit beside it (at most 247 bytes), a path SQLite can hold, a
- * writable directory, and a file that is absent, or writable and empty or a SQLite database (what
- * milvus-lite 2.x writes). Throws an `InvalidDatabaseError` naming the path, what is wrong and what to do.
+ * writable directory, and a file that is absent, or writable and empty or a milvus-lite SQLite
+ * database (not another program's: one whose tables do not include `collection_meta`). Throws an `InvalidDatabaseError` naming the path, what is wrong and what to do.
  */
 export async function checkNativeDatabase(dbPath: string): Promise<void> {
   const nameBytes = Buffer.byteLength(basename(dbPath));
@@ -46,16 +47,28 @@ export async function checkNativeDatabase(dbPath: string): Promise<void> {
     if (error.code === 'ELOOP') throw new InvalidDatabaseError(dbPath, 'it is a symbolic link that leads back to itself', 'remove the link, or pass the path of the database itself');
     throw new InvalidDatabaseError(dbPath, `it cannot be read (${String(error.code)})`, 'check its permissions');
   });
+  let tables: string[] | undefined;
   try {
     if (!(await handle.stat()).isFile()) throw new InvalidDatabaseError(dbPath, 'it is not a regular file', 'pass the path of a .db file');
     await handle.read(header, 0, 16, 0);
+    if (header.toString('latin1') !== 'SQLite format 3\0') {
+      throw new InvalidDatabaseError(dbPath, 'it is not a milvus-lite database (no SQLite header); it was left untouched', 'pass a milvus-lite .db file or a path that does not exist yet');
+    }
+    tables = await sqliteTableNames(handle);
   } finally {
     await handle.close();
   }
-  if (header.toString('latin1') !== 'SQLite format 3\0') {
-    throw new InvalidDatabaseError(dbPath, 'it is not a milvus-lite database (no SQLite header); it was left untouched', 'pass a milvus-lite .db file or a path that does not exist yet');
+  // Another program's SQLite database: milvus-lite would add its own tables to it (newcomer). One
+  // with no tables yet, or whose schema cannot be read here, is left to milvus-lite as before.
+  const own = tables?.filter((name) => !name.startsWith('sqlite_')) ?? [];
+  if (own.length > 0 && !own.includes(kMilvusLiteTable)) {
+    const listed = own.length > 5 ? `${own.slice(0, 5).join(', ')} and ${own.length - 5} more` : own.join(', ');
+    throw new InvalidDatabaseError(dbPath, `it is an SQLite database of another program (its tables: ${listed}; a milvus-lite database has ${kMilvusLiteTable}), and milvus-lite would add its own tables to it; it was left untouched`, 'pass a milvus-lite .db file or a path that does not exist yet');
   }
 }
+
+/** The table every milvus-lite 2.x database has (its collections' metadata; milvus-lite's storage/collection_meta). */
+const kMilvusLiteTable = 'collection_meta';
 
 /**
  * `dir` must be writable, and not read-only by its mode either: root passes `access(W_OK)` anywhere,

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { getEventListeners } from 'node:events';
 import { dirname, isAbsolute, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import {
   DatabaseReplacedError,
@@ -585,6 +586,30 @@ export function engineSuite(engine: 'native' | 'python', installation: Installat
         expect((error as Error).cause).toBeInstanceOf(InvalidDatabaseError);
         expect((error as Error).message).toMatch(/not a milvus-lite database/);
         expect(snapshot(dir)).toEqual(before);
+      });
+
+      // milvus-lite opened any SQLite file and added its tables to it (newcomer): another program's
+      // database is refused by its schema, read from the file (one page, many pages, UTF-16).
+      if (engine === 'native') it.each(['foreign.sqlite', 'foreign-wide.sqlite', 'foreign-utf16.sqlite'])('another program\'s SQLite database (%s): refused, naming its tables, and left byte for byte as it was', async (fixture) => {
+        const dir = freshDir();
+        const target = join(dir, 'theirs.db');
+        copyFileSync(fileURLToPath(new URL(`../fixtures/${fixture}`, import.meta.url)), target);
+        const before = snapshot(dir);
+        const bytes = readFileSync(target);
+        const error = await newPool().acquire(target).catch((e: unknown) => e);
+        expect((error as Error).cause).toBeInstanceOf(InvalidDatabaseError);
+        expect(((error as Error).cause as Error).message).toMatch(/^cannot open .*theirs\.db: it is an SQLite database of another program \(its tables: (t|notes|wide_0, wide_1, wide_2, wide_3, wide_4 and 3 more); a milvus-lite database has collection_meta\), and milvus-lite would add its own tables to it; it was left untouched; pass a milvus-lite \.db file or a path that does not exist yet$/);
+        expect(snapshot(dir)).toEqual(before);
+        expect(readFileSync(target).equals(bytes)).toBe(true);
+      });
+
+      if (engine === 'native') it('an SQLite database with no tables yet is served (milvus-lite makes its own), and is a milvus-lite database after', async () => {
+        const target = join(freshDir(), 'empty-schema.db');
+        copyFileSync(fileURLToPath(new URL('../fixtures/empty-schema.sqlite', import.meta.url)), target);
+        const lease = await newPool().acquire(target);
+        await lease.release();
+        const again = await newPool().acquire(target);
+        await again.release();
       });
     });
 
