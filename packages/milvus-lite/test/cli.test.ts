@@ -23,6 +23,19 @@ describe('leasehold-milvus: usage', () => {
     expect(result.stdout).toMatch(command ? new RegExp(`^Usage: leasehold-milvus ${command}`) : /Commands:/);
   });
 
+  it('no command at all is bad usage: exit 2, the help on stderr (newcomer: it exited 0)', async () => {
+    const result = await run([]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/Commands:/);
+    expect(result.stdout).toBe('');
+  });
+
+  it('stop --help says what its exit codes mean (1: nothing serves the database)', async () => {
+    const result = await run(['stop', '--help']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('Exit codes: 0 stopped; 1 no shared server serves <db>');
+  });
+
   it.each([
     [['bogus'], /unknown command "bogus"/],
     [['serve'], /serve needs a database path/],

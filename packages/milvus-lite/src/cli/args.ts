@@ -38,7 +38,9 @@ other processes with share: true use too (see leasehold-milvus status).`,
 Lists this user's shared servers: database, supervisor and server pids, attached processes, idle time.`,
   stop: `Usage: leasehold-milvus stop <db>
 
-Stops the shared server of <db> for everyone: every attached process's leases are revoked.`,
+Stops the shared server of <db> for everyone: every attached process's leases are revoked. Waits
+until it has ended (a server already stopping by itself too).
+Exit codes: 0 stopped; 1 no shared server serves <db> (\`stop … || true\` where that is fine).`,
   dump: `Usage: leasehold-milvus dump -d <db> -c <collection> -p <dir> [--engine auto|native|python]
 
 Writes <dir>/<collection>/1.json, 2.json, … in Milvus bulk-insert format ({"rows": [...]}).
@@ -94,6 +96,11 @@ export function parse(args: string[], options: NonNullable<ParseArgsConfig['opti
 }
 
 export function help(topic: string): number {
-  process.stdout.write(`${kHelp[topic] ?? kHelp['main']!}\n`);
+  process.stdout.write(`${helpText(topic)}\n`);
   return kExit.ok;
+}
+
+/** The help of `topic` (a command), or the main help. */
+export function helpText(topic: string): string {
+  return kHelp[topic] ?? kHelp['main']!;
 }

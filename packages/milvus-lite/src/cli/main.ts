@@ -19,7 +19,7 @@ import { makeOwnedTempDir, makeSocketDir, removeSocketDir } from '../server/sock
 import type { MigrateSummary } from './migrate.js';
 import { installMilvusLite, listSharedServers, migrateDatabase, stopSharedServer } from './on-demand.js';
 import type { MilvusLitePoolOptions } from '../options.js';
-import { engineOption, help, kExit, parse, UsageError } from './args.js';
+import { engineOption, help, kExit, helpText, parse, UsageError } from './args.js';
 import { isRemoteUri } from '../target/remote-uri.js';
 
 async function serve(args: string[]): Promise<number> {
@@ -286,6 +286,9 @@ async function main(argv: string[]): Promise<number> {
     case 'migrate':
       return migrate(rest);
     case undefined:
+      // No command is a usage error (exit 2), with the help on stderr, as git and npm do.
+      process.stderr.write(`${helpText('main')}\n`);
+      return kExit.usage;
     case 'help':
     case '--help':
     case '-h':
