@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createMilvusLitePool, KeyLockedError, MilvusLiteError, openMilvus } from '../src/index.js';
 import { listSharedServers, stopSharedServer } from '../src/share/control.js';
 import { kProtocolVersion } from '../src/share/protocol.js';
-import { ensureRendezvousDir, keyOfStats, RendezvousError } from '../src/server/rendezvous.js';
+import { ensureRendezvousDir, keyOfStats, RendezvousError, rendezvousPaths } from '../src/server/rendezvous.js';
 import type { SupervisorStep } from '../src/share/supervisor.js';
 import { installationOf } from './support/installations.js';
 import { interopPython } from './support/interop-python.js';
@@ -275,8 +275,8 @@ m.release_all()
     const db = scratch.db();
     const client = scratch.client(db, inst);
     const lease = await client.ok('acquire', { name: 'l' });
-    const [socketName] = readdirSync(scratch.rendezvous).filter((name) => name.endsWith('.sock') && name !== 'peer-test.sock');
-    const socketPath = join(scratch.rendezvous, socketName!);
+    // This database's socket (another test's supervisor may still be listening in the same directory).
+    const socketPath = rendezvousPaths(scratch.rendezvous, keyOfStats(statSync(db))).socket;
     const opened: Socket[] = [];
     const hello = (fields: object) =>
       new Promise<Record<string, unknown>>((resolve, reject) => {
