@@ -187,6 +187,18 @@ describe.skipIf(native === undefined)('leasehold-milvus migrate: rows that repea
     const plain = await run(['migrate', source, join(dir, 'plain.db')]);
     expect(plain.exitCode).toBe(0);
     expect(plain.stdout).toMatch(/docs: 4 rows, indexes [^;]+; 2 rows of the source repeated another row's primary key, and were copied once per key\n/);
+    // One of each, in the singular (newcomer: "1 rows").
+    const single = join(dir, 'single.db');
+    {
+      await using pool = createMilvusLitePool({ installation: native! });
+      await using client = await openMilvus(single, { pool, client: { logLevel: 'error' } });
+      await client.createCollection({ collection_name: 'docs', dimension: 4 });
+      for (let i = 0; i < 2; i++) await client.insert({ collection_name: 'docs', data: [{ id: 1, vector: [0.1, 0.2, 0.3, 0.4] }] });
+    }
+    const one = await run(['migrate', single, join(dir, 'single-copy.db')]);
+    expect(one.exitCode, one.stderr).toBe(0);
+    expect(one.stdout).toMatch(/docs: 1 row, indexes [^;]+; 1 row of the source repeated another row's primary key, and was copied once per key\n/);
+    expect(one.stdout).toMatch(/^Migrated 1 row in 1 collection\(s\)/m);
     await using pool = createMilvusLitePool({ installation: native! });
     await using copy = await openMilvus(join(dir, 'out.db'), { pool, client: { logLevel: 'error' } });
     await copy.loadCollection({ collection_name: 'docs' });

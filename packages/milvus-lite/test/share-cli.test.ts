@@ -61,7 +61,8 @@ describe.skipIf(installation === undefined)('leasehold-milvus status, stop and s
     expect((await run(['stop', db])).exitCode).toBe(0);
     const stopped = await serve;
     expect(stopped.exitCode).toBe(0);
-    expect(stopped.stderr).toMatch(/is gone: stopped by process \d+ \(leasehold-milvus stop\)/);
+    expect(stopped.stderr).toMatch(/^the shared server of .*\.db was stopped by process \d+ \(leasehold-milvus stop\)$/m);
+    expect(stopped.stderr).not.toMatch(/leasehold-milvus:|next acquire/);
     expect(isAlive(pid)).toBe(false);
 
     const again = execa(cli, ['serve', db, '--share', '--json'], { reject: false, env: { ...scratch.env, MILVUS_LITE_PYTHON: inst.python } });

@@ -22,6 +22,9 @@ import type { MilvusLitePoolOptions } from '../options.js';
 import { engineOption, help, kExit, helpText, parse, UsageError } from './args.js';
 import { isRemoteUri } from '../target/remote-uri.js';
 
+/** `1 row`, `n rows`. */
+const rows = (n: number): string => `${n} ${n === 1 ? 'row' : 'rows'}`;
+
 async function serve(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { json: { type: 'boolean' }, engine: { type: 'string' }, port: { type: 'string' }, share: { type: 'boolean' } }, 1);
   if (values['help']) return help('serve');
@@ -46,9 +49,13 @@ async function serve(args: string[]): Promise<number> {
     lease.signal.addEventListener('abort', () => {
       const reason = lease.signal.reason as Error;
       const cause: Error = reason.cause instanceof ServerExitedError || reason.cause instanceof SharedServerLostError ? reason.cause : reason;
-      process.stderr.write(`leasehold-milvus: ${cause.message.split('\n')[0]}\n`);
       // A shared server stopped on purpose (`leasehold-milvus stop`) ends this serve as Ctrl-C does.
-      done(cause instanceof SharedServerLostError && cause.stopRequested ? kExit.ok : kExit.failed);
+      if (cause instanceof SharedServerLostError && cause.stopRequested) {
+        process.stderr.write(`the shared server of ${cause.dbPath} was ${cause.reason}\n`);
+        return done(kExit.ok);
+      }
+      process.stderr.write(`leasehold-milvus: ${cause.message.split('\n')[0]}\n`);
+      done(kExit.failed);
     });
   });
   clearInterval(keepAlive);
@@ -89,7 +96,7 @@ async function dump(args: string[]): Promise<number> {
     },
   });
   if (tty) process.stderr.write('\n');
-  process.stdout.write(`Dumped ${result.rows} rows of ${collection} to ${result.files.join(', ') || '(no rows, no files)'}\n`);
+  process.stdout.write(`Dumped ${rows(result.rows)} of ${collection} to ${result.files.join(', ') || '(no rows, no files)'}\n`);
   return kExit.ok;
 }
 
@@ -207,10 +214,10 @@ async function migrate(args: string[]): Promise<number> {
   }
   for (const c of summary.collections) {
     process.stdout.write(
-      `${c.name}: ${c.targetRows} rows${c.partitions.length ? `, partitions ${c.partitions.join(', ')}` : ''}${c.indexes.length ? `, indexes ${c.indexes.join(', ')}` : ''}${c.replaced ? ' (replaced)' : ''}${c.primaryKeysRegenerated ? '; auto_id primary keys were generated anew by the target' : ''}${c.duplicateKeyRows ? `; ${c.duplicateKeyRows} rows of the source repeated another row's primary key, and were copied once per key` : ''}\n`,
+      `${c.name}: ${rows(c.targetRows)}${c.partitions.length ? `, partitions ${c.partitions.join(', ')}` : ''}${c.indexes.length ? `, indexes ${c.indexes.join(', ')}` : ''}${c.replaced ? ' (replaced)' : ''}${c.primaryKeysRegenerated ? '; auto_id primary keys were generated anew by the target' : ''}${c.duplicateKeyRows ? `; ${rows(c.duplicateKeyRows)} of the source repeated another row's primary key, and ${c.duplicateKeyRows === 1 ? 'was' : 'were'} copied once per key` : ''}\n`,
     );
   }
-  process.stdout.write(`Migrated ${summary.rows} rows in ${summary.collections.length} collection(s) to ${summary.target} in ${(summary.elapsedMs / 1000).toFixed(1)} s (${Math.round(summary.rowsPerSecond)} rows/s); counts verified\n`);
+  process.stdout.write(`Migrated ${rows(summary.rows)} in ${summary.collections.length} collection(s) to ${summary.target} in ${(summary.elapsedMs / 1000).toFixed(1)} s (${Math.round(summary.rowsPerSecond)} rows/s); counts verified\n`);
   return kExit.ok;
 }
 

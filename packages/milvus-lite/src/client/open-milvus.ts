@@ -234,9 +234,12 @@ const kNotSettledValue: unique symbol = Symbol('not settled');
 const kNotSettled = Promise.resolve(kNotSettledValue);
 
 /** The error of a handle (or an open) whose server is gone: says why, and what to do. */
-function goneError(target: string, lease: Lease<MilvusLiteServer>, cause: unknown = lease.signal.reason): MilvusLiteError {
+function goneError(target: string, lease: Lease<MilvusLiteServer>, cause: unknown = lease.signal.reason, opening = false): MilvusLiteError {
   const reason: unknown = lease.signal.reason;
-  return new MilvusLiteError(`the server of this openMilvus handle of ${target} is gone (${reason instanceof Error ? reason.message : String(reason)}); call openMilvus(${JSON.stringify(target)}) again`, { cause });
+  // The pool's LeaseRevokedError wraps what happened ("the resource … is gone (lost): …"): say that.
+  const why = reason instanceof Error ? (reason.cause instanceof Error ? reason.cause : reason).message.split('\n')[0] : String(reason);
+  const what = opening ? `the server of ${target} went away while openMilvus connected to it` : `the server of this openMilvus handle of ${target} is gone`;
+  return new MilvusLiteError(`${what} (${why}); call openMilvus(${JSON.stringify(target)}) again`, { cause });
 }
 
 /**
@@ -339,7 +342,7 @@ export async function openMilvus(pathOrUri: string, options: OpenMilvusOptions =
     return handleOf(client, lease, pathOrUri);
   } catch (error) {
     // The server went away while its client connected (stopped by someone, or died): said as such.
-    const failure = lease.signal.aborted ? goneError(pathOrUri, lease, error) : error;
+    const failure = lease.signal.aborted ? goneError(pathOrUri, lease, error, true) : error;
     await lease.release();
     throw failure;
   }

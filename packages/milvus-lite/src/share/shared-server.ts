@@ -10,10 +10,13 @@ export class SharedServerLostError extends MilvusLiteError {
   readonly dbPath: string;
   /** True when someone stopped it on purpose (`leasehold-milvus stop`, `stopSharedServer`), not a failure. */
   readonly stopRequested: boolean;
+  /** The supervisor's own words (e.g. `stopped by process 123 (leasehold-milvus stop)`). */
+  readonly reason: string;
   constructor(dbPath: string, reason: string, stopRequested = false) {
     super(`the shared milvus-lite server of ${dbPath} is gone: ${reason}; the next acquire starts a new one`);
     this.dbPath = dbPath;
     this.stopRequested = stopRequested;
+    this.reason = reason;
   }
 }
 
