@@ -58,7 +58,7 @@ export const nativeEngine: Engine = {
       await checkNativeDatabase(dbPath);
       if (spawner === undefined) {
         const denied = (noSpawner as NodeJS.ErrnoException).code === 'ERR_ACCESS_DENIED';
-        const fix = denied ? "Node's permission model forbids worker threads: run with --allow-worker (Node 20's permission model also refuses native addons, which the lock needs)" : 'reinstall @leasehold/milvus-lite';
+        const fix = denied ? "Node's permission model forbids worker threads: run with --allow-worker, and --allow-addons where Node has it (the lock is a native addon; Node 20's permission model refuses addons altogether)" : 'reinstall @leasehold/milvus-lite';
         throw new ServerStartError(dbPath, `was not started: leasehold's spawner thread could not be created (${(noSpawner as Error).message}); ${fix}`, undefined, { cause: noSpawner });
       }
       await step('lock');
