@@ -249,7 +249,9 @@ function goneError(target: string, lease: Lease<MilvusLiteServer>, cause: unknow
  */
 function errorsAsErrors(name: string, method: (...args: unknown[]) => unknown, lease: Lease<MilvusLiteServer>, target: string): (...args: unknown[]) => unknown {
   const asError = (thrown: unknown): unknown => {
-    if (lease.signal.aborted) return goneError(target, lease, thrown);
+    // Only the SDK's own (raw) error is replaced: leasehold's (MilvusCallError, DiskFullError …)
+    // already says what failed, and its failure may be what ended the lease.
+    if (lease.signal.aborted && !(thrown instanceof MilvusLiteError)) return goneError(target, lease, thrown);
     if (thrown instanceof Error || typeof thrown !== 'object' || thrown === null) return thrown;
     // A whole response (insert throws its failed DescribeCollection answer) or a bare status.
     const status = (thrown as { status?: unknown }).status;
