@@ -233,10 +233,9 @@ function watchAddress(pathOrUri: string, config: OpenMilvusOptions['client']): {
 const kNotSettledValue: unique symbol = Symbol('not settled');
 const kNotSettled = Promise.resolve(kNotSettledValue);
 
-/** The error of a handle (or an open) whose server is gone: says why, and what to do. */
+/** The error of a handle (or an open: `opening`) whose server is gone: what happened (the LeaseRevokedError's cause), and what to do. */
 function goneError(target: string, lease: Lease<MilvusLiteServer>, cause: unknown = lease.signal.reason, opening = false): MilvusLiteError {
   const reason: unknown = lease.signal.reason;
-  // The pool's LeaseRevokedError wraps what happened ("the resource … is gone (lost): …"): say that.
   const why = reason instanceof Error ? (reason.cause instanceof Error ? reason.cause : reason).message.split('\n')[0] : String(reason);
   const what = opening ? `the server of ${target} went away while openMilvus connected to it` : `the server of this openMilvus handle of ${target} is gone`;
   return new MilvusLiteError(`${what} (${why}); call openMilvus(${JSON.stringify(target)}) again`, { cause });
@@ -249,8 +248,7 @@ function goneError(target: string, lease: Lease<MilvusLiteServer>, cause: unknow
  */
 function errorsAsErrors(name: string, method: (...args: unknown[]) => unknown, lease: Lease<MilvusLiteServer>, target: string): (...args: unknown[]) => unknown {
   const asError = (thrown: unknown): unknown => {
-    // Only the SDK's own (raw) error is replaced: leasehold's (MilvusCallError, DiskFullError …)
-    // already says what failed, and its failure may be what ended the lease.
+    // Only the SDK's raw error: leasehold's own (MilvusCallError …) may be what ended the lease.
     if (lease.signal.aborted && !(thrown instanceof MilvusLiteError)) return goneError(target, lease, thrown);
     if (thrown instanceof Error || typeof thrown !== 'object' || thrown === null) return thrown;
     // A whole response (insert throws its failed DescribeCollection answer) or a bare status.
@@ -343,7 +341,6 @@ export async function openMilvus(pathOrUri: string, options: OpenMilvusOptions =
     const client = await sharedClient(lease.resource, options.client, watch?.early());
     return handleOf(client, lease, pathOrUri);
   } catch (error) {
-    // The server went away while its client connected (stopped by someone, or died): said as such.
     const failure = lease.signal.aborted ? goneError(pathOrUri, lease, error, true) : error;
     await lease.release();
     throw failure;
