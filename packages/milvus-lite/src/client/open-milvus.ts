@@ -76,39 +76,31 @@ function defaultIdleTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   return ms;
 }
 
-let defaultPool: LeasePool<MilvusLiteServer> | undefined;
+/** openMilvus's default pools, without and with `share`, each made on first use. */
+const defaultPools: { own?: LeasePool<MilvusLiteServer> | undefined; shared?: LeasePool<MilvusLiteServer> | undefined } = {};
 
-/** The default pool, made on first use: idle servers stay warm, and stop when the process is about to exit by itself. */
-function theDefaultPool(): LeasePool<MilvusLiteServer> {
-  if (defaultPool !== undefined) return defaultPool;
-  const pool = createRegisteredPool({ share: false, idleTimeoutMs: defaultIdleTimeoutMs(), maxIdle: kMaxIdleServers }, 'openMilvus');
+/**
+ * openMilvus's default pool (`shared`: of `share: true` opens), made on first use: idle servers
+ * stay warm for `LEASEHOLD_IDLE_TIMEOUT_MS`, at most 8. With `share` it is this process's
+ * attachment to each shared server, and the client on it, that stays warm (a handle per request
+ * re-attached and built a new client each time: ~0.3-1 s per request); the supervisor's own idle
+ * wait stays 0, so once no process is attached the server stops.
+ */
+function theDefaultPool(shared: boolean): LeasePool<MilvusLiteServer> {
+  const slot = shared ? 'shared' : 'own';
+  const made = defaultPools[slot];
+  if (made !== undefined) return made;
+  const warm = { idleTimeoutMs: defaultIdleTimeoutMs(), maxIdle: kMaxIdleServers };
+  const pool = shared ? createSharedPool({}, 'openMilvus', warm) : createRegisteredPool({ share: false, ...warm }, 'openMilvus');
   // The idle timers are unref'd, so a script's work done means exit now; when nothing is leased,
   // stop the idle servers first, as a stop at the last release did (their lock files go with them).
   // process.exit() and signals skip this: the servers die with this process's lock, as always.
   process.on('beforeExit', () => {
-    if (defaultPool !== pool || pool.stats().resources === 0 || pool.stats().leases > 0) return;
-    defaultPool = undefined;
+    if (defaultPools[slot] !== pool || pool.stats().resources === 0 || pool.stats().leases > 0) return;
+    defaultPools[slot] = undefined;
     void pool.close();
   });
-  return (defaultPool = pool);
-}
-let defaultSharedPool: LeasePool<MilvusLiteServer> | undefined;
-
-/**
- * The default pool of `share: true` opens, made on first use: this process keeps its attachment to
- * each shared server, and the client on it, warm for the same idle time as the default pool (a
- * handle per request re-attached and built a new client each time: ~0.3-1 s per request). The
- * supervisor's own idle wait stays 0: once no process is attached, the server stops.
- */
-function theDefaultSharedPool(): LeasePool<MilvusLiteServer> {
-  if (defaultSharedPool !== undefined) return defaultSharedPool;
-  const pool = createSharedPool({}, 'openMilvus', { idleTimeoutMs: defaultIdleTimeoutMs(), maxIdle: kMaxIdleServers });
-  process.on('beforeExit', () => {
-    if (defaultSharedPool !== pool || pool.stats().resources === 0 || pool.stats().leases > 0) return;
-    defaultSharedPool = undefined;
-    void pool.close();
-  });
-  return (defaultSharedPool = pool);
+  return (defaultPools[slot] = pool);
 }
 let sdkLoading: Promise<Sdk> | undefined;
 const sharedClients = new WeakMap<MilvusLiteServer, Promise<MilvusClient>>();
@@ -310,7 +302,7 @@ function handleOf(client: MilvusClient, lease: Lease<MilvusLiteServer>, target: 
 export async function openMilvus(pathOrUri: string, options: OpenMilvusOptions = {}): Promise<LeasedMilvusClient> {
   rejectUnknownOptions('openMilvus', options, kOpenMilvusOptions, poolOptionHint);
   const shared = options.pool === undefined && shareRequested(options.share);
-  const pool = options.pool ?? (shared ? theDefaultSharedPool() : theDefaultPool());
+  const pool = options.pool ?? theDefaultPool(shared);
   const acquireOptions =
     options.signal === undefined && options.timeoutMs === undefined
       ? undefined
