@@ -9,7 +9,7 @@ import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { createMilvusLitePool, InvalidDatabaseError, migrateDatabase, MigrateInputError, openMilvus, RemoteUnreachableError, type Installation } from '../src/index.js';
 import { installationOf } from './support/installations.js';
 import { createEverything, hashTree, rowsOf, schemaOf, withLite } from './support/migrate-data.js';
-import { freePort } from './support/ports.js';
+import { freePort, refusedPort } from './support/ports.js';
 import { freshDirs } from './support/scratch-dirs.js';
 
 const native = installationOf('native');
@@ -83,7 +83,7 @@ describe.skipIf(native === undefined)('migrateDatabase refuses bad input before 
 
   it('an unreachable target URI: RemoteUnreachableError naming it, within startTimeoutMs', async () => {
     const { source, hashed } = await sourceWithDocs();
-    const port = await freePort();
+    const port = await refusedPort();
     const uri = `http://127.0.0.1:${port}`;
     const error = await migrateDatabase(source, uri, { sourceServer: lite(), targetServer: { startTimeoutMs: 1000 } }).catch((e: unknown) => e);
     expect((error as Error).message).toContain(uri);

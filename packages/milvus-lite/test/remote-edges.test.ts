@@ -15,7 +15,7 @@ import { execa } from 'execa';
 import { AcquireTimeoutError } from '@leasehold/pool';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMilvusLitePool, RemoteUnreachableError } from '../src/index.js';
-import { freePort } from './support/ports.js';
+import { refusedPort } from './support/ports.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/remote-open.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'lh-remote-edges-'));
@@ -42,7 +42,7 @@ beforeAll(async () => {
   // A self-signed certificate for 127.0.0.1: its own CA, so rootCertPath = cert.pem trusts it.
   await execa('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
   const tlsOptions = { key: readFileSync(keyPath), cert: readFileSync(certPath), ALPNProtocols: ['h2'] };
-  refused = await freePort();
+  refused = await refusedPort();
   // Accepts, never says a word: to a TLS client, a handshake that never completes.
   silentTcp = await listen(createTcpServer(() => {}));
   // Completes the TLS handshake (ALPN h2), then never answers.

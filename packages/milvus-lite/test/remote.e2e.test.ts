@@ -10,7 +10,7 @@ import { installationOf, milvusStandalonePython } from './support/installations.
 import { createEverything, hashTree, rowsOf, schemaOf, withLite, withoutWhatPythonLiteDrops } from './support/migrate-data.js';
 import { startMilvusStandalone, type MilvusStandalone } from './support/milvus-standalone.js';
 import { expectReturnedOnceLoaded, loadLog } from './support/load-log.js';
-import { freePort } from './support/ports.js';
+import { refusedPort } from './support/ports.js';
 import { processesMentioning } from './support/processes.js';
 
 const python = milvusStandalonePython();
@@ -196,7 +196,7 @@ describe('a remote Milvus that is down', () => {
 
   for (const spell of [(p: number) => `http://127.0.0.1:${p}`, (p: number) => `127.0.0.1:${p}`]) {
     it(`acquire of ${spell(0).replace(':0', ':P')} rejects naming the URI, within the acquire's timeout, with no unhandled rejection`, async () => {
-      const uri = spell(await freePort());
+      const uri = spell(await refusedPort());
       await using pool = createMilvusLitePool({ startTimeoutMs: 60_000 });
       const started = performance.now();
       const error = await pool.acquire(uri, { timeoutMs: 1500 }).catch((e: unknown) => e);
@@ -214,7 +214,7 @@ describe('a remote Milvus that is down', () => {
   }
 
   it('openMilvus of a down URI rejects naming it, and ServerManager logs it and returns null', async () => {
-    const uri = `http://127.0.0.1:${await freePort()}`;
+    const uri = `http://127.0.0.1:${await refusedPort()}`;
     const pool = createMilvusLitePool({ startTimeoutMs: 500 });
     await expect(openMilvus(uri, { pool })).rejects.toThrow(uri);
     await pool.close();
