@@ -1,6 +1,6 @@
 // The remote path (DESIGN §2: remote URIs pass through, engine 'remote') against a real Milvus
 // standalone, started once for this file: it takes ~30 s and a good share of the machine.
-import { mkdtempSync, realpathSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -125,6 +125,7 @@ describe.skipIf(python === undefined)('a real Milvus standalone (PyPI milvus)', 
 
 describe.skipIf(python === undefined)('migrateDatabase between milvus-lite and the standalone', () => {
   const scratch = realpathSync(mkdtempSync(join(tmpdir(), 'lh-migrate-remote-')));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
   const lite = { installation: native! };
   const remote = (): MilvusClient => new MilvusClient({ address: standalone.uri, logLevel: 'error' });
 

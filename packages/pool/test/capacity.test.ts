@@ -1,14 +1,14 @@
 // The capacity queue (semantic 5): every transition that frees a slot, or leaves a resource idle and
 // so evictable, lets the head of the queue go at once, FIFO. One test per transition, fake clock.
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, realpathSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AcquireTimeoutError, LeasePool, PoolClosedError, StartError, type Lease } from '../src/index.js';
 import { fakeFactory, flush, type FakeResource } from './support/fake-factory.js';
+import { scratchDir } from './support/scratch-dir.js';
 
-const dir = realpathSync(mkdtempSync(join(tmpdir(), 'leasehold-capacity-')));
+const dir = scratchDir('leasehold-capacity-');
 const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((name) => join(dir, `${name}.db`)) as [string, string, string, string];
 
 beforeEach(() => {

@@ -1,15 +1,15 @@
 // Corners of the pool that the mutation run (pnpm mutate) found unchecked by the behavioural suites:
 // each test kills the mutants named in or above it. The mutants no caller can tell apart are listed,
 // each with its reason, in stryker-equivalent.md.
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InvalidKeyError, KeyLockedError, LeasePool, LeaseRevokedError, normalizePathKey, StartError, type StartContext } from '../src/index.js';
 import { fakeFactory, flush, until } from './support/fake-factory.js';
+import { scratchDir } from './support/scratch-dir.js';
 
-const dir = realpathSync(mkdtempSync(join(tmpdir(), 'leasehold-corners-')));
+const dir = scratchDir('leasehold-corners-');
 const a = join(dir, 'a.db');
 
 const timers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;

@@ -1,13 +1,13 @@
 // Fault injection for the core, one test per fault of the proof issue, each ending with the same
 // invariants: every promise settled, every started resource stopped exactly once, nothing left.
-import { mkdtempSync, realpathSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AcquireTimeoutError, LeasePool, PoolClosedError, StartError, StopTimeoutError } from '../src/index.js';
 import { fakeFactory, flush, until, type FakeResource } from './support/fake-factory.js';
+import { scratchDir } from './support/scratch-dir.js';
 
-const dir = realpathSync(mkdtempSync(join(tmpdir(), 'leasehold-faults-')));
+const dir = scratchDir('leasehold-faults-');
 const a = join(dir, 'a.db');
 
 beforeEach(() => {

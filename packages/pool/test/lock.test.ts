@@ -1,13 +1,13 @@
-import { mkdtempSync, realpathSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KeyLockedError, LeasePool, LeaseRevokedError } from '../src/index.js';
+import { scratchDir } from './support/scratch-dir.js';
 
 const holderScript = fileURLToPath(new URL('./fixtures/lock-holder.mjs', import.meta.url));
-const dir = realpathSync(mkdtempSync(join(tmpdir(), 'leasehold-lock-')));
+const dir = scratchDir('leasehold-lock-');
 const spawnHolder = (key: string) => execa(process.execPath, [holderScript, key], { stdin: 'pipe', reject: false });
 const children: ReturnType<typeof spawnHolder>[] = [];
 

@@ -1,13 +1,12 @@
 // The README's examples for @leasehold/pool, run as written (with a toy resource in place of a real
 // database), so the README cannot drift from what works.
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, realpathSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test as base, describe, expect, it } from 'vitest';
 import { LeasePool, LeaseRevokedError, type Lease } from '../src/index.js';
+import { scratchDir } from './support/scratch-dir.js';
 
-const dataDir = realpathSync(mkdtempSync(join(tmpdir(), 'lh-readme-')));
+const dataDir = scratchDir('lh-readme-');
 const events: string[] = [];
 /** A stand-in for a real per-file resource such as a database server. */
 class Database {

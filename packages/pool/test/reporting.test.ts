@@ -1,13 +1,13 @@
 // The pool's gauges, its defaults, and where errors without a caller go: written against mutants
 // that the behavioural suites left alive (see stryker-equivalent.md for the ones that cannot be).
-import { mkdtempSync, realpathSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LeasePool, StopTimeoutError } from '../src/index.js';
 import { fakeFactory, flush, until } from './support/fake-factory.js';
+import { scratchDir } from './support/scratch-dir.js';
 
-const dir = realpathSync(mkdtempSync(join(tmpdir(), 'leasehold-reporting-')));
+const dir = scratchDir('leasehold-reporting-');
 const a = join(dir, 'a.db');
 const b = join(dir, 'b.db');
 

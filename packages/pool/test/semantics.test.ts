@@ -1,5 +1,3 @@
-import { mkdtempSync, realpathSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -12,8 +10,9 @@ import {
   StopTimeoutError,
 } from '../src/index.js';
 import { fakeFactory, flush, until } from './support/fake-factory.js';
+import { scratchDir } from './support/scratch-dir.js';
 
-const dir = realpathSync(mkdtempSync(join(tmpdir(), 'leasehold-pool-')));
+const dir = scratchDir('leasehold-pool-');
 const a = join(dir, 'a.db');
 const b = join(dir, 'b.db');
 const c = join(dir, 'c.db');

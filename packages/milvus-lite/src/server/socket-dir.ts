@@ -34,8 +34,8 @@ function removeLiveAtExit(): void {
 /**
  * A private (0700, owned by us, fresh: mkdtemp never reuses a path) directory for one server's
  * socket (and the native server's glog files), under the OS temp dir or `/tmp` when that is too
- * long for the socket path limit. The first call per base directory also sweeps (a readdir and a read per `lh-` entry)
- * the directories that processes now dead left there (a SIGKILLed owner cannot clean up). Until
+ * long for the socket path limit. The first call per base directory also starts a sweep, in the background (a readdir and a
+ * read per `lh-` entry), of the directories that processes now dead left there (a SIGKILLed owner cannot clean up). Until
  * `removeSocketDir`, the directory is also removed when this process exits.
  */
 export async function makeSocketDir(socketName: string): Promise<{ dir: string; socketPath: string }> {
@@ -61,7 +61,9 @@ export async function makeOwnedTempDir(prefix: OwnedTempPrefix): Promise<string>
 async function makeOwnedDir(base: string, prefix: string): Promise<string> {
   if (!swept.has(base)) {
     swept.add(base);
-    await sweepSocketDirs(base);
+    // Beside the start, not before it: a crowded tmp (a CI machine's thousands of entries) costs
+    // the start nothing. It never takes the directory made here: its owner, this process, is alive.
+    void sweepSocketDirs(base);
   }
   const dir = await mkdtemp(join(base, prefix));
   live.add(dir);
