@@ -72,11 +72,17 @@ export function fakeFactory(options: { auto?: boolean; stopError?: unknown; stop
   };
 }
 
-/** Lets queued promise jobs, and the thread-pool work (realpath) queued before this call, run. */
+/**
+ * Lets queued promise jobs, and this thread's file-system work in the thread pool (a key's realpath),
+ * run to the end: event-loop turns until none of this thread's fs requests has been pending for five
+ * turns in a row. A fixed number of turns was not enough on a loaded machine: CI (Node 24) once saw
+ * an evict's realpath finish after the start it was to doom had resolved.
+ */
 export async function flush(): Promise<void> {
-  for (let round = 0; round < 3; round++) {
-    await access('.');
-    for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+  let quiet = 0;
+  for (let turn = 0; turn < 5000 && quiet < 5; turn++) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    quiet = process.getActiveResourcesInfo().some((resource) => resource.startsWith('FSReq')) ? 0 : quiet + 1;
   }
 }
 
