@@ -1,7 +1,7 @@
 // The native engine's spawner thread (issue 24: execa's import off the main thread): what happens
 // to the servers when the thread itself ends, and that a start after that gets a new thread.
 // Real servers (native 2.5.1).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -75,16 +75,24 @@ describe.skipIf(installation === undefined)('the spawner thread', () => {
     expect(run.stdout).toContain(expected);
   });
 
-  it("Node's permission model without --allow-worker: the start says so and how to allow it, not 'reinstall'", async () => {
-    const db = join(freshDir(), 'perm.db');
-    const script = `import('@leasehold/milvus-lite').then((m) => m.openMilvus(${JSON.stringify(db)})).catch((e) => console.log(e.message));`;
+  it("Node's permission model: without --allow-worker, or --allow-addons, the start says which and how to allow it, before taking anything; with both, it opens", async () => {
+    const dir = freshDir();
     // --permission from Node 22 (24 refuses the old name), --experimental-permission before.
     const flag = Number(process.versions.node.split('.')[0]) >= 22 ? '--permission' : '--experimental-permission';
-    const run = await execa(process.execPath, [flag, '--allow-fs-read=*', '--allow-fs-write=*', '--input-type=module', '-e', script], { cwd: packageDir, timeout: 20_000, reject: false, env: { LEASEHOLD_NO_INSTALL: '1' } });
-    expect(run.exitCode).toBe(0);
-    expect(run.stdout).toContain("leasehold's spawner thread could not be created (Access to this API has been restricted");
-    expect(run.stdout).toContain("Node's permission model forbids worker threads: run with --allow-worker, and --allow-addons where Node has it");
-    expect(run.stdout).not.toContain('reinstall');
+    const open = async (name: string, allow: readonly string[]): Promise<string> => {
+      const db = join(dir, `${name}.db`);
+      const script = `import('@leasehold/milvus-lite').then(async (m) => { const c = await m.openMilvus(${JSON.stringify(db)}); console.log((await c.listCollections()).status.error_code); await c.closeConnection(); }).catch((e) => console.log(e.message));`;
+      const run = await execa(process.execPath, [flag, '--allow-fs-read=*', '--allow-fs-write=*', ...allow, '--input-type=module', '-e', script], { cwd: packageDir, timeout: 30_000, reject: false, env: { LEASEHOLD_NO_INSTALL: '1' } });
+      expect(run.exitCode, run.stderr).toBe(0);
+      return run.stdout;
+    };
+    const [noWorker, noAddon, allowed] = await Promise.all([open('no-worker', ['--allow-addons']), open('no-addon', ['--allow-worker', '--allow-child-process']), open('allowed', ['--allow-worker', '--allow-addons', '--allow-child-process'])]);
+    expect(noWorker).toContain("Node's permission model is on and forbids worker threads, which the native engine needs (its servers are spawned from one); run with --allow-worker");
+    expect(noAddon).toContain("leasehold's lock, the native addon fs-native-extensions, could not be loaded (");
+    expect(noAddon).toContain("Node's permission model is on and forbids native addons: run with --allow-addons");
+    for (const out of [noWorker, noAddon]) expect(out).not.toContain('reinstall');
+    expect(allowed.trim().split('\n').at(-1)).toBe('Success');
+    // Refused before the lock: no lock file beside the refused databases.
+    expect(readdirSync(dir).sort()).toEqual(['.allowed.db.lock', 'allowed.db']);
   });
 });
-

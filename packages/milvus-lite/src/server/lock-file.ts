@@ -30,7 +30,19 @@ interface NativeLocks {
   tryLock(fd: number): boolean;
 }
 let nativeLocks: NativeLocks | undefined;
-const fsx = (): NativeLocks => (nativeLocks ??= createRequire(import.meta.url)('fs-native-extensions') as NativeLocks);
+/** @throws Error saying what to do when the addon cannot be loaded (Node's permission model, no prebuilt addon for this platform). */
+function fsx(): NativeLocks {
+  if (nativeLocks !== undefined) return nativeLocks;
+  try {
+    return (nativeLocks = createRequire(import.meta.url)('fs-native-extensions') as NativeLocks);
+  } catch (error) {
+    const fix =
+      (process as { permission?: unknown }).permission === undefined
+        ? `reinstall @leasehold/milvus-lite; fs-native-extensions ships prebuilt addons for ${process.platform}-${process.arch} only if it lists prebuilds/${process.platform}-${process.arch}`
+        : "Node's permission model is on and forbids native addons: run with --allow-addons";
+    throw new Error(`leasehold's lock, the native addon fs-native-extensions, could not be loaded (${(error as Error).message}); ${fix}`, { cause: error });
+  }
+}
 
 /** How often a held lock checks that its file is still at its path, besides the directory watch (ms). */
 const kGuardIntervalMs = 250;
@@ -145,8 +157,11 @@ export class LockFile {
    * Takes the lock of `path` without waiting.
    * @throws LockBusyError when someone holds it (its `holder` found on Linux from /proc).
    * @throws LockFileError for a lock file that cannot be locked (see its `code`).
+   * @throws Error when the lock's native addon cannot be loaded (Node's permission model, no prebuilt addon).
    */
   static take(path: string, hooks?: LockFileHooks): LockFile {
+    // The addon first: one that cannot load leaves no lock file made for nothing.
+    fsx();
     for (let attempt = 0; ; attempt++) {
       const taken = tryTake(path, hooks);
       if (taken === 'moved') {

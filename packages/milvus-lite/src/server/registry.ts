@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Installation } from '../engine.js';
 import { ServerConflictError } from '../errors.js';
+import { packageRoot } from '../package-root.js';
 
 /**
  * One registry of running servers per process (per thread: `globalThis` is a thread's), shared by
@@ -63,7 +63,7 @@ interface Registry {
 }
 
 const kPackage = (() => {
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const root = packageRoot;
   try {
     return { version: (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version, path: root };
   } catch {

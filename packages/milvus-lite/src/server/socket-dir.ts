@@ -59,16 +59,17 @@ export async function makeOwnedTempDir(prefix: OwnedTempPrefix): Promise<string>
 }
 
 async function makeOwnedDir(base: string, prefix: string): Promise<string> {
-  if (!swept.has(base)) {
-    swept.add(base);
-    // Beside the start, not before it: a crowded tmp (a CI machine's thousands of entries) costs
-    // the start nothing. It never takes the directory made here: its owner, this process, is alive.
-    void sweepSocketDirs(base);
-  }
   const dir = await mkdtemp(join(base, prefix));
   live.add(dir);
   removeLiveAtExit();
   await writeFile(join(dir, kOwnerFile), ownIdentity());
+  if (!swept.has(base)) {
+    swept.add(base);
+    // After this directory is made, and not awaited: a crowded tmp (a CI machine's thousands of
+    // entries, five calls each) neither delays the start nor queues in the thread pool ahead of its
+    // calls. It never takes the directory made here: its owner, this process, is alive.
+    void sweepSocketDirs(base);
+  }
   return dir;
 }
 

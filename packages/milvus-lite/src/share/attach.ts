@@ -1,11 +1,11 @@
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { KeyLockedError } from '@leasehold/pool';
 import type { Installation } from '../engine.js';
 import { checkNativeDatabase } from '../server/database-path.js';
+import { builtFile } from '../package-root.js';
 import { InvalidDatabaseError, MilvusLiteError, ServerStartError } from '../errors.js';
 import { findMilvusLite } from '../install/find-milvus-lite.js';
 import type { MilvusLiteServerOptions } from '../target/milvus-lite-server.js';
@@ -20,11 +20,9 @@ export interface AttachOptions extends MilvusLiteServerOptions {
   readonly signal?: AbortSignal;
 }
 
-/** The built supervisor entry; from the sources (tests), the build's copy of it. */
+/** The supervisor's entry: tsc's build of supervisor-main.ts (not bundled; from the sources, in the tests, too). */
 function supervisorScript(): string {
-  const here = fileURLToPath(new URL('./supervisor-main.js', import.meta.url));
-  if (existsSync(here)) return here;
-  return fileURLToPath(new URL('../../dist/share/supervisor-main.js', import.meta.url));
+  return builtFile('share/supervisor-main.js');
 }
 
 /** A supervisor's wire error as the typed error a caller of a local start would get. */

@@ -11,7 +11,7 @@ import { noteLock } from '../registry.js';
 import { OutputTail } from '../output-tail.js';
 import { ServerErrorLog } from '../server-error-log.js';
 import { removeSocketDir } from '../socket-dir.js';
-import { StartDeadline, waitUntilReady } from './ready.js';
+import { readyOrExited, StartDeadline } from './ready.js';
 import { spawnerThread } from './spawn-thread.js';
 import { exitInfoOf, exitWithin, makeServerSocketDir, startFailure, unrefProcess, watchSocket } from './server-process.js';
 
@@ -32,6 +32,19 @@ class Rollback {
 // Not the database's name: a socket path holds 107 bytes, a file name up to 249 (see database-path.ts).
 const kSocketName = 'milvus.sock';
 
+/**
+ * What Node's permission model (`--permission`, `--experimental-permission` before Node 22) forbids
+ * that this engine needs, and the fix; undefined when it is off or allows it: a worker thread (the
+ * spawner of its servers). Said before anything is taken. Its other need, a native addon (the
+ * lock), is not asked here: Node 20 answers `has('addon')` false even with --allow-addons; a
+ * refused load says so itself (lock-file.ts).
+ */
+function permissionProblem(): string | undefined {
+  const permission = (process as { permission?: { has(scope: string): boolean } }).permission;
+  if (permission === undefined || permission.has('worker')) return undefined;
+  return "Node's permission model is on and forbids worker threads, which the native engine needs (its servers are spawned from one); run with --allow-worker (and --allow-addons --allow-child-process)";
+}
+
 /** The milvus-lite 2.4/2.5 native binary: `milvus <db> unix:<socket> ERROR <lock>`, kept alive by a held fcntl lock. */
 export const nativeEngine: Engine = {
   name: 'native',
@@ -41,14 +54,6 @@ export const nativeEngine: Engine = {
     const deadline = new StartDeadline(options);
     const name = basename(dbPath);
     const lockPath = join(dirname(dbPath), `.${name}.lock`);
-    // The spawner thread (execa's import on another core) boots beside this start's own steps.
-    let spawner: ReturnType<typeof spawnerThread> | undefined;
-    let noSpawner: unknown;
-    try {
-      spawner = spawnerThread();
-    } catch (error) {
-      noSpawner = error;
-    }
     const rollback = new Rollback();
     // The abort and the deadline are checked before and after each step's hook, so a step never starts once the start was given up.
     let uri: string | undefined;
@@ -56,11 +61,8 @@ export const nativeEngine: Engine = {
     try {
       // Inside the try: a refused database disposes of the deadline too (its timer would keep Node alive until startTimeoutMs).
       await checkNativeDatabase(dbPath);
-      if (spawner === undefined) {
-        const denied = (noSpawner as NodeJS.ErrnoException).code === 'ERR_ACCESS_DENIED';
-        const fix = denied ? "Node's permission model forbids worker threads: run with --allow-worker, and --allow-addons where Node has it (the lock is a native addon; Node 20's permission model refuses addons altogether)" : 'reinstall @leasehold/milvus-lite';
-        throw new ServerStartError(dbPath, `was not started: leasehold's spawner thread could not be created (${(noSpawner as Error).message}); ${fix}`, undefined, { cause: noSpawner });
-      }
+      const forbidden = permissionProblem();
+      if (forbidden !== undefined) throw new ServerStartError(dbPath, `was not started: ${forbidden}`);
       await step('lock');
       let lock: LockFile;
       try {
@@ -104,12 +106,23 @@ export const nativeEngine: Engine = {
 
       uri = `unix:${socketPath}`;
       await step('spawn');
+      // The spawner thread only now, at the spawn: its boot (execa's import) runs beside the SDK's
+      // load, and the steps above run undisturbed (while a thread boots, each file-system call of
+      // this one took up to 4 ms instead of 0.3, measured).
+      let spawner: ReturnType<typeof spawnerThread>;
+      try {
+        spawner = spawnerThread();
+      } catch (error) {
+        const fix = (error as NodeJS.ErrnoException).code === 'ERR_ACCESS_DENIED' ? "Node's permission model forbids worker threads: run with --allow-worker" : 'reinstall @leasehold/milvus-lite';
+        throw new ServerStartError(dbPath, `was not started: leasehold's spawner thread could not be created (${(error as Error).message}); ${fix}`, undefined, { cause: error });
+      }
       const libDir = installation.libDir ?? dirname(installation.binary);
       const env = { ...process.env, ...options.env };
       const tail = new OutputTail();
       // No shell; the database is passed as an absolute path, so a leading '-' cannot read as a flag.
       const child = spawner.spawn(installation.binary, [dbPath, `unix:${socketPath}`, 'ERROR', lock.pathForServer], {
         cwd: dirname(dbPath),
+        probe: { socketPath, timeoutMs: Math.max(0, deadline.at - performance.now()) },
         env: {
           ...env,
           // glog writes milvus.INFO etc. into $TMPDIR; the private socket dir goes with the server.
@@ -151,7 +164,8 @@ export const nativeEngine: Engine = {
         // The pid, once the spawner thread has spawned (meanwhile this thread loads the SDK).
         const pid = await deadline.race(child.spawned);
         await step('ready', pid);
-        await waitUntilReady({ socketPath }, exited, { signal: deadline.signal, startTimeoutMs: options.startTimeoutMs, startedAt: deadline.at - options.startTimeoutMs });
+        // The spawner thread probes (this thread is busy loading the SDK); the deadline bounds it.
+        await deadline.race(readyOrExited(child.ready, exited));
       } catch (error) {
         // The stop undoes the rest (socket directory, lock file) once the process is gone.
         await stop(options.stopTimeoutMs);

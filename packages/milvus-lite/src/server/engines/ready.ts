@@ -1,4 +1,4 @@
-import type { ExitInfo, StartStep } from '../../engine.js';
+import type { StartStep } from '../../engine.js';
 import { grpcAnswers, type ProbeTarget } from '../grpc-probe.js';
 
 /** Why a server never became ready; the engine turns it into a ServerStartError with the exit info. */
@@ -104,22 +104,22 @@ function pause(ms: number, signal: AbortSignal | undefined, exited?: Promise<unk
  */
 export async function waitUntilReady(
   target: ProbeTarget,
-  exited: Promise<ExitInfo>,
+  exited: Promise<unknown>,
   options: { readonly signal?: AbortSignal; readonly startTimeoutMs: number; readonly startedAt?: number },
 ): Promise<void> {
-  let exit: ExitInfo | undefined;
-  void exited.then((info) => (exit = info));
+  let exit = false;
+  void exited.then(() => (exit = true));
   const deadline = (options.startedAt ?? performance.now()) + options.startTimeoutMs;
   const { signal } = options;
   let delay = 1;
   for (;;) {
     signal?.throwIfAborted();
-    if (exit !== undefined) throw new ReadyError('exited while starting');
+    if (exit) throw new ReadyError('exited while starting');
     // A stopped or wedged server accepts the connection and never answers: the probe ends at the deadline.
     const probeMs = Math.min(2000, Math.max(50, deadline - performance.now()));
     if (await grpcAnswers(target, probeMs, signal)) return;
     signal?.throwIfAborted();
-    if (exit !== undefined) throw new ReadyError('exited while starting');
+    if (exit) throw new ReadyError('exited while starting');
     if (performance.now() > deadline) {
       // A caller's signal on the same deadline (a StartDeadline's) is the one that says why: its
       // timer fires within a tick of this probe's end, and whichever came first must not decide
@@ -131,4 +131,12 @@ export async function waitUntilReady(
     await pause(delay, signal, exited);
     delay = Math.min(delay * 2, 25);
   }
+}
+
+/**
+ * Resolves when `ready` does (another thread saw a gRPC call answer: the spawner thread's probe,
+ * see spawn-worker.ts); rejects with a ReadyError when the process exits first (`exited` settles).
+ */
+export function readyOrExited(ready: Promise<void>, exited: Promise<unknown>): Promise<void> {
+  return Promise.race([ready, exited.then(() => Promise.reject(new ReadyError('exited while starting')))]);
 }

@@ -1,14 +1,14 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { builtFile } from '../../package-root.js';
 
 /**
  * The native engine's spawner: one worker thread per process that imports execa and spawns the
- * servers (spawn-worker.ts). The first start creates it (~5 ms of this thread's time) and goes on
- * with its own steps; the thread boots and imports execa (~110 ms) on another core while this one
- * runs the lock, the socket directory and then the SDK's import, so neither import waits for the
- * other (issue 24: execa's import was most of leasehold's own time on a cold open). execa stays the
- * spawner; only the thread it runs on changed.
+ * servers (spawn-worker.ts). The first start creates it at its spawn step (~3 ms of this thread's
+ * time), after its lock and socket directory, and this thread goes on to load the SDK: the thread
+ * boots and imports execa (~110 ms) on another core meanwhile, so neither import waits for the
+ * other (issue 24: execa's import was most of leasehold's own time on a cold open). Not sooner:
+ * while a thread boots, this thread's file-system calls (the steps before the spawn) slow down
+ * several-fold. execa stays the spawner; only the thread it runs on changed.
  *
  * A server's lifetime does not depend on the thread: it is tied to this process by its lock (an
  * OFD lock of this process, see lock-file.ts), which goes with the process, however it ends. The
@@ -17,12 +17,22 @@ import { Worker } from 'node:worker_threads';
 
 /** What the main thread asks of the spawner thread. */
 export type SpawnerRequest =
-  | { readonly op: 'spawn'; readonly id: number; readonly file: string; readonly args: readonly string[]; readonly cwd: string; readonly env: Readonly<Record<string, string | undefined>> }
+  | {
+      readonly op: 'spawn';
+      readonly id: number;
+      readonly file: string;
+      readonly args: readonly string[];
+      readonly cwd: string;
+      readonly env: Readonly<Record<string, string | undefined>>;
+      /** Probe this unix socket until a gRPC call answers (within `timeoutMs`), then reply `ready`. */
+      readonly probe?: { readonly socketPath: string; readonly timeoutMs: number };
+    }
   | { readonly op: 'kill'; readonly id: number; readonly signal: NodeJS.Signals };
 
-/** What the spawner thread answers: the pid once spawned (undefined when the spawn failed), then the exit. */
+/** What the spawner thread answers: the pid once spawned (undefined when the spawn failed), `ready` once its probe was answered, then the exit. */
 export type SpawnerReply =
   | { readonly op: 'spawned'; readonly id: number; readonly pid: number | undefined }
+  | { readonly op: 'ready'; readonly id: number }
   | ({ readonly op: 'exit'; readonly id: number } & ThreadResult);
 
 /** How a child of the spawner thread ended, as execa reports it (`output`: the tail of its stdout and stderr). */
@@ -34,11 +44,9 @@ export interface ThreadResult {
   readonly output: string;
 }
 
-/** The built worker entry; from the sources (tests), the build's copy of it. */
+/** The worker's entry: tsc's build of spawn-worker.ts (not bundled; from the sources, in the tests, too). */
 function workerScript(): string {
-  const here = fileURLToPath(new URL('./spawn-worker.js', import.meta.url));
-  if (existsSync(here)) return here;
-  return fileURLToPath(new URL('../../../dist/server/engines/spawn-worker.js', import.meta.url));
+  return builtFile('server/engines/spawn-worker.js');
 }
 
 /** A server process run by the spawner thread: awaitable for its result, killable, ref-able like an execa child. */
@@ -47,10 +55,17 @@ export class ThreadChild implements PromiseLike<ThreadResult> {
   pid: number | undefined;
   /** Resolves the pid once the process is spawned; undefined when the spawn failed. */
   readonly spawned: Promise<number | undefined>;
+  /**
+   * Resolves once the spawner thread's probe saw a gRPC call answer (a spawn with `probe`). It
+   * probes while this thread is busy (loading the SDK), so the answer waits here when this thread
+   * is free, instead of a probe starting only then. Never settles otherwise: race it with the exit.
+   */
+  readonly ready: Promise<void>;
   readonly #thread: SpawnerThread;
   readonly #id: number;
   readonly #result: Promise<ThreadResult>;
   #onSpawned!: (pid: number | undefined) => void;
+  #onReady!: () => void;
   #onExit!: (result: ThreadResult) => void;
   #exited = false;
   #ref = false;
@@ -59,6 +74,7 @@ export class ThreadChild implements PromiseLike<ThreadResult> {
     this.#thread = thread;
     this.#id = id;
     this.spawned = new Promise((resolve) => (this.#onSpawned = resolve));
+    this.ready = new Promise((resolve) => (this.#onReady = resolve));
     this.#result = new Promise((resolve) => (this.#onExit = resolve));
     this.ref();
   }
@@ -95,6 +111,11 @@ export class ThreadChild implements PromiseLike<ThreadResult> {
   }
 
   /** @internal */
+  settleReady(): void {
+    this.#onReady();
+  }
+
+  /** @internal */
   settleExit(result: ThreadResult): void {
     if (this.#exited) return;
     this.settleSpawned(this.pid);
@@ -119,6 +140,7 @@ class SpawnerThread {
       const child = this.#children.get(reply.id);
       if (child === undefined) return;
       if (reply.op === 'spawned') child.settleSpawned(reply.pid);
+      else if (reply.op === 'ready') child.settleReady();
       else {
         this.#children.delete(reply.id);
         child.settleExit(reply);
@@ -148,8 +170,15 @@ class SpawnerThread {
     this.#worker.unref();
   }
 
-  /** Spawns `file` with `args` (no shell) in `cwd` with exactly `env`; stdin closed, output drained. */
-  spawn(file: string, args: readonly string[], options: { readonly cwd: string; readonly env: Readonly<Record<string, string | undefined>> }): ThreadChild {
+  /**
+   * Spawns `file` with `args` (no shell) in `cwd` with exactly `env`; stdin closed, output drained.
+   * With `probe`, the thread then probes the server's socket; the child's `ready` resolves on an answer.
+   */
+  spawn(
+    file: string,
+    args: readonly string[],
+    options: { readonly cwd: string; readonly env: Readonly<Record<string, string | undefined>>; readonly probe?: { readonly socketPath: string; readonly timeoutMs: number } },
+  ): ThreadChild {
     const id = this.#next++;
     const child = new ThreadChild(this, id);
     if (this.#ended) {
@@ -157,7 +186,7 @@ class SpawnerThread {
       return child;
     }
     this.#children.set(id, child);
-    this.post({ op: 'spawn', id, file, args, cwd: options.cwd, env: options.env });
+    this.post({ op: 'spawn', id, file, args, cwd: options.cwd, env: options.env, ...(options.probe === undefined ? {} : { probe: options.probe }) });
     return child;
   }
 

@@ -1,9 +1,11 @@
 // The spawner thread's entry (see spawn-thread.ts): it imports execa and runs the native servers'
 // processes, so that execa's ~110 ms of module loading runs beside the main thread's own work
-// (the SDK's import) instead of before the spawn. Messages: see SpawnerRequest / SpawnerReply.
+// (the SDK's import) instead of before the spawn, and probes each server until it answers.
+// Messages: see SpawnerRequest / SpawnerReply.
 import { parentPort } from 'node:worker_threads';
 import { execa } from 'execa';
 import { OutputTail } from '../output-tail.js';
+import { waitUntilReady } from './ready.js';
 import type { SpawnerReply, SpawnerRequest } from './spawn-thread.js';
 
 const port = parentPort!;
@@ -33,6 +35,15 @@ port.on('message', (request: SpawnerRequest) => {
   tail.follow(child.stdout);
   tail.follow(child.stderr);
   reply({ op: 'spawned', id: request.id, pid: child.pid });
+  // The readiness probe runs here, where nothing blocks it: the main thread is loading the SDK.
+  // A probe that fails (the exit, the time up) says nothing: the main thread sees the exit, and
+  // its own deadline.
+  if (request.probe !== undefined) {
+    void waitUntilReady({ socketPath: request.probe.socketPath }, child, { startTimeoutMs: request.probe.timeoutMs }).then(
+      () => reply({ op: 'ready', id: request.id }),
+      () => {},
+    );
+  }
   void child.then((result) => {
     children.delete(request.id);
     reply({
