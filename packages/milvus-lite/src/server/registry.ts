@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Installation } from '../engine.js';
 import { ServerConflictError } from '../errors.js';
-import { packageRoot } from '../package-root.js';
+import { packageRoot } from './package-root.js';
 
 /**
  * One registry of running servers per process (per thread: `globalThis` is a thread's), shared by

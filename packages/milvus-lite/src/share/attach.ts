@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { KeyLockedError } from '@leasehold/pool';
 import type { Installation } from '../engine.js';
 import { checkNativeDatabase } from '../server/database-path.js';
-import { builtFile } from '../package-root.js';
+import { builtFile } from '../server/package-root.js';
 import { InvalidDatabaseError, MilvusLiteError, ServerStartError } from '../errors.js';
 import { findMilvusLite } from '../install/find-milvus-lite.js';
 import type { MilvusLiteServerOptions } from '../target/milvus-lite-server.js';

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { builtFile } from '../../package-root.js';
+import { builtFile } from '../package-root.js';
 
 /**
  * The native engine's spawner: one worker thread per process that imports execa and spawns the
