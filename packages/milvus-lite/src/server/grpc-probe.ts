@@ -30,6 +30,8 @@ export interface ProbeOutcome {
   /** How far it got: 0 no connection, 1 TCP connected (TLS handshake under way), 2 ready for the call. */
   readonly reached?: 0 | 1 | 2;
   readonly untrusted?: string;
+  /** Its time ran out (or it was aborted) before an answer or an error: what it says is what it had seen by then. */
+  readonly cutShort?: true;
 }
 
 const kMethod = '/milvus.proto.milvus.MilvusService/GetVersion';
@@ -76,7 +78,7 @@ export function grpcProbe(target: ProbeTarget, timeoutMs = 1000, signal?: AbortS
     // What a timeout now would say, told as each step is reached: a caller that gives up first can say it too.
     const reached = (next: typeof stage): void => {
       stage = next;
-      onProgress?.({ answered: false, problem: stalledProblem(), reached: stage === 'tcp' ? 1 : 2, ...(untrusted === undefined ? {} : { untrusted }) });
+      onProgress?.({ answered: false, problem: stalledProblem(), reached: stage === 'tcp' ? 1 : 2, cutShort: true, ...(untrusted === undefined ? {} : { untrusted }) });
     };
     const stalledProblem = (): string =>
       stage === 'connecting'
@@ -116,7 +118,7 @@ export function grpcProbe(target: ProbeTarget, timeoutMs = 1000, signal?: AbortS
       const reachedNow = stage === 'connecting' ? 0 : stage === 'tcp' ? 1 : 2;
       resolve({ ...outcome, reached: reachedNow, ...(untrusted === undefined ? {} : { untrusted }) });
     };
-    const stalled = (): void => done({ answered: false, problem: stalledProblem() });
+    const stalled = (): void => done({ answered: false, problem: stalledProblem(), cutShort: true });
     const onAbort = (): void => stalled();
     const timer = setTimeout(stalled, timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });

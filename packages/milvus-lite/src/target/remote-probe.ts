@@ -54,12 +54,16 @@ export async function awaitRemote(uri: string, timeoutMs: number, signal?: Abort
   lastProblems.delete(uri);
   const deadline = performance.now() + timeoutMs;
   let problem = 'no gRPC reply';
-  // The furthest any try got: a last try cut short by the deadline says less than an earlier one.
+  // The furthest any try got: a last try cut short by the deadline says less than an earlier one,
+  // whether it got less far (a handshake under way), or as far, but ended by the time up and not
+  // by what it met (a refused connection, seen by the try before, not yet by this one).
   let furthest = -1;
+  let definite = false;
   const note = (outcome: ProbeOutcome): void => {
     const reached = outcome.reached ?? 0;
-    if (reached < furthest) return;
+    if (reached < furthest || (reached === furthest && definite && outcome.cutShort === true)) return;
     furthest = reached;
+    definite = outcome.cutShort !== true;
     problem = withTrust(outcome.problem ?? 'no gRPC reply', outcome.untrusted);
     remember(uri, problem);
   };
