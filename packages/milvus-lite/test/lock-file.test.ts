@@ -6,7 +6,8 @@ import { chmodSync, closeSync, constants, existsSync, lstatSync, mkdirSync, open
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { LockBusyError, LockFile, LockFileError } from '../src/server/lock-file.js';
+import { createRequire } from 'node:module';
+import { LockBusyError, LockFile, LockFileError, lockAddonLoadedBy } from '../src/server/lock-file.js';
 import { interopPython } from './support/interop-python.js';
 import { holdElsewhere, holdFromNode } from './support/processes.js';
 import { freshDirs } from './support/scratch-dirs.js';
@@ -19,6 +20,30 @@ async function pythonTries(path: string): Promise<string> {
   const script = 'import fcntl, os, sys\nfd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o644)\ntry:\n  fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n  print("taken")\nexcept OSError:\n  print("busy")\n';
   return (await execa(python!, ['-I', '-S', '-c', script, path])).stdout;
 }
+
+describe('the lock\'s addon, fs-native-extensions', () => {
+  it('1.5.1 (the version installed) is loaded from its prebuild, without the package\'s loader, and its locks and the package\'s exclude each other both ways', () => {
+    const dir = freshDir();
+    const lock = LockFile.take(join(dir, '.a.db.lock'));
+    try {
+      // Another version would go through the package (a failing test here asks for a look at its index.js).
+      expect(lockAddonLoadedBy()).toBe('direct');
+      const pkg = createRequire(import.meta.url)('fs-native-extensions') as { tryLock(fd: number): boolean; unlock(fd: number): void };
+      const other = openSync(join(dir, '.a.db.lock'), 'r+');
+      try {
+        expect(pkg.tryLock(other)).toBe(false);
+        lock.release();
+        expect(pkg.tryLock(other)).toBe(true);
+        expect(() => LockFile.take(join(dir, '.a.db.lock'))).toThrow(LockBusyError);
+      } finally {
+        closeSync(other);
+      }
+      LockFile.take(join(dir, '.a.db.lock')).release();
+    } finally {
+      lock.release();
+    }
+  });
+});
 
 describe.skipIf(python === undefined)('LockFile: an OFD lock held from Node', () => {
   it('excludes Python\'s fcntl.lockf both ways, and release lets go at once', async () => {
