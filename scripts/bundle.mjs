@@ -7,14 +7,31 @@
 // spawner thread's and the supervisor's entries are not bundled: they are loaded by path from
 // dist/ (see package-root.ts), off the critical path. meta.json (esbuild's metafile) says which
 // sources each output holds: test/import-graph.test.ts reads it.
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
+/**
+ * Removes tsc's outputs whose source is gone (a file moved or deleted): `tsc -b` never does, and
+ * `files` would pack them (a stale dist/package-root.js was packed once).
+ */
+function removeOrphans(pkg) {
+  const dist = join(root, 'packages', pkg, 'dist');
+  const src = join(root, 'packages', pkg, 'src');
+  for (const entry of readdirSync(dist, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath ?? entry.path, entry.name);
+    const rel = relative(dist, path);
+    if (rel.startsWith('bundle') || !/\.(js|d\.ts)(\.map)?$/.test(rel)) continue;
+    if (!existsSync(join(src, rel.replace(/\.(js|d\.ts)(\.map)?$/, '.ts')))) rmSync(path);
+  }
+}
+
 async function bundle(pkg, entries) {
+  removeOrphans(pkg);
   const dist = join(root, 'packages', pkg, 'dist');
   // Afresh: chunk names carry a hash, and a stale chunk would be packed.
   rmSync(join(dist, 'bundle'), { recursive: true, force: true });

@@ -51,6 +51,10 @@ describe.skipIf(!registryReachable)('the packed packages, installed with npm out
     for (const file of files) {
       const listing = (await execa('tar', ['-tzf', file])).stdout.split('\n');
       expect(listing.filter((f) => f.endsWith('.tsbuildinfo'))).toEqual([]);
+      // No output of a source that is gone (tsc -b never removes one; scripts/bundle.mjs does).
+      const orphans = listing.filter((f) => /^package\/dist\/(?!bundle\/).*\.(js|d\.ts)$/.test(f) && !listing.includes(f.replace(/^package\/dist\//, 'package/src/').replace(/\.(js|d\.ts)$/, '.ts')));
+      expect(orphans).toEqual([]);
+      expect(listing.some((f) => f.startsWith('package/dist/bundle/index.js'))).toBe(true);
       // Every source map points at a shipped source.
       for (const map of listing.filter((f) => f.endsWith('.js.map')).slice(0, 5)) {
         const { sources } = JSON.parse((await execa('tar', ['-xzOf', file, map])).stdout) as { sources: string[] };

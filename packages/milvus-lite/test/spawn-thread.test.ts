@@ -75,24 +75,36 @@ describe.skipIf(installation === undefined)('the spawner thread', () => {
     expect(run.stdout).toContain(expected);
   });
 
-  it("Node's permission model: without --allow-worker, or --allow-addons, the start says which and how to allow it, before taking anything; with both, it opens", async () => {
+  it("Node's permission model: without --allow-worker, --allow-child-process or --allow-addons, a start (shared or not) says which and how to allow it, at once and before taking anything; with all three, it opens", async () => {
     const dir = freshDir();
     // --permission from Node 22 (24 refuses the old name), --experimental-permission before.
     const flag = Number(process.versions.node.split('.')[0]) >= 22 ? '--permission' : '--experimental-permission';
-    const open = async (name: string, allow: readonly string[]): Promise<string> => {
+    const open = async (name: string, allow: readonly string[], share = false): Promise<string> => {
       const db = join(dir, `${name}.db`);
-      const script = `import('@leasehold/milvus-lite').then(async (m) => { const c = await m.openMilvus(${JSON.stringify(db)}); console.log((await c.listCollections()).status.error_code); await c.closeConnection(); }).catch((e) => console.log(e.message));`;
-      const run = await execa(process.execPath, [flag, '--allow-fs-read=*', '--allow-fs-write=*', ...allow, '--input-type=module', '-e', script], { cwd: packageDir, timeout: 30_000, reject: false, env: { LEASEHOLD_NO_INSTALL: '1' } });
+      const script = `import('@leasehold/milvus-lite').then(async (m) => { const c = await m.openMilvus(${JSON.stringify(db)}, { share: ${share} }); console.log((await c.listCollections()).status.error_code); await c.closeConnection(); }).catch((e) => console.log(e.message));`;
+      const env = { LEASEHOLD_NO_INSTALL: '1', LEASEHOLD_SHARE_DIR: join(dir, 'share') };
+      const run = await execa(process.execPath, [flag, '--allow-fs-read=*', '--allow-fs-write=*', ...allow, '--input-type=module', '-e', script], { cwd: packageDir, timeout: 30_000, reject: false, env });
+      expect(run.timedOut, `${name}: ${run.stdout}`).toBe(false);
       expect(run.exitCode, run.stderr).toBe(0);
       return run.stdout;
     };
-    const [noWorker, noAddon, allowed] = await Promise.all([open('no-worker', ['--allow-addons']), open('no-addon', ['--allow-worker', '--allow-child-process']), open('allowed', ['--allow-worker', '--allow-addons', '--allow-child-process'])]);
-    expect(noWorker).toContain("Node's permission model is on and forbids worker threads, which the native engine needs (its servers are spawned from one); run with --allow-worker");
-    expect(noAddon).toContain("leasehold's lock, the native addon fs-native-extensions, could not be loaded (");
-    expect(noAddon).toContain("Node's permission model is on and forbids native addons: run with --allow-addons");
-    for (const out of [noWorker, noAddon]) expect(out).not.toContain('reinstall');
+    const all = ['--allow-worker', '--allow-child-process', '--allow-addons'];
+    const [noWorker, noChild, noAddon, sharedNoChild, allowed] = await Promise.all([
+      open('no-worker', ['--allow-child-process', '--allow-addons']),
+      open('no-child', ['--allow-worker', '--allow-addons']),
+      open('no-addon', ['--allow-worker', '--allow-child-process']),
+      open('shared-no-child', ['--allow-worker', '--allow-addons'], true),
+      open('allowed', all),
+    ]);
+    const flags = 'run with --allow-worker --allow-child-process --allow-addons';
+    expect(noWorker).toContain(`Node's permission model is on and forbids worker threads (the native engine spawns its servers from one); ${flags}`);
+    expect(noChild).toContain(`Node's permission model is on and forbids child processes (the servers, the shared-server supervisor); ${flags}`);
+    // Node 20 cannot be asked about addons (has('addon') is false even when allowed): the refused load says it.
+    expect(noAddon).toMatch(/forbids native addons.*--allow-addons/);
+    expect(sharedNoChild).toContain("Node's permission model is on and forbids child processes (the servers, the shared-server supervisor); run with --allow-child-process");
+    for (const out of [noWorker, noChild, noAddon, sharedNoChild]) expect(out).not.toContain('reinstall');
     expect(allowed.trim().split('\n').at(-1)).toBe('Success');
     // Refused before the lock: no lock file beside the refused databases.
-    expect(readdirSync(dir).sort()).toEqual(['.allowed.db.lock', 'allowed.db']);
+    expect(readdirSync(dir).filter((name) => name !== 'share').sort()).toEqual(['.allowed.db.lock', 'allowed.db']);
   });
 });

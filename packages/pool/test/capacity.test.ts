@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AcquireTimeoutError, LeasePool, PoolClosedError, StartError, type Lease } from '../src/index.js';
-import { fakeFactory, flush, type FakeResource } from './support/fake-factory.js';
+import { fakeFactory, flush, until, type FakeResource } from './support/fake-factory.js';
 import { scratchDir } from './support/scratch-dir.js';
 
 const dir = scratchDir('leasehold-capacity-');
@@ -362,6 +362,9 @@ describe('capacity: each waiter has one resource stopped for it, no more', () =>
     await (await pool.acquire(a)).release();
     await (await pool.acquire(c)).release();
     const evicting = pool.evict(a);
+    // Once the evict's stop is under way (its key's realpath and b's would otherwise race: CI's
+    // mutation run once saw b's first, and b then stopped the idle a for its slot).
+    await until(() => f.log.includes('stop a.db#1 evict'), "the evict's stop");
     const acquireB = watch(pool.acquire(b));
     await flush();
     expect(f.log).toEqual(['start a.db#1', 'start c.db#1', 'stop a.db#1 evict']);

@@ -6,6 +6,7 @@ import { KeyLockedError } from '@leasehold/pool';
 import type { Installation } from '../engine.js';
 import { checkNativeDatabase } from '../server/database-path.js';
 import { builtFile } from '../server/package-root.js';
+import { permissionProblem } from '../server/permission.js';
 import { InvalidDatabaseError, MilvusLiteError, ServerStartError } from '../errors.js';
 import { findMilvusLite } from '../install/find-milvus-lite.js';
 import type { MilvusLiteServerOptions } from '../target/milvus-lite-server.js';
@@ -116,6 +117,9 @@ function loggedStartFailure(logPath: string, dbPath: string): Error | undefined 
 export async function attachShared(dbPath: string, options: AttachOptions = {}): Promise<SharedServer> {
   const installation: Installation = options.installation ?? (await findMilvusLite(options));
   if (installation.engine === 'native') await checkNativeDatabase(dbPath);
+  // The supervisor is a child process: refused by Node's permission model, it would be respawned until the deadline.
+  const forbidden = permissionProblem(['child']);
+  if (forbidden !== undefined) throw new ServerStartError(dbPath, `was not started: ${forbidden}`);
   const dir = await ensureRendezvousDir(rendezvousDir());
   const key = await databaseKey(dbPath, installation.engine === 'native' ? 'file' : 'directory');
   const paths = rendezvousPaths(dir, key);
@@ -123,12 +127,14 @@ export async function attachShared(dbPath: string, options: AttachOptions = {}):
   const hello = { op: 'hello' as const, version: kProtocolVersion, pid: process.pid, idleTimeoutMs: Number.isFinite(idle) ? idle : null };
   const waitMs = (options.startTimeoutMs ?? 60_000) + (options.stopTimeoutMs ?? 10_000) + 10_000;
   const deadline = performance.now() + waitMs;
-  let spawned: { exitCode: number | undefined; done: boolean } | undefined;
+  let spawned: SupervisorState | undefined;
   let delay = 2;
   for (;;) {
     options.signal?.throwIfAborted();
     const outcome = await tryAttach(paths.socket, paths.token, dbPath, hello, options.signal);
     if (outcome.kind === 'ready') return outcome.server;
+    // A supervisor that could not even be spawned (execa's error, no exit code) will not be by trying again.
+    if (spawned?.done && spawned.spawnError !== undefined) throw new ServerStartError(dbPath, `had no shared server: its supervisor could not be started (${spawned.spawnError})`);
     if (spawned?.done && spawned.exitCode === kSupervisorExit.startFailed) {
       throw loggedStartFailure(paths.log, dbPath) ?? new ServerStartError(dbPath, `did not start; see ${paths.log}`);
     }
@@ -153,8 +159,15 @@ function pick(options: AttachOptions): Partial<SupervisorConfig> {
 // execa's `{ file }`: that pipes the output through this process and writes the file from here,
 // so once this process is gone the supervisor's next log line meets a dead socket and kills it
 // before it stops its server.
-function spawnSupervisor(config: SupervisorConfig, logPath: string): { exitCode: number | undefined; done: boolean } {
-  const state: { exitCode: number | undefined; done: boolean } = { exitCode: undefined, done: false };
+interface SupervisorState {
+  exitCode: number | undefined;
+  /** Set when it could not be spawned at all (execa's short message). */
+  spawnError: string | undefined;
+  done: boolean;
+}
+
+function spawnSupervisor(config: SupervisorConfig, logPath: string): SupervisorState {
+  const state: SupervisorState = { exitCode: undefined, spawnError: undefined, done: false };
   // execa passes a descriptor number (not in an array) to spawn as it is (its "file descriptor"
   // stdio value); its types name only 1 and 2 for stdout and stderr.
   const log = openSync(logPath, 'a', 0o600) as 1;
@@ -179,6 +192,7 @@ function spawnSupervisor(config: SupervisorConfig, logPath: string): { exitCode:
   child.unref();
   void child.then((result) => {
     state.exitCode = result.exitCode;
+    if (result.failed && result.exitCode === undefined && result.signal === undefined) state.spawnError = result.shortMessage;
     state.done = true;
   });
   return state;

@@ -7,6 +7,7 @@ import { LockLostError, ServerStartError } from '../../errors.js';
 import { takeInodeLock } from '../inode-lock.js';
 import { LockBusyError, LockFile } from '../lock-file.js';
 import { busyDetail, busyFix } from '../lock-message.js';
+import { permissionProblem } from '../permission.js';
 import { noteLock } from '../registry.js';
 import { OutputTail } from '../output-tail.js';
 import { ServerErrorLog } from '../server-error-log.js';
@@ -32,19 +33,6 @@ class Rollback {
 // Not the database's name: a socket path holds 107 bytes, a file name up to 249 (see database-path.ts).
 const kSocketName = 'milvus.sock';
 
-/**
- * What Node's permission model (`--permission`, `--experimental-permission` before Node 22) forbids
- * that this engine needs, and the fix; undefined when it is off or allows it: a worker thread (the
- * spawner of its servers). Said before anything is taken. Its other need, a native addon (the
- * lock), is not asked here: Node 20 answers `has('addon')` false even with --allow-addons; a
- * refused load says so itself (lock-file.ts).
- */
-function permissionProblem(): string | undefined {
-  const permission = (process as { permission?: { has(scope: string): boolean } }).permission;
-  if (permission === undefined || permission.has('worker')) return undefined;
-  return "Node's permission model is on and forbids worker threads, which the native engine needs (its servers are spawned from one); run with --allow-worker (and --allow-addons --allow-child-process)";
-}
-
 /** The milvus-lite 2.4/2.5 native binary: `milvus <db> unix:<socket> ERROR <lock>`, kept alive by a held fcntl lock. */
 export const nativeEngine: Engine = {
   name: 'native',
@@ -61,7 +49,7 @@ export const nativeEngine: Engine = {
     try {
       // Inside the try: a refused database disposes of the deadline too (its timer would keep Node alive until startTimeoutMs).
       await checkNativeDatabase(dbPath);
-      const forbidden = permissionProblem();
+      const forbidden = permissionProblem(['worker', 'child', 'addon']);
       if (forbidden !== undefined) throw new ServerStartError(dbPath, `was not started: ${forbidden}`);
       await step('lock');
       let lock: LockFile;
