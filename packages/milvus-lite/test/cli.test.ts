@@ -30,6 +30,14 @@ describe('leasehold-milvus: usage', () => {
     expect(result.stdout).toBe('');
   });
 
+  it('--version (and -V) prints the package version, exit 0 (newcomer: it was an unknown command)', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const result = await run([flag]);
+      expect([result.exitCode, result.stdout.trim()]).toEqual([0, version]);
+    }
+  });
+
   it('stop --help says what its exit codes mean (1: nothing serves the database)', async () => {
     const result = await run(['stop', '--help']);
     expect(result.exitCode).toBe(0);

@@ -23,7 +23,7 @@ Commands:
   stop <db>                          stop the shared server of <db> for every process using it
   migrate <source> <target>          copy collections between a local database and a Milvus URI
 
-Run 'leasehold-milvus <command> --help' for a command's options.
+Run 'leasehold-milvus <command> --help' for a command's options; --version prints leasehold's version.
 Exit codes: 0 ok, 1 failed, 2 bad usage, 3 milvus-lite not found, 4 database in use,
 5 migrate: row counts differ in the target after the copy.`,
   serve: `Usage: leasehold-milvus serve <db> [--json] [--engine auto|native|python] [--port N] [--share]

@@ -20,6 +20,7 @@ import type { MigrateSummary } from './migrate.js';
 import { installMilvusLite, listSharedServers, migrateDatabase, stopSharedServer } from './on-demand.js';
 import type { MilvusLitePoolOptions } from '../options.js';
 import { engineOption, help, kExit, helpText, parse, UsageError } from './args.js';
+import { packageVersion } from '../server/package-root.js';
 import { isRemoteUri } from '../target/remote-uri.js';
 
 /** `1 row`, `n rows`. */
@@ -300,6 +301,10 @@ async function main(argv: string[]): Promise<number> {
     case '--help':
     case '-h':
       return help(rest[0] ?? 'main');
+    case '--version':
+    case '-V':
+      process.stdout.write(`${packageVersion()}\n`);
+      return kExit.ok;
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}; run leasehold-milvus --help`);
   }

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,4 +19,13 @@ export const packageRoot: string = (() => {
 /** A file of the tsc build, `dist/<path>`, by its path from `dist/`. */
 export function builtFile(path: string): string {
   return join(packageRoot, 'dist', path);
+}
+
+/** This package's version, from its package.json ('unknown' when it cannot be read). */
+export function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }

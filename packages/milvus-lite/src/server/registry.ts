@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Installation } from '../engine.js';
 import { ServerConflictError } from '../errors.js';
-import { packageRoot } from './package-root.js';
+import { packageRoot, packageVersion } from './package-root.js';
 
 /**
  * One registry of running servers per process (per thread: `globalThis` is a thread's), shared by
@@ -62,14 +60,7 @@ interface Registry {
   readonly attachments: WeakMap<object, Array<() => Promise<void>>>;
 }
 
-const kPackage = (() => {
-  const root = packageRoot;
-  try {
-    return { version: (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version, path: root };
-  } catch {
-    return { version: 'unknown', path: root };
-  }
-})();
+const kPackage = { version: packageVersion(), path: packageRoot };
 
 let mine: Registry | undefined;
 
