@@ -120,7 +120,8 @@ describe.skipIf(installation === undefined)('leasehold-milvus with the real serv
     expect(row.vector).toHaveLength(8);
     const again = await run(['dump', '-d', dbPath, '-c', 'docs', '-p', out]);
     expect(again.exitCode).toBe(1);
-    expect(again.stderr).toMatch(/EEXIST/);
+    expect(again.stderr).toContain(`${join(out, 'docs')} already holds an export (1.json); dump never overwrites one: remove it, or pass another directory`);
+    expect(again.stderr).not.toMatch(/EEXIST/);
     expect(JSON.parse(readFileSync(join(out, 'docs', '1.json'), 'utf8')).rows).toHaveLength(2500);
     const missing = await run(['dump', '-d', dbPath, '-c', 'nope', '-p', join(dir, 'x')]);
     expect(missing.exitCode).toBe(1);

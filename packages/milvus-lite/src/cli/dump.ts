@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Lease } from '@leasehold/pool';
 import type { MilvusLiteServer } from '../target/milvus-lite-server.js';
@@ -43,6 +43,9 @@ export async function dumpCollection(lease: Lease<MilvusLiteServer>, options: Du
     const total = Number(counted.data[0]?.['count(*)'] ?? 0);
     const dir = join(options.outDir, collection);
     await mkdir(dir, { recursive: true });
+    // Never over an earlier export: its files would be mixed with this one's (newcomer: the raw EEXIST of the first write).
+    const earlier = (await readdir(dir)).filter((name) => /^\d+\.json$/.test(name));
+    if (earlier.length > 0) throw new MilvusLiteError(`${dir} already holds an export (${earlier.sort().slice(0, 3).join(', ')}${earlier.length > 3 ? ', …' : ''}); dump never overwrites one: remove it, or pass another directory`);
     const rowsPerFile = options.rowsPerFile ?? 100_000;
     const files: string[] = [];
     let rows: Record<string, unknown>[] = [];
