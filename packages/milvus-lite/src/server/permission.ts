@@ -1,3 +1,5 @@
+import { ServerStartError } from '../errors.js';
+
 /** A grant of Node's permission model that leasehold needs for some of its work. */
 export type PermissionGrant = 'worker' | 'child' | 'addon';
 
@@ -23,4 +25,10 @@ export function permissionProblem(needs: readonly PermissionGrant[]): string | u
   const missing = askable.filter((grant) => !permission.has(grant));
   if (missing.length === 0) return undefined;
   return `Node's permission model is on and forbids ${missing.map((grant) => kWhat[grant]).join(' and ')}; run with ${needs.map((grant) => kFlags[grant]).join(' ')}`;
+}
+
+/** @throws ServerStartError for `dbPath` ("was not started: …") when Node's permission model forbids any of `needs`; see `permissionProblem`. */
+export function assertPermitted(dbPath: string, needs: readonly PermissionGrant[]): void {
+  const forbidden = permissionProblem(needs);
+  if (forbidden !== undefined) throw new ServerStartError(dbPath, `was not started: ${forbidden}`);
 }

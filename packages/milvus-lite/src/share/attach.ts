@@ -6,7 +6,7 @@ import { KeyLockedError } from '@leasehold/pool';
 import type { Installation } from '../engine.js';
 import { checkNativeDatabase } from '../server/database-path.js';
 import { builtFile } from '../server/package-root.js';
-import { permissionProblem } from '../server/permission.js';
+import { assertPermitted } from '../server/permission.js';
 import { InvalidDatabaseError, MilvusLiteError, ServerStartError } from '../errors.js';
 import { findMilvusLite } from '../install/find-milvus-lite.js';
 import type { MilvusLiteServerOptions } from '../target/milvus-lite-server.js';
@@ -118,8 +118,7 @@ export async function attachShared(dbPath: string, options: AttachOptions = {}):
   const installation: Installation = options.installation ?? (await findMilvusLite(options));
   if (installation.engine === 'native') await checkNativeDatabase(dbPath);
   // The supervisor is a child process: refused by Node's permission model, it would be respawned until the deadline.
-  const forbidden = permissionProblem(['child']);
-  if (forbidden !== undefined) throw new ServerStartError(dbPath, `was not started: ${forbidden}`);
+  assertPermitted(dbPath, ['child']);
   const dir = await ensureRendezvousDir(rendezvousDir());
   const key = await databaseKey(dbPath, installation.engine === 'native' ? 'file' : 'directory');
   const paths = rendezvousPaths(dir, key);

@@ -7,7 +7,7 @@ import { LockLostError, ServerStartError } from '../../errors.js';
 import { takeInodeLock } from '../inode-lock.js';
 import { LockBusyError, LockFile } from '../lock-file.js';
 import { busyDetail, busyFix } from '../lock-message.js';
-import { permissionProblem } from '../permission.js';
+import { assertPermitted } from '../permission.js';
 import { noteLock } from '../registry.js';
 import { OutputTail } from '../output-tail.js';
 import { ServerErrorLog } from '../server-error-log.js';
@@ -49,8 +49,7 @@ export const nativeEngine: Engine = {
     try {
       // Inside the try: a refused database disposes of the deadline too (its timer would keep Node alive until startTimeoutMs).
       await checkNativeDatabase(dbPath);
-      const forbidden = permissionProblem(['worker', 'child', 'addon']);
-      if (forbidden !== undefined) throw new ServerStartError(dbPath, `was not started: ${forbidden}`);
+      assertPermitted(dbPath, ['worker', 'child', 'addon']);
       await step('lock');
       let lock: LockFile;
       try {

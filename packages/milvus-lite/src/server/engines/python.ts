@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { execa } from 'execa';
 import { loadExeca } from '../../install/load-execa.js';
-import { permissionProblem } from '../permission.js';
+import { assertPermitted } from '../permission.js';
 import { KeyLockedError } from '@leasehold/pool';
 import type { ExitInfo } from '../../engine.js';
 import type { Engine, EngineProcess, EngineStartOptions } from './contract.js';
@@ -54,8 +54,7 @@ export const pythonEngine: Engine = {
     let stop: ((reason: 'graceful' | 'failed start') => Promise<ExitInfo>) | undefined;
     try {
       await checkDataDir(dbPath);
-      const forbidden = permissionProblem(['child']);
-      if (forbidden !== undefined) throw new ServerStartError(dbPath, `was not started: ${forbidden}`);
+      assertPermitted(dbPath, ['child']);
       await deadline.step('socket-dir');
       let target: ProbeTarget;
       let address: string;
