@@ -16,6 +16,16 @@ import { isAlive, processesMentioning } from './support/processes.js';
 import { withEnv } from './support/scratch-dirs.js';
 import { eventually, milvusServersOf, shareScratch } from './support/share-processes.js';
 
+/** `read()`, or '' while the file it reads does not exist yet (ENOENT); any other error is thrown. */
+function readIfThere(read: () => string): string {
+  try {
+    return read();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw error;
+  }
+}
+
 const installation = installationOf('native');
 const supervisorMain = fileURLToPath(new URL('../dist/share/supervisor-main.js', import.meta.url));
 
@@ -186,7 +196,10 @@ describe.skipIf(installation === undefined)('share: failures of the supervisor a
     const db = scratch.db();
     const client = scratch.client(db, inst, {}, { LEASEHOLD_TEST_PAUSE_AT: 'listening' });
     const acquired = client.run('acquire', { name: 'l' });
-    expect(await eventually(() => existsSync(db) && /LEASEHOLD_TEST_PAUSED listening/.test(scratch.logOf(db)), 30_000)).toBe(true);
+    // The database file comes first (the attach makes it, to key the rendezvous by its inode), the
+    // supervisor's log a moment later: until then, not paused yet (CI once read the log in between).
+    const paused = (): boolean => existsSync(db) && /LEASEHOLD_TEST_PAUSED listening/.test(readIfThere(() => scratch.logOf(db)));
+    expect(await eventually(paused, 30_000)).toBe(true);
     // The client's hello reaches the paused supervisor (its event loop still runs) meanwhile.
     await new Promise((r) => setTimeout(r, 300));
     expect(await stopSharedServer(db, scratch.rendezvous)).toBe(true);
