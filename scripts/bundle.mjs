@@ -3,12 +3,12 @@
 // ~25 ms of a cold open); esbuild joins them into dist/bundle/, which package.json's exports and
 // bin name. Chunks are shared (splitting), so the entries of one package share one copy of its
 // module state, and code loaded on demand (migrate, the CLI's commands, share/attach) stays out of
-// the import. Dependencies stay external (installed packages, @leasehold/pool included). The
-// spawner thread's and the supervisor's entries are not bundled: they are loaded by path from
-// dist/ (see package-root.ts), off the critical path. meta.json (esbuild's metafile) says which
-// sources each output holds: test/import-graph.test.ts reads it.
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+// the import. Dependencies stay external (installed packages, @leasehold/pool included), except
+// in the spawner thread's entry (below). The supervisor's entry is not bundled: it is loaded by
+// path from dist/ (see package-root.ts), off the critical path. meta.json (esbuild's metafile)
+// says which sources each output holds: test/import-graph.test.ts reads it.
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -53,5 +53,56 @@ async function bundle(pkg, entries) {
   writeFileSync(join(dist, 'bundle', 'meta.json'), JSON.stringify(result.metafile));
 }
 
+/** The package directory (holding a package.json with a name) of a bundled dependency's file. */
+function packageDirOf(file) {
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name !== undefined) return dir;
+  }
+  throw new Error(`no package.json above ${file}`);
+}
+
+/**
+ * The spawner thread's entry (server/engines/spawn-worker.js), bundled with its dependencies,
+ * execa included, into one file (dist/bundle/spawner/spawn-worker.js): execa 9 is ~180 modules,
+ * and Node 20's ESM loader spent ~150 ms of CPU resolving and compiling them in the thread, on a
+ * 2-core machine beside the SDK's load, whose own background threads it then slowed (issue 24:
+ * 46 ms of a cold open's wall time, paired). execa stays the spawner, at the version this repo's
+ * lockfile resolves; the license of each bundled package is written beside the bundle
+ * (THIRD-PARTY-LICENSES.txt), as their terms (MIT, ISC, Apache-2.0) ask. No source map: it would
+ * be execa's sources again (~0.5 MB in the tarball). The main thread's uses of execa (the
+ * python engine, the installer) import the installed package as before.
+ */
+async function bundleSpawner() {
+  const dist = join(root, 'packages', 'milvus-lite', 'dist');
+  const outdir = join(dist, 'bundle', 'spawner');
+  const result = await build({
+    absWorkingDir: dist,
+    entryPoints: { 'spawn-worker': join(dist, 'server', 'engines', 'spawn-worker.js') },
+    outdir,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20.10',
+    // cross-spawn (execa's) is CommonJS and requires Node's built-ins: an ES module has no require.
+    banner: { js: "import { createRequire as __leaseholdCreateRequire } from 'node:module';\nconst require = __leaseholdCreateRequire(import.meta.url);" },
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const packages = new Map();
+  for (const input of Object.keys(result.metafile.inputs)) {
+    if (!input.includes('node_modules')) continue;
+    const dir = packageDirOf(join(dist, input));
+    const { name, version, license } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    const file = readdirSync(dir).find((entry) => /^(licen[cs]e|copying)(\.|$)/i.test(entry));
+    if (file === undefined) throw new Error(`${name}@${version} is bundled into the spawner thread's entry but ships no license file`);
+    packages.set(`${name}@${version}`, `${name}@${version} (${license})\n\n${readFileSync(join(dir, file), 'utf8').trim()}\n`);
+  }
+  const notices = [...packages].sort(([a], [b]) => a.localeCompare(b)).map(([, text]) => text);
+  writeFileSync(join(outdir, 'THIRD-PARTY-LICENSES.txt'), `Packages bundled into spawn-worker.js, with their licenses.\n\n${notices.join('\n---\n\n')}`);
+  writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
+}
+
 await bundle('pool', ['index.js']);
 await bundle('milvus-lite', ['index.js', 'testing/index.js', 'bin.js']);
+await bundleSpawner();

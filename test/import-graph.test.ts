@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,6 +75,21 @@ describe('importing a main entry', () => {
     expect(sourcesOf(urls, 'milvus-lite').sources).toContain('server/engines/native.js');
     expect(packagesOf(urls)).toContain('@zilliz/milvus2-sdk-node');
     expect(packagesOf(urls)).not.toContain('execa');
+  });
+
+  // execa 9 is ~180 modules; Node 20's loader spent ~150 ms of CPU on them in the thread, beside the
+  // SDK's load. Bundled into the thread's entry (scripts/bundle.mjs), it is one module.
+  it("the spawner thread's entry is one module: execa bundled in, nothing imported but Node's built-ins", () => {
+    const meta = JSON.parse(readFileSync(join(root, 'packages/milvus-lite/dist/bundle/spawner/meta.json'), 'utf8')) as {
+      outputs: Record<string, { imports: Array<{ path: string; external?: boolean }>; inputs: Record<string, unknown> }>;
+    };
+    const output = meta.outputs['bundle/spawner/spawn-worker.js'];
+    expect(output).toBeDefined();
+    expect(Object.keys(output!.inputs).some((input) => /\/node_modules\/execa\/index\.js$/.test(input))).toBe(true);
+    expect(Object.keys(output!.inputs)).toContain('server/engines/spawn-worker.js');
+    const imported = output!.imports.map((entry) => entry.path);
+    expect(imported.length).toBeGreaterThan(0);
+    expect(imported.filter((path) => !isBuiltin(path))).toEqual([]);
   });
 
   it('@leasehold/pool loads no dependency (proper-lockfile comes with the first locked acquire)', async () => {

@@ -60,6 +60,13 @@ describe.skipIf(!registryReachable)('the packed packages, installed with npm out
         const { sources } = JSON.parse((await execa('tar', ['-xzOf', file, map])).stdout) as { sources: string[] };
         for (const source of sources) expect(listing).toContain(join(map, '..', source));
       }
+      if (file.includes('milvus-lite')) {
+        // The spawner thread's entry, execa bundled in, and the licenses of what it bundles.
+        expect(listing).toContain('package/dist/bundle/spawner/spawn-worker.js');
+        const licenses = (await execa('tar', ['-xzOf', file, 'package/dist/bundle/spawner/THIRD-PARTY-LICENSES.txt'])).stdout;
+        expect(licenses).toMatch(/^execa@9\.\d+\.\d+ \(MIT\)$/m);
+        expect(licenses).toMatch(/^cross-spawn@\d+\.\d+\.\d+ \(MIT\)$/m);
+      }
     }
 
     const project = join(scratch, 'app');

@@ -5,8 +5,8 @@ import { builtFile } from '../package-root.js';
  * The native engine's spawner: one worker thread per process that imports execa and spawns the
  * servers (spawn-worker.ts). The first start creates it at its spawn step (~3 ms of this thread's
  * time), after its lock and socket directory, and this thread goes on to load the SDK: the thread
- * boots and imports execa (~110 ms) on another core meanwhile, so neither import waits for the
- * other (issue 24: execa's import was most of leasehold's own time on a cold open). Not sooner:
+ * boots and loads execa (bundled into its entry: ~20 ms) on another core meanwhile, so neither
+ * waits for the other (issue 24: execa's import was most of leasehold's own time on a cold open). Not sooner:
  * while a thread boots, this thread's file-system calls (the steps before the spawn) slow down
  * several-fold. execa stays the spawner; only the thread it runs on changed.
  *
@@ -44,9 +44,13 @@ export interface ThreadResult {
   readonly output: string;
 }
 
-/** The worker's entry: tsc's build of spawn-worker.ts (not bundled; from the sources, in the tests, too). */
+/**
+ * The worker's entry: spawn-worker.ts as scripts/bundle.mjs bundles it, execa inside (one module
+ * instead of execa's ~180, whose loading cost ~150 ms of CPU beside the SDK's load); from the
+ * build, in the tests too.
+ */
 function workerScript(): string {
-  return builtFile('server/engines/spawn-worker.js');
+  return builtFile('bundle/spawner/spawn-worker.js');
 }
 
 /** A server process run by the spawner thread: awaitable for its result, killable, ref-able like an execa child. */

@@ -1,6 +1,7 @@
 // The spawner thread's entry (see spawn-thread.ts): it imports execa and runs the native servers'
-// processes, so that execa's ~110 ms of module loading runs beside the main thread's own work
-// (the SDK's import) instead of before the spawn, and probes each server until it answers.
+// processes, so that execa's loading runs beside the main thread's own work (the SDK's import)
+// instead of before the spawn, and probes each server until it answers. The thread runs this
+// module as scripts/bundle.mjs bundles it, with execa inside (dist/bundle/spawner/).
 // Messages: see SpawnerRequest / SpawnerReply.
 import { parentPort } from 'node:worker_threads';
 import { execa } from 'execa';
