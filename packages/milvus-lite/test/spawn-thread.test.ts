@@ -1,6 +1,7 @@
 // The native engine's spawner thread (issue 24: execa's import off the main thread): what happens
 // to the servers when the thread itself ends, and that a start after that gets a new thread.
 // Real servers (native 2.5.1).
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,25 @@ const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
 describe.skipIf(installation === undefined)('the spawner thread', () => {
   const newPool = poolsClosedAfterEach(installation);
+
+  // The sweep of dead owners' socket directories runs in the thread (issue 24: not the main
+  // thread's time on a cold open), and holds the process until it is done, as its file-system calls
+  // held it on the main thread: a directory half removed at exit would lose its owner file.
+  it("sweeps the temp dir in the thread, and a process that only asked for it waits until it is done", async () => {
+    const tmp = freshDir();
+    const dead = spawnSync('true').pid;
+    for (let i = 0; i < 300; i++) {
+      const dir = join(tmp, `lh-dead${i}`);
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'leasehold.pid'), String(dead));
+      for (let j = 0; j < 5; j++) writeFileSync(join(dir, `milvus.INFO.${j}`), 'old log');
+    }
+    mkdirSync(join(tmp, 'lh-foreign')); // no owner file: never touched
+    const entry = join(packageDir, 'dist/server/engines/spawn-thread.js');
+    const run = await execa(process.execPath, ['--input-type=module', '-e', `const { spawnerThread } = await import(${JSON.stringify(entry)}); spawnerThread().sweep(${JSON.stringify(tmp)});`], { reject: false });
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(readdirSync(tmp)).toEqual(['lh-foreign']);
+  });
 
   it('ends under running servers: each is killed, its leases are revoked saying why, and the next acquire starts a server on a new thread', async () => {
     const pool = newPool();

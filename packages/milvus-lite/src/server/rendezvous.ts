@@ -1,4 +1,4 @@
-import { lstat, mkdir, open, stat } from 'node:fs/promises';
+import { closeSync, lstatSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MilvusLiteError } from '../errors.js';
 import { kMaxSocketPath } from './socket-dir.js';
@@ -53,7 +53,9 @@ function checkSocketRoom(dir: string): void {
 export async function ensureRendezvousDir(dir: string = rendezvousDir()): Promise<string> {
   checkSocketRoom(dir);
   try {
-    await mkdir(dir, { mode: 0o700 });
+    // Synchronous, here and below: a few metadata calls of microseconds each, on a cold open's
+    // critical path, where each promise form waited ~1 ms for the thread pool (issue 24).
+    mkdirSync(dir, { mode: 0o700 });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new RendezvousError(dir, 'cannot be created because its parent does not exist', 'create the parent, or set LEASEHOLD_SHARE_DIR to a private directory');
@@ -66,7 +68,7 @@ export async function ensureRendezvousDir(dir: string = rendezvousDir()): Promis
 /** The checks of `ensureRendezvousDir`, without creating anything. */
 export async function checkRendezvousDir(dir: string): Promise<void> {
   checkSocketRoom(dir);
-  const stats = await lstat(dir);
+  const stats = lstatSync(dir);
   if (stats.isSymbolicLink()) throw new RendezvousError(dir, 'is a symbolic link, which is never followed', `remove it if you did not put it there (rm ${dir}); leasehold recreates it as a private directory`);
   if (!stats.isDirectory()) throw new RendezvousError(dir, 'is not a directory', `remove it if you did not put it there, or set LEASEHOLD_SHARE_DIR to a private directory`);
   const uid = process.getuid?.();
@@ -82,14 +84,16 @@ export async function checkRendezvousDir(dir: string): Promise<void> {
  * an existing file is never written. For the python engine the database is a directory.
  */
 export async function databaseKey(dbPath: string, kind: 'file' | 'directory'): Promise<string> {
-  let stats = await stat(dbPath).catch(() => undefined);
+  let stats = statSync(dbPath, { throwIfNoEntry: false });
   if (stats === undefined) {
     // Exclusive create: a racing process's file (or a dangling symlink) is left as it is.
-    const create = kind === 'file' ? open(dbPath, 'wx', 0o644).then((handle) => handle.close()) : mkdir(dbPath);
-    await create.catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error;
-    });
-    stats = await stat(dbPath);
+    try {
+      if (kind === 'file') closeSync(openSync(dbPath, 'wx', 0o644));
+      else mkdirSync(dbPath);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    stats = statSync(dbPath);
   }
   return keyOfStats(stats);
 }

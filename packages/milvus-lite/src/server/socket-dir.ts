@@ -1,5 +1,5 @@
-import { constants, readFileSync, rmSync, type Stats } from 'node:fs';
-import { lstat, mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
+import { constants, mkdtempSync, readFileSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import { lstat, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -35,16 +35,27 @@ function removeLiveAtExit(): void {
  * A private (0700, owned by us, fresh: mkdtemp never reuses a path) directory for one server's
  * socket (and the native server's glog files), under the OS temp dir or `/tmp` when that is too
  * long for the socket path limit. The first call per base directory also starts a sweep, in the background (a readdir and a
- * read per `lh-` entry), of the directories that processes now dead left there (a SIGKILLed owner cannot clean up). Until
+ * read per `lh-` entry), of the directories that processes now dead left there (a SIGKILLed owner cannot clean up), unless
+ * `sweep` is false: then the caller runs it, with `sweepOnce` (the native engine, in its spawner thread). Until
  * `removeSocketDir`, the directory is also removed when this process exits.
  */
-export async function makeSocketDir(socketName: string): Promise<{ dir: string; socketPath: string }> {
+export async function makeSocketDir(socketName: string, options: { readonly sweep?: boolean } = {}): Promise<{ dir: string; socketPath: string }> {
   // Absolute: a relative TMPDIR would be read against this process's working directory here and
   // against the database's directory by the server, which runs there.
   let base = resolve(tmpdir());
   if (Buffer.byteLength(join(base, 'lh-XXXXXX', socketName)) > kMaxSocketPath) base = '/tmp';
-  const dir = await makeOwnedDir(base, kPrefix);
+  const dir = await makeOwnedDir(base, kPrefix, options.sweep ?? true);
   return { dir, socketPath: join(dir, socketName) };
+}
+
+/**
+ * Runs `sweep(base)` (default: `sweepSocketDirs` here, in the background) unless a sweep of `base`
+ * was already started by this process: once per base directory and process.
+ */
+export function sweepOnce(base: string, sweep: (base: string) => void = (dir) => void sweepSocketDirs(dir)): void {
+  if (swept.has(base)) return;
+  swept.add(base);
+  sweep(base);
 }
 
 /**
@@ -58,18 +69,17 @@ export async function makeOwnedTempDir(prefix: OwnedTempPrefix): Promise<string>
   return makeOwnedDir(resolve(tmpdir()), `${prefix}${process.pid}-`);
 }
 
-async function makeOwnedDir(base: string, prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(base, prefix));
+async function makeOwnedDir(base: string, prefix: string, sweep = true): Promise<string> {
+  // Synchronous: two calls of microseconds on a cold open's critical path, where each promise
+  // form waited for the thread pool (issue 24).
+  const dir = mkdtempSync(join(base, prefix));
   live.add(dir);
   removeLiveAtExit();
-  await writeFile(join(dir, kOwnerFile), ownIdentity());
-  if (!swept.has(base)) {
-    swept.add(base);
-    // After this directory is made, and not awaited: a crowded tmp (a CI machine's thousands of
-    // entries, five calls each) neither delays the start nor queues in the thread pool ahead of its
-    // calls. It never takes the directory made here: its owner, this process, is alive.
-    void sweepSocketDirs(base);
-  }
+  writeFileSync(join(dir, kOwnerFile), ownIdentity());
+  // After this directory is made, and not awaited: a crowded tmp (a CI machine's thousands of
+  // entries, five calls each) neither delays the start nor queues in the thread pool ahead of its
+  // calls. It never takes the directory made here: its owner, this process, is alive.
+  if (sweep) sweepOnce(base);
   return dir;
 }
 

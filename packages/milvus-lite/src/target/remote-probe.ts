@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AcquireTimeoutError } from '@leasehold/pool';
 import { RemoteUnreachableError } from '../errors.js';
-import { grpcProbe, type ProbeOutcome, type ProbeTarget, type ProbeTls } from '../server/grpc-probe.js';
+import { grpcProbe, probeBuiltins, type ProbeOutcome, type ProbeTarget, type ProbeTls } from '../server/grpc-probe.js';
 import { isRemoteUri } from './remote-uri.js';
 
 /**
@@ -120,7 +119,7 @@ export function useRemoteTrust(uri: string, tls: RemoteTrust | undefined): void 
 async function probeTls(host: string, tls: RemoteTrust | undefined): Promise<ProbeTls> {
   const read = async (buffer: Buffer | undefined, path: string | undefined): Promise<Buffer | undefined> => buffer ?? (path === undefined ? undefined : readFile(path));
   const [ca, key, cert] = await Promise.all([read(tls?.rootCert, tls?.rootCertPath), read(tls?.privateKey, tls?.privateKeyPath), read(tls?.certChain, tls?.certChainPath)]);
-  const servername = tls?.serverName ?? (isIP(host) === 0 ? host : undefined);
+  const servername = tls?.serverName ?? (probeBuiltins().net.isIP(host) === 0 ? host : undefined);
   return {
     ...(servername === undefined ? {} : { servername }),
     ...(ca ? { ca } : {}),

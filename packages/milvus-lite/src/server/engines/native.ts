@@ -11,7 +11,7 @@ import { assertPermitted } from '../permission.js';
 import { noteLock } from '../registry.js';
 import { OutputTail } from '../output-tail.js';
 import { ServerErrorLog } from '../server-error-log.js';
-import { removeSocketDir } from '../socket-dir.js';
+import { removeSocketDir, sweepOnce } from '../socket-dir.js';
 import { readyOrExited, StartDeadline } from './ready.js';
 import { spawnerThread } from './spawn-thread.js';
 import { exitInfoOf, exitWithin, makeServerSocketDir, startFailure, unrefProcess, watchSocket } from './server-process.js';
@@ -88,7 +88,9 @@ export const nativeEngine: Engine = {
       }
 
       await step('socket-dir');
-      const { dir: socketDir, socketPath } = await makeServerSocketDir(dbPath, kSocketName, deadline);
+      // The sweep of dead owners' socket directories runs in the spawner thread (below), not here:
+      // on a cold open this thread's time is the SDK's load (issue 24).
+      const { dir: socketDir, socketPath } = await makeServerSocketDir(dbPath, kSocketName, deadline, { sweep: false });
       rollback.push(() => removeSocketDir(socketDir));
 
       uri = `unix:${socketPath}`;
@@ -103,6 +105,7 @@ export const nativeEngine: Engine = {
         const fix = (error as NodeJS.ErrnoException).code === 'ERR_ACCESS_DENIED' ? "Node's permission model forbids worker threads: run with --allow-worker" : 'reinstall @leasehold/milvus-lite';
         throw new ServerStartError(dbPath, `was not started: leasehold's spawner thread could not be created (${(error as Error).message}); ${fix}`, undefined, { cause: error });
       }
+      sweepOnce(dirname(socketDir), (base) => spawner.sweep(base));
       const libDir = installation.libDir ?? dirname(installation.binary);
       const env = { ...process.env, ...options.env };
       const tail = new OutputTail();

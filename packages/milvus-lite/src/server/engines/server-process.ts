@@ -60,9 +60,10 @@ export function unrefProcess(child: ServerChild): void {
  * The start's private socket directory (socket-dir.ts), within the deadline. A directory that
  * cannot be made is a ServerStartError naming the file system's error (its `cause`) and what to
  * do; a start given up meanwhile rejects with its own reason, and the directory, once made, is removed.
+ * `sweep: false`: the caller sweeps the temp dir of dead owners' directories (see `makeSocketDir`).
  */
-export async function makeServerSocketDir(dbPath: string, socketName: string, deadline: StartDeadline): Promise<{ dir: string; socketPath: string }> {
-  const making = makeSocketDir(socketName);
+export async function makeServerSocketDir(dbPath: string, socketName: string, deadline: StartDeadline, options: { readonly sweep?: boolean } = {}): Promise<{ dir: string; socketPath: string }> {
+  const making = makeSocketDir(socketName, options);
   try {
     return await deadline.race(making);
   } catch (error) {

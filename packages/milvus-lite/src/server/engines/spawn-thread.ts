@@ -27,10 +27,13 @@ export type SpawnerRequest =
       /** Probe this unix socket until a gRPC call answers (within `timeoutMs`), then reply `ready`. */
       readonly probe?: { readonly socketPath: string; readonly timeoutMs: number };
     }
-  | { readonly op: 'kill'; readonly id: number; readonly signal: NodeJS.Signals };
+  | { readonly op: 'kill'; readonly id: number; readonly signal: NodeJS.Signals }
+  /** Sweep `base` of dead owners' socket directories (`sweepSocketDirs`), in the background. */
+  | { readonly op: 'sweep'; readonly base: string };
 
-/** What the spawner thread answers: the pid once spawned (undefined when the spawn failed), `ready` once its probe was answered, then the exit. */
+/** What the spawner thread answers: the pid once spawned (undefined when the spawn failed), `ready` once its probe was answered, then the exit; `swept` once a sweep is done. */
 export type SpawnerReply =
+  | { readonly op: 'swept' }
   | { readonly op: 'spawned'; readonly id: number; readonly pid: number | undefined }
   | { readonly op: 'ready'; readonly id: number }
   | ({ readonly op: 'exit'; readonly id: number } & ThreadResult);
@@ -141,6 +144,10 @@ class SpawnerThread {
     // as --input-type (`node --input-type=module -e …`) or a loader's --import would end the thread.
     this.#worker = new Worker(workerScript(), { execArgv: [] });
     this.#worker.on('message', (reply: SpawnerReply) => {
+      if (reply.op === 'swept') {
+        this.unref();
+        return;
+      }
       const child = this.#children.get(reply.id);
       if (child === undefined) return;
       if (reply.op === 'spawned') child.settleSpawned(reply.pid);
@@ -192,6 +199,18 @@ class SpawnerThread {
     this.#children.set(id, child);
     this.post({ op: 'spawn', id, file, args, cwd: options.cwd, env: options.env, ...(options.probe === undefined ? {} : { probe: options.probe }) });
     return child;
+  }
+
+  /**
+   * Sweeps `base` of the socket directories dead owners left (`sweepSocketDirs`) in this thread: a
+   * crowded temp dir's hundreds of file-system calls then take none of the main thread's time.
+   */
+  sweep(base: string): void {
+    if (this.#ended) return;
+    // Ref'd until it is done, as the same sweep's file-system calls would keep Node alive: a
+    // directory half removed at exit would lose its owner file, and with it the next sweep's proof.
+    this.ref();
+    this.post({ op: 'sweep', base });
   }
 
   post(request: SpawnerRequest): void {

@@ -6,6 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import { execa } from 'execa';
 import { OutputTail } from '../output-tail.js';
+import { sweepSocketDirs } from '../socket-dir.js';
 import { waitUntilReady } from './ready.js';
 import type { SpawnerReply, SpawnerRequest } from './spawn-thread.js';
 
@@ -16,6 +17,11 @@ const reply = (message: SpawnerReply): void => port.postMessage(message);
 port.on('message', (request: SpawnerRequest) => {
   if (request.op === 'kill') {
     children.get(request.id)?.kill(request.signal);
+    return;
+  }
+  if (request.op === 'sweep') {
+    // sweepSocketDirs never throws.
+    void sweepSocketDirs(request.base).then(() => reply({ op: 'swept' }));
     return;
   }
   const tail = new OutputTail();
