@@ -55,6 +55,7 @@ describe.skipIf(!registryReachable)('the packed packages, installed with npm out
       const orphans = listing.filter((f) => /^package\/dist\/(?!bundle\/).*\.(js|d\.ts)$/.test(f) && !listing.includes(f.replace(/^package\/dist\//, 'package/src/').replace(/\.(js|d\.ts)$/, '.ts')));
       expect(orphans).toEqual([]);
       expect(listing.some((f) => f.startsWith('package/dist/bundle/index.js'))).toBe(true);
+      expect(listing).toContain('package/LICENSE');
       // Every source map points at a shipped source.
       for (const map of listing.filter((f) => f.endsWith('.js.map')).slice(0, 5)) {
         const { sources } = JSON.parse((await execa('tar', ['-xzOf', file, map])).stdout) as { sources: string[] };

@@ -3,7 +3,7 @@
 // Real servers (native 2.5.1).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -123,6 +123,24 @@ describe.skipIf(installation === undefined)('the spawner thread', () => {
     expect(noAddon).toMatch(/forbids native addons.*--allow-addons/);
     expect(sharedNoChild).toContain("Node's permission model is on and forbids child processes (the servers, the shared-server supervisor); run with --allow-child-process");
     for (const out of [noWorker, noChild, noAddon, sharedNoChild]) expect(out).not.toContain('reinstall');
+    // A cache it may not read looks empty to the search: said, not an install refused at its lock.
+    const cache = join(freshDir(), 'cache'); // outside the directories it may read
+    mkdirSync(cache);
+    const db = join(dir, 'no-cache-read.db');
+    const script = `import('@leasehold/milvus-lite').then((m) => m.openMilvus(${JSON.stringify(db)})).then(() => console.log('opened'), (e) => console.log(e.name, e.cause?.name, e.cause?.message))`;
+    const repo = join(packageDir, '..', '..');
+    const noCacheRead = await execa(process.execPath, [flag, `--allow-fs-read=${repo}/`, `--allow-fs-read=${dir}/`, '--allow-fs-write=*', ...all, '--input-type=module', '-e', script], {
+      cwd: packageDir,
+      timeout: 30_000,
+      reject: false,
+      // Nothing else to find it by: only the cache counts.
+      env: { LEASEHOLD_CACHE_DIR: cache, LEASEHOLD_NO_INSTALL: '1', PATH: dirname(process.execPath), MILVUS_LITE_BIN: '', MILVUS_LITE_PYTHON: '', VIRTUAL_ENV: '' },
+      extendEnv: false,
+    });
+    expect(noCacheRead.exitCode, noCacheRead.stderr).toBe(0);
+    expect(noCacheRead.stdout).toContain(`Node's permission model forbids reading leasehold's cache ${cache}, where it is found and installed: run with --allow-fs-read=${cache}`);
+    expect(noCacheRead.stdout).not.toMatch(/install lock|reinstall|opened/);
+    expect(noCacheRead.stderr).not.toContain('installing');
     expect(allowed.trim().split('\n').at(-1)).toBe('Success');
     // Refused before the lock: no lock file beside the refused databases.
     expect(readdirSync(dir).filter((name) => name !== 'share').sort()).toEqual(['.allowed.db.lock', 'allowed.db']);

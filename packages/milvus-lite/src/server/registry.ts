@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { Installation } from '../engine.js';
 import { ServerConflictError } from '../errors.js';
 import { packageRoot, packageVersion } from './package-root.js';
@@ -60,7 +61,8 @@ interface Registry {
   readonly attachments: WeakMap<object, Array<() => Promise<void>>>;
 }
 
-const kPackage = { version: packageVersion(), path: packageRoot };
+// A copy bundled into an application has no package directory: the module's own URL names it then.
+const kPackage = { version: packageVersion(), path: packageRoot ?? fileURLToPath(new URL('.', import.meta.url)) };
 
 let mine: Registry | undefined;
 

@@ -3,7 +3,7 @@ import { KeyLockedError } from '@leasehold/pool';
 import type { ExitInfo, StartStep } from '../../engine.js';
 import type { Engine, EngineProcess, EngineStartOptions } from './contract.js';
 import { checkNativeDatabase } from '../database-path.js';
-import { LockLostError, ServerStartError } from '../../errors.js';
+import { LockLostError, MilvusLiteError, ServerStartError } from '../../errors.js';
 import { takeInodeLock } from '../inode-lock.js';
 import { LockBusyError, LockFile } from '../lock-file.js';
 import { busyDetail, busyFix } from '../lock-message.js';
@@ -102,8 +102,9 @@ export const nativeEngine: Engine = {
       try {
         spawner = spawnerThread();
       } catch (error) {
-        const fix = (error as NodeJS.ErrnoException).code === 'ERR_ACCESS_DENIED' ? "Node's permission model forbids worker threads: run with --allow-worker" : 'reinstall @leasehold/milvus-lite';
-        throw new ServerStartError(dbPath, `was not started: leasehold's spawner thread could not be created (${(error as Error).message}); ${fix}`, undefined, { cause: error });
+        // A MilvusLiteError (package-root.ts: the entry missing, or the package bundled into an application) says its own fix.
+        const fix = (error as NodeJS.ErrnoException).code === 'ERR_ACCESS_DENIED' ? "; Node's permission model forbids worker threads: run with --allow-worker" : error instanceof MilvusLiteError ? '' : '; reinstall @leasehold/milvus-lite';
+        throw new ServerStartError(dbPath, `was not started: leasehold's spawner thread could not be created (${(error as Error).message})${fix}`, undefined, { cause: error });
       }
       sweepOnce(dirname(socketDir), (base) => spawner.sweep(base));
       const libDir = installation.libDir ?? dirname(installation.binary);
