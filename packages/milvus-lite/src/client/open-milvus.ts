@@ -35,7 +35,15 @@ export interface OpenMilvusOptions {
    * shared by every handle of a server, so the options of the open that created it apply.
    */
   readonly client?: Omit<ClientConfig, 'address'>;
+  /** Aborts the open (the pool's acquire `signal`): it rejects with the signal's reason. */
   readonly signal?: AbortSignal;
+  /**
+   * How long to wait for the server, in ms: the pool's acquire `timeoutMs` (an `AcquireTimeoutError`;
+   * for a remote URI a `RemoteUnreachableError` saying what its probe met). Not bounded by it: the
+   * SDK's load and the client's connect once the server answers. The timer runs on the event loop,
+   * which a cold open's own SDK load (synchronous, ~0.2–0.7 s on a 2-core machine) blocks: a start
+   * that completes meanwhile is returned, even if the timer's time passed. Default: none.
+   */
   readonly timeoutMs?: number;
   /**
    * Attach to the database's server shared with other processes (see `createMilvusLitePool`'s
