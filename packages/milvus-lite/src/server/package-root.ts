@@ -6,28 +6,35 @@ import { MilvusLiteError } from '../errors.js';
 const kName = '@leasehold/milvus-lite';
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** The name in `dir`'s package.json, if it has one that parses. */
-function packageNameIn(dir: string): string | undefined {
+/** `dir`'s package.json, parsed; undefined when there is none or it does not parse. */
+function manifestIn(dir: string): { readonly name?: unknown; readonly version?: unknown } | undefined {
   try {
-    return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown }).name as string | undefined;
+    return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
   } catch {
     return undefined;
   }
 }
 
 /**
- * This package's directory (where its package.json, named @leasehold/milvus-lite, is), from
- * wherever this code runs: `dist/…` (tsc's modules), `dist/bundle/chunks/` (the bundle the exports
- * name, scripts/bundle.mjs), or `src/…` (the tests). Files loaded by path (the spawner thread's
- * entry, the supervisor's) are found from here, in `dist/`. Undefined when no such package.json is
- * above this code: an application's bundler moved it out of the package (see `builtFile`).
+ * This package's directory (where its package.json, named @leasehold/milvus-lite, is) and its
+ * version, that package.json read once, from wherever this code runs: `dist/…` (tsc's modules),
+ * `dist/bundle/chunks/` (the bundle the exports name, scripts/bundle.mjs), or `src/…` (the tests).
+ * Undefined when no such package.json is above this code: an application's bundler moved it out of
+ * the package (see `builtFile`).
  */
-export const packageRoot: string | undefined = (() => {
+const found = ((): { readonly dir: string; readonly version: unknown } | undefined => {
   for (let dir = here; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json')) && packageNameIn(dir) === kName) return dir;
+    const manifest = existsSync(join(dir, 'package.json')) ? manifestIn(dir) : undefined;
+    if (manifest?.name === kName) return { dir, version: manifest.version };
     if (dirname(dir) === dir) return undefined;
   }
 })();
+
+/**
+ * This package's directory (see `found`). Files loaded by path (the spawner thread's entry, the
+ * supervisor's) are found from here, in `dist/`. Undefined when bundled into an application.
+ */
+export const packageRoot: string | undefined = found?.dir;
 
 /**
  * A file of the build, `dist/<path>`, by its path from `dist/`.
@@ -46,12 +53,7 @@ export function builtFile(path: string): string {
   return file;
 }
 
-/** This package's version, from its package.json ('unknown' when it cannot be read). */
+/** This package's version, from its package.json ('unknown' when it has none, or when bundled into an application). */
 export function packageVersion(): string {
-  if (packageRoot === undefined) return 'unknown';
-  try {
-    return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
+  return typeof found?.version === 'string' ? found.version : 'unknown';
 }
