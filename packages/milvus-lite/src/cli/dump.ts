@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Lease } from '@leasehold/pool';
 import type { MilvusLiteServer } from '../target/milvus-lite-server.js';
 import { MilvusLiteError } from '../errors.js';
+import { loadSdk } from '../client/sdk.js';
 
 /** Options of `dumpCollection`. */
 export interface DumpOptions {
@@ -26,7 +27,7 @@ export interface DumpResult {
  * `milvus-lite dump` does: every field, the primary key left out when it is auto-generated.
  */
 export async function dumpCollection(lease: Lease<MilvusLiteServer>, options: DumpOptions): Promise<DumpResult> {
-  const { MilvusClient } = await import('@zilliz/milvus2-sdk-node');
+  const { MilvusClient } = await loadSdk('dump');
   const client = new MilvusClient({ address: lease.resource.uri, logLevel: 'error' });
   try {
     await client.connectPromise;

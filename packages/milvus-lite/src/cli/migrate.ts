@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { setTimeout } from 'node:timers/promises';
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import type { Lease, LeasePool } from '@leasehold/pool';
+import { loadSdk } from '../client/sdk.js';
 import { InvalidDatabaseError, MigrateInputError, MigrationCountMismatchError, MilvusLiteError } from '../errors.js';
 import { createMilvusLitePool, type MilvusLitePoolOptions } from '../pool/milvus-lite-pool.js';
 import type { MilvusLiteServer } from '../target/milvus-lite-server.js';
@@ -37,7 +38,7 @@ export type { MigratedCollection, MigrateSummary };
  * (the milvus-lite compatibility layer) once that exists.
  */
 async function connectClient(uri: string): Promise<MilvusClient> {
-  const { MilvusClient } = await import('@zilliz/milvus2-sdk-node');
+  const { MilvusClient } = await loadSdk('migrate');
   const client = new MilvusClient({ address: uri, logLevel: 'error' });
   await client.connectPromise;
   return client;

@@ -5,6 +5,7 @@ import type { MilvusClient, ClientConfig } from '@zilliz/milvus2-sdk-node';
 import type { Lease, LeasePool } from '@leasehold/pool';
 import { MilvusLiteError, MilvusStatusError } from '../errors.js';
 import { loadWithoutSleep } from './load-collection.js';
+import { loadSdk, type Sdk } from './sdk.js';
 import { milvusClientConfig } from './milvus-client-config.js';
 import { createRegisteredPool } from '../pool/milvus-lite-pool.js';
 import { kPoolOptions, rejectUnknownOptions } from '../options.js';
@@ -65,7 +66,6 @@ const poolOptionHint = (key: string): string | undefined => (kPoolOptions.has(ke
  */
 export type LeasedMilvusClient = MilvusClient & AsyncDisposable & { readonly lease: Lease<MilvusLiteServer> };
 
-type Sdk = typeof import('@zilliz/milvus2-sdk-node');
 
 /** How long the default pool keeps a server after its last handle's release, in ms, unless `LEASEHOLD_IDLE_TIMEOUT_MS` says otherwise. */
 export const kDefaultIdleTimeoutMs = 30_000;
@@ -110,24 +110,7 @@ function theDefaultPool(shared: boolean): LeasePool<MilvusLiteServer> {
   });
   return (defaultPools[slot] = pool);
 }
-let sdkLoading: Promise<Sdk> | undefined;
 const sharedClients = new WeakMap<MilvusLiteServer, Promise<MilvusClient>>();
-
-function loadSdk(): Promise<Sdk> {
-  return (sdkLoading ??= import('@zilliz/milvus2-sdk-node').catch((error: unknown) => {
-    sdkLoading = undefined;
-    // Missing is one thing; installed but failing to load (a Node flag, a broken install) another.
-    const code = (error as NodeJS.ErrnoException).code;
-    const missing = (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes('@zilliz/milvus2-sdk-node');
-    throw new MilvusLiteError(
-      missing
-        ? 'openMilvus needs @zilliz/milvus2-sdk-node: npm install @zilliz/milvus2-sdk-node'
-        : `openMilvus could not load @zilliz/milvus2-sdk-node, which is installed: ${(error as Error).name}: ${(error as Error).message} (a Node option such as --disallow-code-generation-from-strings, or a broken install: reinstall it)`,
-      { cause: error },
-    );
-  }));
-}
-
 /** A client of `uri` built (protobufs loaded) but not connected: `connect()` once the server answers. */
 type EarlyClient = Promise<{ readonly uri: string; readonly client: MilvusClient }>;
 
@@ -160,7 +143,7 @@ function sharedClient(server: MilvusLiteServer, config: OpenMilvusOptions['clien
     client = (async () => {
       // An https remote whose certificate the client would not trust: said now, not as the SDK's DEADLINE_EXCEEDED.
       if (server.engine === 'remote') await checkRemoteTrust(server.uri, config?.tls, kTrustCheckMs);
-      const loaded = await loadSdk();
+      const loaded = await loadSdk('openMilvus');
       const built = await early?.catch(() => undefined);
       let made: MilvusClient;
       if (built !== undefined && built.uri === server.uri && earlyClients.get(built.uri) === early) {
@@ -206,7 +189,7 @@ function watchAddress(pathOrUri: string, config: OpenMilvusOptions['client']): {
         let made = earlyClients.get(uri);
         if (made === undefined) {
           // After the current step: the spawn goes first, then the SDK's CPU runs while the server boots.
-          made = loadSdk().then((loaded) => new Promise((resolve, reject) => setImmediate(() => {
+          made = loadSdk('openMilvus').then((loaded) => new Promise((resolve, reject) => setImmediate(() => {
             try {
               resolve({ uri, client: buildClient(loaded, uri, config, true) });
             } catch (error) {
@@ -328,7 +311,7 @@ export async function openMilvus(pathOrUri: string, options: OpenMilvusOptions =
       // Where this process starts the server, the SDK loads once the server is spawned (its ~0.25 s
       // of CPU would otherwise hold back the start's steps and the spawn); elsewhere, at once.
       watch = shared || isRemoteUri(pathOrUri) ? undefined : watchAddress(pathOrUri, options.client);
-      if (watch === undefined) loadSdk().catch(() => {}); // observed below; never an unhandled rejection meanwhile
+      if (watch === undefined) loadSdk('openMilvus').catch(() => {}); // observed below; never an unhandled rejection meanwhile
       lease = await acquisition;
     }
   } catch (error) {
