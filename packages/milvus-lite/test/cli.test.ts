@@ -61,6 +61,15 @@ describe('leasehold-milvus: usage', () => {
 });
 
 describe.skipIf(installation === undefined)('leasehold-milvus with the real server', () => {
+  it('serve --port on the native engine is bad usage: exit 2, one line saying --port is the python engine\'s, and nothing made', async () => {
+    const dir = freshDir();
+    const result = await run(['serve', join(dir, 'x.db'), '--engine', 'native', '--port', '19530']);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/--port applies to the python engine \(milvus-lite ≥ 3\) only; the native engine \(milvus-lite [\d.]+\) serves on a private unix socket: leave --port out, or add --engine python/);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('serve prints the URI, serves until SIGINT, then stops cleanly', async () => {
     const dbPath = join(freshDir(), 'served.db');
     const child = execa(cli, ['serve', dbPath, '--json'], { reject: false });

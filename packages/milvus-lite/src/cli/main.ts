@@ -35,6 +35,9 @@ async function serve(args: string[]): Promise<number> {
   const port = values['port'] === undefined ? undefined : Number(values['port']);
   if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new UsageError(`--port must be an integer from 1 to 65535, got ${JSON.stringify(values['port'])}`);
   const installation = await findMilvusLite({ engine });
+  if (port !== undefined && installation.engine !== 'python') {
+    throw new UsageError(`--port applies to the python engine (milvus-lite ≥ 3) only; the native engine (milvus-lite ${installation.version}) serves on a private unix socket: leave --port out, or add --engine python`);
+  }
   const pool = createMilvusLitePool({ installation, ...(port === undefined ? {} : { port }), ...(values['share'] ? { share: true } : {}) });
   const lease = await pool.acquire(resolve(db));
   const server = lease.resource;
