@@ -80,9 +80,11 @@ export class RemoteUnreachableError extends MilvusLiteError {
   readonly uri: string;
   readonly problem: string;
   constructor(uri: string, waitedMs: number, problem = 'no gRPC reply', options?: ErrorOptions & { readonly fix?: string }) {
-    super(`Milvus at ${uri} does not answer: ${problem} (waited ${waitedMs} ms); ${options?.fix ?? 'check that the server is up and the address is right'}`, options);
+    // One line: OpenSSL's messages (a TLS alert, a handshake failure) end in a newline of their own.
+    const said = problem.replace(/\s*\n\s*/g, ' ').trim();
+    super(`Milvus at ${uri} does not answer: ${said} (waited ${waitedMs} ms); ${options?.fix ?? 'check that the server is up and the address is right'}`, options);
     this.uri = uri;
-    this.problem = problem;
+    this.problem = said;
   }
 }
 

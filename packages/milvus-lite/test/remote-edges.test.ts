@@ -27,6 +27,7 @@ let refused: number;
 let silentTcp: number;
 let silentTls: number;
 let answeringTls: number;
+let clientCertTls: number;
 
 async function listen(server: Server | Http2SecureServer): Promise<number> {
   servers.push(server);
@@ -54,6 +55,10 @@ beforeAll(async () => {
     stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '0' }, { endStream: true });
   });
   answeringTls = await listen(answering);
+  // Wants a client certificate: a client without one gets OpenSSL's alert, whose message ends in a newline.
+  const wantsClientCert = createTlsServer({ ...tlsOptions, ca: tlsOptions.cert, requestCert: true, rejectUnauthorized: true }, () => {});
+  wantsClientCert.on('tlsClientError', () => {});
+  clientCertTls = await listen(wantsClientCert);
 }, 30_000);
 
 afterAll(async () => {
@@ -116,6 +121,16 @@ describe('remote URIs that do not answer, http and https', () => {
     expect(results[4]!.message).not.toContain('not trusted');
     expect(results[6]!.message).toContain('rootCertPath');
   }, 60_000);
+
+  it('a server that wants a client certificate: the error says so on one line (OpenSSL’s message ends in a newline)', async () => {
+    const uri = `https://127.0.0.1:${clientCertTls}`;
+    const { results, unhandled } = await openInChild([{ uri, startTimeoutMs: 3000, tls: { rootCertPath: certPath } }]);
+    expect(unhandled).toEqual([]);
+    expect(results[0]).toMatchObject({ name: 'StartError', causeName: 'RemoteUnreachableError', causeUri: uri });
+    expect(results[0]!.message).toMatch(new RegExp(`Milvus at ${uri} does not answer: \\S*CERTIFICATE_REQUIRED: .*certificate required.* \\(waited 3000 ms\\)`));
+    expect(results[0]!.message).not.toContain('\n');
+    expect(results[0]!.message).not.toContain('not trusted');
+  }, 30_000);
 
   it('with timeoutMs on the open, the error still names the remote and what happened, not the pool’s capacity (http and https)', async () => {
     const cases: Array<Case & { readonly expected: string }> = [
