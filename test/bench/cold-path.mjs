@@ -112,6 +112,14 @@ const [reply] = await once(worker, 'message');
 if (reply.op !== 'swept') throw new Error('unexpected reply ' + JSON.stringify(reply));
 await worker.terminate();
 `,
+  // The SDK alone, loaded as openMilvus loads it (argv[2] 'require': client/sdk.ts) or as an
+  // application's \`import\` does: on Node 20 the ESM loader's import of the CommonJS SDK costs more.
+  'load-sdk.mjs': `
+process.on('exit', () => { const { user, system } = process.cpuUsage(); process.stderr.write('__cpu ' + (user + system) / 1000 + '\\n'); });
+import { createRequire } from 'node:module';
+const sdk = process.argv[2] === 'require' ? createRequire(import.meta.url)('@zilliz/milvus2-sdk-node') : await import('@zilliz/milvus2-sdk-node');
+if (typeof sdk.MilvusClient !== 'function') throw new Error('no MilvusClient');
+`,
   'empty.mjs': `
 process.on('exit', () => { const { user, system } = process.cpuUsage(); process.stderr.write('__cpu ' + (user + system) / 1000 + '\\n'); });`,
 };
@@ -214,6 +222,8 @@ export async function bench({ runs, log }) {
         [`quick ${line}`, () => node('quick.mjs', join(dir, `quick-${line}.db`))],
         [`floor-quick ${line}`, () => node('floor-quick.mjs', floorUri, `sdk_${line.replace(/\W/g, '')}_${round}`)],
         [`floor-quick-no-sleep ${line}`, () => node('floor-quick.mjs', floorUri, `nosleep_${line.replace(/\W/g, '')}_${round}`, 'no-sleep')],
+        [`sdk-import ${line}`, () => node('load-sdk.mjs', 'import')],
+        [`sdk-require ${line}`, () => node('load-sdk.mjs', 'require')],
       );
       if (line === '3.x') {
         steps.push(
@@ -281,6 +291,8 @@ export async function bench({ runs, log }) {
     rows.push(cpuPaired(section, 'cold open: CPU time of the Node process, paired difference (ours − the SDK floor’s)', cpu[`open ${line}`], cpu[`floor-open ${line}`], 'leasehold’s own CPU on the path, all threads (the spawner thread’s import of execa included, though it runs beside the SDK’s load, off the critical path), less disturbed by the machine’s load than wall time; the server’s start runs in other processes'));
     rows.push({ section, metric: 'cold open vs Python: ratio Python / ours, paired', unit: 'x', lowerIsBetter: false, ours: m[`open ${line}`].slice(1).map((x, i) => m['python-open'][i + 1] / x), note: 'Python: MilvusClient(path).list_collections() (pymilvus 2.5, milvus-lite 2.5.1); > 1 means ours is faster' });
     rows.push({ section, metric: 'cold open', unit: 'ms', ours: m[`open ${line}`].slice(1), peerName: 'Python: MilvusClient(path).list_collections()', peer: m['python-open'].slice(1) });
+    rows.push({ section, metric: 'Python / the SDK floor, paired: the ratio to Python with no time of leasehold’s own', unit: 'x', lowerIsBetter: false, ours: m[`floor-open ${line}`].slice(1).map((x, i) => m['python-open'][i + 1] / x), note: 'the ceiling of the row “cold open vs Python” above: a cold open cannot beat the SDK’s own load, import and first client' });
+    rows.push(...paired(section, 'loading the SDK alone by require (as openMilvus does, client/sdk.ts)', m[`sdk-require ${line}`], m[`sdk-import ${line}`], 'the same by import (as an application’s import does)', 'Node’s ESM loader scans the CommonJS SDK’s files for their export names; the module is the same either way'));
     rows.push(...paired(section, 'README quick start (open, quick createCollection, insert, search, dispose)', m[`quick ${line}`], m[`floor-quick ${line}`], 'the quick-start floor: the same four SDK calls on a running server (SDK’s own load, with its 400 ms sleep)'));
     rows.push(...paired(section, 'README quick start vs the strict floor', m[`quick ${line}`], m[`floor-quick-no-sleep ${line}`], 'the same four SDK calls, running server, the SDK’s load without its sleep'));
     rows.push(cpuPaired(section, 'README quick start: CPU time of the Node process, paired difference (ours − the strict floor’s)', cpu[`quick ${line}`], cpu[`floor-quick-no-sleep ${line}`]));
