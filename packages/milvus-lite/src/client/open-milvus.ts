@@ -261,7 +261,8 @@ function handleOf(client: MilvusClient, lease: Lease<MilvusLiteServer>, target: 
       // Its server is gone (it died, its file was replaced, a write failed inside it): say why, not the closed client's "pool is draining".
       if (lease.signal.aborted) throw goneError(target, lease);
       const value: unknown = Reflect.get(shared, property, shared);
-      if (typeof value !== 'function') return value;
+      // The class itself, not a bound wrapper: `client.constructor === MilvusClient`, as for the SDK's own client.
+      if (typeof value !== 'function' || property === 'constructor') return value;
       let method = bound.get(property);
       if (method === undefined) bound.set(property, (method = errorsAsErrors(String(property), (value as (...args: unknown[]) => unknown).bind(shared), lease, target)));
       return method;

@@ -42,14 +42,18 @@ function requireSdk(): Sdk | Promise<Sdk> {
   }
 }
 
-/** Missing is one thing (the SDK itself not found); installed but failing to load (a Node flag, a dependency of it missing) another. */
+/**
+ * Missing is one thing (the SDK itself not found); installed but failing to load (a dependency of
+ * it missing, a Node flag) another. One line: Node's "Require stack" stays in the cause.
+ */
 function sdkLoadError(user: string, error: unknown): MilvusLiteError {
   const code = (error as NodeJS.ErrnoException).code;
-  const missing = (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((error as Error).message).includes("'@zilliz/milvus2-sdk-node'");
+  const firstLine = String((error as Error).message).split('\n', 1)[0]!;
+  const missing = (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && firstLine.includes("'@zilliz/milvus2-sdk-node'");
   return new MilvusLiteError(
     missing
       ? `${user} needs @zilliz/milvus2-sdk-node: npm install @zilliz/milvus2-sdk-node`
-      : `${user} could not load @zilliz/milvus2-sdk-node, which is installed: ${(error as Error).name}: ${(error as Error).message} (a Node option such as --disallow-code-generation-from-strings, or a broken install: reinstall it)`,
+      : `${user} could not load @zilliz/milvus2-sdk-node, which is installed: ${(error as Error).name}: ${firstLine} (a broken install: reinstall it; or a Node option such as --disallow-code-generation-from-strings)`,
     { cause: error },
   );
 }
