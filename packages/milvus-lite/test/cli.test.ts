@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import module from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,6 +68,24 @@ describe.skipIf(installation === undefined)('leasehold-milvus with the real serv
     expect(result.stderr).toMatch(/--port applies to the python engine \(milvus-lite ≥ 3\) only; the native engine \(milvus-lite [\d.]+\) serves on a private unix socket: leave --port out, or add --engine python/);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('a database that does not exist (migrate’s source, dump) or is not one (serve) is bad usage: exit 2, one line naming it, nothing made or changed', async () => {
+    const dir = freshDir();
+    for (const args of [['migrate', join(dir, 'missing.db'), join(dir, 'target.db')], ['dump', '-d', join(dir, 'missing.db'), '-c', 'docs', '-p', dir]]) {
+      const result = await run(args);
+      expect(result.exitCode, args[0]).toBe(2);
+      expect(result.stderr, args[0]).toMatch(new RegExp(`^leasehold-milvus: cannot open ${join(dir, 'missing.db')}: it does not exist; check the`));
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    expect(readdirSync(dir)).toEqual([]);
+    // A file that is not a database, given to serve: the same (the start's refusal, its cause, says why).
+    const notDb = join(dir, 'notes.db');
+    writeFileSync(notDb, 'not a database');
+    const served = await run(['serve', notDb]);
+    expect(served.exitCode).toBe(2);
+    expect(served.stderr).toContain(`cannot open ${notDb}: it is not a milvus-lite database`);
+    expect(readFileSync(notDb, 'utf8')).toBe('not a database');
   });
 
   it('serve prints the URI, serves until SIGINT, then stops cleanly', async () => {

@@ -324,7 +324,7 @@ main(process.argv.slice(2)).then(
         ? kExit.usage
         : error instanceof MilvusLiteNotFoundError
           ? kExit.notFound
-          : error instanceof MigrateInputError
+          : error instanceof MigrateInputError || error instanceof InvalidDatabaseError || (error as Error).cause instanceof InvalidDatabaseError
             ? kExit.usage
             : error instanceof KeyLockedError || (error as Error).cause instanceof KeyLockedError
             ? kExit.inUse
