@@ -2,7 +2,7 @@
 // application's own import gives; and when it cannot, what it says. Real native server, the real
 // SDK: an application that installed our package without the SDK, and one whose SDK install lost a
 // dependency (a partial install), built from the repo's own files in a scratch project.
-import { cpSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -56,9 +56,9 @@ try {
 }
 
 /** Runs the project's main.mjs: what openMilvus threw, and how long the process took to exit, in ms. */
-async function run(app: string): Promise<{ said: { name?: string; message?: string; cause?: string; opened?: boolean }; ms: number }> {
+async function run(app: string, script = 'main.mjs', ...args: string[]): Promise<{ said: { name?: string; message?: string; cause?: string; opened?: boolean }; ms: number }> {
   const started = performance.now();
-  const result = await execa(process.execPath, ['main.mjs'], {
+  const result = await execa(process.execPath, [script, ...args], {
     cwd: app,
     // Not the runner's environment: pnpm's NODE_PATH would lend the SDK's dependencies to require.
     extendEnv: false,
@@ -97,6 +97,24 @@ describe.skipIf(installation === undefined)('openMilvus and the SDK it loads', (
     // default pool's idle time would have, for 30 s), and only the database and its lock file remain.
     expect(ms).toBeLessThan(20_000);
     expect(readdirSync(join(app, 'data')).sort()).toEqual(['.app.db.lock', 'app.db']);
+  });
+
+  it('two opens at once without the SDK both say to install it; once it is installed, the next run opens the database the failed one left', async () => {
+    const app = project('none');
+    writeFileSync(
+      join(app, 'both.mjs'),
+      `import { openMilvus } from '@leasehold/milvus-lite';
+const settled = await Promise.allSettled([openMilvus('./data/app.db'), openMilvus('./data/app.db')]);
+console.log(JSON.stringify({ first: settled.map((r) => (r.status === 'rejected' ? r.reason.name + ': ' + r.reason.message : 'opened')) }));
+`,
+    );
+    const needs = 'MilvusLiteError: openMilvus needs @zilliz/milvus2-sdk-node: npm install @zilliz/milvus2-sdk-node';
+    expect((await run(app, 'both.mjs')).said).toEqual({ first: [needs, needs] });
+    // "npm install" (here: the repo's SDK linked in). Node remembers a package it did not find for
+    // the rest of the process (require and import alike), so it is the next run that opens.
+    mkdirSync(join(app, 'node_modules', '@zilliz'));
+    symlinkSync(realpathSync(sdkDir), join(app, 'node_modules', '@zilliz', 'milvus2-sdk-node'));
+    expect((await run(app)).said).toEqual({ opened: true });
   });
 
   it('an SDK installed without its dependencies is "installed but could not load", naming what is missing, not "npm install" it', async () => {

@@ -20,8 +20,9 @@ let sdkLoading: Promise<Sdk> | undefined;
  *
  * @param user what needs the SDK (`openMilvus`, `migrate`), for the error
  * @throws MilvusLiteError (rejects) when the SDK is not installed ("npm install …"), or is
- *   installed but fails to load (a Node option, a broken install: the cause says which); a later
- *   call tries again
+ *   installed but fails to load (a broken install, a Node option: the cause says which). A later
+ *   call tries again, but Node remembers a package it did not find for the rest of the process
+ *   (`require` and `import` alike): an SDK installed meanwhile loads in the next process.
  */
 export function loadSdk(user: string): Promise<Sdk> {
   sdkLoading ??= new Promise<void>((resolve) => setImmediate(resolve)).then(requireSdk);
