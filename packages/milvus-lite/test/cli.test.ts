@@ -70,7 +70,7 @@ describe.skipIf(installation === undefined)('leasehold-milvus with the real serv
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('a database that does not exist (migrate’s source, dump) or is not one (serve) is bad usage: exit 2, one line naming it, nothing made or changed', async () => {
+  it('a database that does not exist or is empty (migrate’s source, dump) or is not one (serve) is bad usage: exit 2, one line naming it, nothing made or changed', async () => {
     const dir = freshDir();
     for (const args of [['migrate', join(dir, 'missing.db'), join(dir, 'target.db')], ['dump', '-d', join(dir, 'missing.db'), '-c', 'docs', '-p', dir]]) {
       const result = await run(args);
@@ -86,6 +86,18 @@ describe.skipIf(installation === undefined)('leasehold-milvus with the real serv
     expect(served.exitCode).toBe(2);
     expect(served.stderr).toContain(`cannot open ${notDb}: it is not a milvus-lite database`);
     expect(readFileSync(notDb, 'utf8')).toBe('not a database');
+    // An empty file, as migrate's source or dump's database: milvus-lite would make it a database as
+    // it opened it; neither command writes its source.
+    const empty = join(dir, 'empty.db');
+    writeFileSync(empty, '');
+    for (const args of [['migrate', empty, join(dir, 'target.db')], ['dump', '-d', empty, '-c', 'docs', '-p', join(dir, 'out')]]) {
+      const result = await run(args);
+      expect(result.exitCode, args[0]).toBe(2);
+      expect(result.stderr, args[0]).toMatch(new RegExp(`^leasehold-milvus: cannot open ${empty}: it is empty \\(0 bytes\\), not a database; check the .*never writes`));
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    expect(readdirSync(dir).sort()).toEqual(['empty.db', 'notes.db']);
+    expect(readFileSync(empty, 'utf8')).toBe('');
   });
 
   it('serve prints the URI, serves until SIGINT, then stops cleanly', async () => {

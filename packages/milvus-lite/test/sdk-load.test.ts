@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { createMilvusLitePool, openMilvus } from '../src/index.js';
+import { createMilvusLitePool, MilvusLiteError, openMilvus } from '../src/index.js';
 import { installationOf } from './support/installations.js';
 import { freshDirs } from './support/scratch-dirs.js';
 
@@ -21,7 +21,7 @@ const sdkDir = join(packageDir, 'node_modules', '@zilliz', 'milvus2-sdk-node');
  * resolves from the project, not the repo) and its dependencies, without the SDK; `sdk` adds the
  * SDK's own files without its dependencies.
  */
-function project(sdk: 'none' | 'without its dependencies'): string {
+function project(sdk: 'none' | 'without its dependencies' | { readonly entryThrows: string }): string {
   const app = freshDir();
   const modules = join(app, 'node_modules');
   const ours = join(modules, '@leasehold', 'milvus-lite');
@@ -33,11 +33,13 @@ function project(sdk: 'none' | 'without its dependencies'): string {
     if (entry === '@leasehold') symlinkSync(join(packageDir, 'node_modules', entry, 'pool'), join(modules, '@leasehold', 'pool'));
     else if (!entry.startsWith('.')) symlinkSync(join(packageDir, 'node_modules', entry), join(modules, entry));
   }
-  if (sdk === 'without its dependencies') {
+  if (sdk !== 'none') {
     const target = join(modules, '@zilliz', 'milvus2-sdk-node');
     mkdirSync(dirname(target), { recursive: true });
     cpSync(join(sdkDir, 'package.json'), join(target, 'package.json'));
     cpSync(join(sdkDir, 'dist'), join(target, 'dist'), { recursive: true });
+    // A fault injected into the SDK's own entry: it throws something that is not an Error.
+    if (typeof sdk === 'object') writeFileSync(join(target, 'dist', 'milvus', 'index.js'), `throw ${sdk.entryThrows};\n`);
   }
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
   mkdirSync(join(app, 'data'));
@@ -79,7 +81,20 @@ describe.skipIf(installation === undefined)('openMilvus and the SDK it loads', (
       expect(client).toBeInstanceOf(sdk.MilvusClient);
       expect(client.constructor).toBe(sdk.MilvusClient);
       expect((await client.listCollections()).status.error_code).toBe('Success');
+      // Its methods keep their names; `in` sees what the handle adds.
+      expect([client.search.name, client.query.name]).toEqual(['search', 'query']);
+      expect([Symbol.asyncDispose in client, 'lease' in client, 'search' in client]).toEqual([true, true, true]);
+      // SDK 3.x's session(clusterId) calls through its parent: the handle, so it ends with the lease.
+      const session = client.session('cluster-a');
+      expect((session as unknown as { parent: unknown }).parent).toBe(client);
       await client[Symbol.asyncDispose]();
+      const afterRelease = await Promise.resolve()
+        .then(() => session.query({ collection_name: 'docs', filter: 'id > 0' }))
+        .catch((error: unknown) => error);
+      expect(afterRelease).toBeInstanceOf(MilvusLiteError);
+      expect((afterRelease as Error).message).toMatch(/this openMilvus handle of .*a\.db was released/);
+      expect(() => Object.defineProperty(client, 'extra', { value: 1 })).toThrow(/was released/);
+      expect(client.constructor).toBe(sdk.MilvusClient);
     } finally {
       await pool.close();
     }
@@ -127,5 +142,12 @@ console.log(JSON.stringify({ first: settled.map((r) => (r.status === 'rejected' 
     expect(said.cause).toContain('Require stack');
     expect(said.message).toContain('a broken install: reinstall it');
     expect(said.message).not.toContain('npm install');
+  });
+
+  it('an SDK whose code throws something that is not an Error (null, a string) is said on one line, not as leasehold’s own TypeError', async () => {
+    for (const [thrown, said] of [['null', 'it threw null'], ['"\\nboom\\nmore"', 'it threw boom']] as const) {
+      const { said: got } = await run(project({ entryThrows: thrown }));
+      expect(got.message, thrown).toBe(`openMilvus could not load @zilliz/milvus2-sdk-node, which is installed: ${said} (a broken install: reinstall it; or a Node option such as --disallow-code-generation-from-strings)`);
+    }
   });
 });

@@ -82,6 +82,8 @@ async function dump(args: string[]): Promise<number> {
   if (!db || !collection || !outDir) throw new UsageError('dump needs -d <db>, -c <collection> and -p <dir>');
   const dbStats = await stat(resolve(db)).catch(() => undefined);
   if (dbStats === undefined) throw new InvalidDatabaseError(resolve(db), 'it does not exist', 'check the path; dump never creates a database');
+  // milvus-lite would make an empty file a database as it opens it: dump never writes its source.
+  if (dbStats.isFile() && dbStats.size === 0) throw new InvalidDatabaseError(resolve(db), 'it is empty (0 bytes), not a database', 'check the path; dump never writes a database');
   const parent = dirname(resolve(outDir));
   if (!(await stat(parent).catch(() => undefined))?.isDirectory()) throw new UsageError(`the parent of the dump path does not exist: ${parent}`);
   const installation = await findMilvusLite({ engine: engineOption(values['engine'] as string | undefined) });

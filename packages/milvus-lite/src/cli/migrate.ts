@@ -184,8 +184,11 @@ async function checkNotSame(source: string, target: string): Promise<void> {
 export async function migrateDatabase(source: string, target: string, options: MigrateOptions = {}): Promise<MigrateSummary> {
   const batchSize = options.batchSize ?? 1000;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be an integer ≥ 1, got ${String(options.batchSize)}`);
-  if (!isRemoteUri(source) && (await stat(source).catch(() => undefined)) === undefined) {
-    throw new InvalidDatabaseError(source, 'it does not exist', 'check the source path; migrate never creates a source');
+  if (!isRemoteUri(source)) {
+    const found = await stat(source).catch(() => undefined);
+    if (found === undefined) throw new InvalidDatabaseError(source, 'it does not exist', 'check the source path; migrate never creates a source');
+    // milvus-lite would make an empty file a database as it opens it: a source is never written.
+    if (found.isFile() && found.size === 0) throw new InvalidDatabaseError(source, 'it is empty (0 bytes), not a database', 'check the source path; migrate never writes a source');
   }
   await checkNotSame(source, target);
   const started = performance.now();

@@ -244,34 +244,58 @@ function errorsAsErrors(name: string, method: (...args: unknown[]) => unknown, l
   };
 }
 
-/** A delegating view of `client` that belongs to one lease. */
+/**
+ * A delegating view of `client` that belongs to one lease. Its methods are the client's, bound to
+ * it, under their own names; an object a method returns that holds the client as its `parent` (SDK
+ * 3.x's `session(clusterId)`) gets this handle instead, so that it, too, ends with the lease.
+ */
 function handleOf(client: MilvusClient, lease: Lease<MilvusLiteServer>, target: string): LeasedMilvusClient {
   let released = false;
   const release = async (): Promise<void> => {
     released = true;
     await lease.release();
   };
+  const usable = (): void => {
+    if (released) throw new MilvusLiteError(`this openMilvus handle of ${target} was released; call openMilvus(${JSON.stringify(target)}) again`);
+    // Its server is gone (it died, its file was replaced, a write failed inside it): say why, not the closed client's "pool is draining".
+    if (lease.signal.aborted) throw goneError(target, lease);
+  };
   const bound = new Map<PropertyKey, unknown>();
-  return new Proxy(client, {
+  const handle: LeasedMilvusClient = new Proxy(client, {
     get(shared, property) {
       if (property === 'lease') return lease;
       if (property === Symbol.asyncDispose || property === 'closeConnection') return release;
       if (property === 'then') return undefined; // not a thenable: `await openMilvus()` yields the handle
-      if (released) throw new MilvusLiteError(`this openMilvus handle of ${target} was released; call openMilvus(${JSON.stringify(target)}) again`);
-      // Its server is gone (it died, its file was replaced, a write failed inside it): say why, not the closed client's "pool is draining".
-      if (lease.signal.aborted) throw goneError(target, lease);
-      const value: unknown = Reflect.get(shared, property, shared);
       // The class itself, not a bound wrapper: `client.constructor === MilvusClient`, as for the SDK's own client.
-      if (typeof value !== 'function' || property === 'constructor') return value;
+      if (property === 'constructor') return Reflect.get(shared, property, shared);
+      usable();
+      const value: unknown = Reflect.get(shared, property, shared);
+      if (typeof value !== 'function') return value;
       let method = bound.get(property);
-      if (method === undefined) bound.set(property, (method = errorsAsErrors(String(property), (value as (...args: unknown[]) => unknown).bind(shared), lease, target)));
+      if (method === undefined) {
+        const call = errorsAsErrors(String(property), (value as (...args: unknown[]) => unknown).bind(shared), lease, target);
+        const wrapped = (...args: unknown[]): unknown => {
+          const result = call(...args);
+          if (typeof result === 'object' && result !== null && (result as { parent?: unknown }).parent === shared) (result as { parent: unknown }).parent = handle;
+          return result;
+        };
+        bound.set(property, (method = Object.defineProperty(wrapped, 'name', { value: (value as { name: string }).name })));
+      }
       return method;
     },
+    has(shared, property) {
+      return property === 'lease' || property === Symbol.asyncDispose || Reflect.has(shared, property);
+    },
     set(shared, property, value) {
-      if (released) throw new MilvusLiteError(`this openMilvus handle of ${target} was released; call openMilvus(${JSON.stringify(target)}) again`);
+      usable();
       return Reflect.set(shared, property, value, shared);
     },
+    defineProperty(shared, property, descriptor) {
+      usable();
+      return Reflect.defineProperty(shared, property, descriptor);
+    },
   }) as LeasedMilvusClient;
+  return handle;
 }
 
 /**

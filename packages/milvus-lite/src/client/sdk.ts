@@ -37,24 +37,32 @@ function requireSdk(): Sdk | Promise<Sdk> {
   try {
     return requireFromHere('@zilliz/milvus2-sdk-node') as Sdk;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = codeOf(error);
     if (code === 'ERR_REQUIRE_ESM' || code === 'ERR_REQUIRE_ASYNC_MODULE') return import('@zilliz/milvus2-sdk-node');
     throw error;
   }
 }
 
+/** `error.code`, for whatever a module's code may throw (null, a string…). */
+function codeOf(error: unknown): unknown {
+  return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+}
+
 /**
  * Missing is one thing (the SDK itself not found); installed but failing to load (a dependency of
- * it missing, a Node flag) another. One line: Node's "Require stack" stays in the cause.
+ * it missing, a Node flag) another. One line: the first line of what was thrown (Node's "Require
+ * stack" stays in the cause), whatever was thrown.
  */
 function sdkLoadError(user: string, error: unknown): MilvusLiteError {
-  const code = (error as NodeJS.ErrnoException).code;
-  const firstLine = String((error as Error).message).split('\n', 1)[0]!;
+  const code = codeOf(error);
+  const text = error instanceof Error ? error.message : String(error);
+  const firstLine = text.split('\n').find((line) => line.trim() !== '')?.trim() ?? '(no message)';
   const missing = (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && firstLine.includes("'@zilliz/milvus2-sdk-node'");
+  const what = error instanceof Error ? `${error.name}: ${firstLine}` : `it threw ${firstLine}`;
   return new MilvusLiteError(
     missing
       ? `${user} needs @zilliz/milvus2-sdk-node: npm install @zilliz/milvus2-sdk-node`
-      : `${user} could not load @zilliz/milvus2-sdk-node, which is installed: ${(error as Error).name}: ${firstLine} (a broken install: reinstall it; or a Node option such as --disallow-code-generation-from-strings)`,
+      : `${user} could not load @zilliz/milvus2-sdk-node, which is installed: ${what} (a broken install: reinstall it; or a Node option such as --disallow-code-generation-from-strings)`,
     { cause: error },
   );
 }
