@@ -28,6 +28,9 @@ let silentTcp: number;
 let silentTls: number;
 let answeringTls: number;
 let clientCertTls: number;
+let otherNameTls: number;
+const otherCertPath = join(dir, 'other-cert.pem');
+const otherKeyPath = join(dir, 'other-key.pem');
 
 async function listen(server: Server | Http2SecureServer): Promise<number> {
   servers.push(server);
@@ -59,6 +62,11 @@ beforeAll(async () => {
   const wantsClientCert = createTlsServer({ ...tlsOptions, ca: tlsOptions.cert, requestCert: true, rejectUnauthorized: true }, () => {});
   wantsClientCert.on('tlsClientError', () => {});
   clientCertTls = await listen(wantsClientCert);
+  // Answers gRPC, with a certificate for another name (example.test), its own CA.
+  await execa('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', otherKeyPath, '-out', otherCertPath, '-days', '1', '-subj', '/CN=example.test', '-addext', 'subjectAltName=DNS:example.test']);
+  const otherName = createSecureServer({ key: readFileSync(otherKeyPath), cert: readFileSync(otherCertPath), ALPNProtocols: ['h2'] });
+  otherName.on('stream', (stream) => stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '0' }, { endStream: true }));
+  otherNameTls = await listen(otherName);
 }, 30_000);
 
 afterAll(async () => {
@@ -130,6 +138,16 @@ describe('remote URIs that do not answer, http and https', () => {
     expect(results[0]!.message).toMatch(new RegExp(`Milvus at ${uri} does not answer: \\S*CERTIFICATE_REQUIRED: .*certificate required.* \\(waited 3000 ms\\)`));
     expect(results[0]!.message).not.toContain('\n');
     expect(results[0]!.message).not.toContain('not trusted');
+  }, 30_000);
+
+  it('a certificate its CA signs but for another name: the error says the certificate does not name the host, and to pass serverName (not the CA, which it has)', async () => {
+    const uri = `https://127.0.0.1:${otherNameTls}`;
+    const { results, unhandled } = await openInChild([{ uri, startTimeoutMs: 20_000, tls: { rootCertPath: otherCertPath } }]);
+    expect(unhandled).toEqual([]);
+    expect(results[0]).toMatchObject({ name: 'RemoteUnreachableError', errorUri: uri });
+    expect(results[0]!.message).toContain('its TLS certificate is not trusted (ERR_TLS_CERT_ALTNAME_INVALID)');
+    expect(results[0]!.message).toContain("the certificate does not name 127.0.0.1: connect by a name it holds, or pass that name as openMilvus's client: { tls: { serverName } }");
+    expect(results[0]!.message).not.toContain('rootCertPath');
   }, 30_000);
 
   it('with timeoutMs on the open, the error still names the remote and what happened, not the pool’s capacity (http and https)', async () => {

@@ -141,8 +141,15 @@ export async function checkRemoteTrust(uri: string, tls: RemoteTrust | undefined
   if (target === undefined || !('tls' in target) || tls?.skipCertCheck === true) return;
   const outcome = await grpcProbe({ ...target, tls: await probeTls(target.host, tls) }, timeoutMs);
   if (outcome.untrusted !== undefined) {
-    throw new RemoteUnreachableError(uri, timeoutMs, `its TLS certificate is not trusted (${outcome.untrusted})`, {
-      fix: "pass the CA that signed it as openMilvus's client: { tls: { rootCertPath } } (or tls.skipCertCheck to trust any)",
-    });
+    throw new RemoteUnreachableError(uri, timeoutMs, `its TLS certificate is not trusted (${outcome.untrusted})`, { fix: trustFix(outcome.untrusted, target.host) });
   }
+}
+
+/** What to do about a certificate the client would not trust, by OpenSSL's (or Node's) reason. */
+function trustFix(reason: string, host: string): string {
+  if (reason === 'CERT_HAS_EXPIRED' || reason === 'CERT_NOT_YET_VALID') return "the certificate is outside its validity dates: renew it on the server (or tls.skipCertCheck to trust any)";
+  if (reason === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return `the certificate does not name ${host}: connect by a name it holds, or pass that name as openMilvus's client: { tls: { serverName } }`;
+  }
+  return "pass the CA that signed it as openMilvus's client: { tls: { rootCertPath } } (or tls.skipCertCheck to trust any)";
 }
