@@ -52,6 +52,7 @@ describe('leasehold-milvus: usage', () => {
     [['serve', 'a.db', 'b.db'], /unexpected argument "b.db"/],
     [['install', '--version', 'latest!'], /version must look like 2\.5\.1/],
     [['serve', 'x.db', '--port', 'http'], /--port must be an integer from 1 to 65535, got "http"/],
+    [['dump', '-d', 'package.json', '-c', 'docs', '-p', 'package.json'], /the dump path .*package\.json is a file, not a directory; pass a directory/],
   ])('%j is bad usage: exit 2 and one line on stderr', async (args, message) => {
     const result = await run(args);
     expect(result.exitCode).toBe(2);

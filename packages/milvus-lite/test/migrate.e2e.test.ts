@@ -128,7 +128,7 @@ describe('leasehold-milvus migrate: usage', () => {
   it.each([
     [['migrate', 'a.db'], /migrate needs a source and a target/],
     [['migrate', 'a.db', 'b.db', '--batch-size', '0'], /--batch-size must be an integer ≥ 1, got "0"/],
-    [['migrate', 'a.db', 'b.db', '--target-engine', 'rust'], /--engine must be auto, native or python/],
+    [['migrate', 'a.db', 'b.db', '--target-engine', 'rust'], /^leasehold-milvus: --target-engine must be auto, native or python, got "rust"$/m],
   ])('%j is bad usage: exit 2', async (args, message) => {
     const result = await run(args);
     expect(result.exitCode).toBe(2);

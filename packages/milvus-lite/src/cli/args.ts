@@ -74,9 +74,9 @@ its hashes: whatever is wrong is reinstalled into a new directory renamed into p
 --force reinstalls in any case. 3.x (the python engine): a venv ${cacheVenv('<X>')} with pip.`,
 };
 
-export function engineOption(value: string | undefined): 'auto' | EngineName {
+export function engineOption(value: string | undefined, flag = 'engine'): 'auto' | EngineName {
   const engine = value ?? 'auto';
-  if (engine !== 'auto' && engine !== 'native' && engine !== 'python') throw new UsageError(`--engine must be auto, native or python, got ${JSON.stringify(engine)}`);
+  if (engine !== 'auto' && engine !== 'native' && engine !== 'python') throw new UsageError(`--${flag} must be auto, native or python, got ${JSON.stringify(engine)}`);
   return engine;
 }
 

@@ -86,6 +86,7 @@ async function dump(args: string[]): Promise<number> {
   if (dbStats.isFile() && dbStats.size === 0) throw new InvalidDatabaseError(resolve(db), 'it is empty (0 bytes), not a database', 'check the path; dump never writes a database');
   const parent = dirname(resolve(outDir));
   if (!(await stat(parent).catch(() => undefined))?.isDirectory()) throw new UsageError(`the parent of the dump path does not exist: ${parent}`);
+  if ((await stat(resolve(outDir)).catch(() => undefined))?.isDirectory() === false) throw new UsageError(`the dump path ${resolve(outDir)} is a file, not a directory; pass a directory (it is created if missing)`);
   const installation = await findMilvusLite({ engine: engineOption(values['engine'] as string | undefined) });
   await using pool: LeasePool<MilvusLiteServer> = createMilvusLitePool({ installation });
   await using lease = await pool.acquire(resolve(db));
@@ -183,7 +184,7 @@ async function migrate(args: string[]): Promise<number> {
   const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size']);
   if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1)) throw new UsageError(`--batch-size must be an integer ≥ 1, got ${JSON.stringify(values['batch-size'])}`);
   const side = (flag: string): MilvusLitePoolOptions => {
-    const engine = engineOption(values[flag] as string | undefined);
+    const engine = engineOption(values[flag] as string | undefined, flag);
     return engine === 'auto' ? {} : { engine };
   };
   const local = (where: string): string => (isRemoteUri(where) ? where : resolve(where));
