@@ -43,7 +43,8 @@ function withTrust(problem: string, untrusted: string | undefined): string {
  * the client's trust (see `useRemoteTrust`; default Node's CAs) does not verify is named in the
  * error, not refused here: `checkRemoteTrust` decides once the server answers. Retries every 250 ms;
  * rejects with `RemoteUnreachableError` (naming `uri` and what the last try saw: refused, no TLS
- * handshake, no gRPC reply…) after `timeoutMs`, or with `signal.reason` when aborted. A URI it
+ * handshake, no gRPC reply…) after `timeoutMs`, at once when the server asks for a client
+ * certificate the client did not offer, or with `signal.reason` when aborted. A URI it
  * cannot read (see `probeTargetOf`) is taken as it is.
  */
 export async function awaitRemote(uri: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
@@ -77,6 +78,12 @@ export async function awaitRemote(uri: string, timeoutMs: number, signal?: Abort
     }
     signal?.throwIfAborted();
     note(outcome);
+    // The server wants a client certificate and none was offered (TLS 1.3's alert): no retry changes that.
+    if (outcome.problem?.includes('ALERT_CERTIFICATE_REQUIRED') === true) {
+      throw new RemoteUnreachableError(uri, Math.round(timeoutMs - (deadline - performance.now())), problem, {
+        fix: "the server asks for a client certificate: pass it as openMilvus's client: { tls: { certChainPath, privateKeyPath } }",
+      });
+    }
     await sleep(Math.min(250, Math.max(0, deadline - performance.now())), undefined, signal ? { signal } : {});
   }
 }
