@@ -75,14 +75,17 @@ export class DatabaseReplacedError extends MilvusLiteError {
  * A remote Milvus URI (`http://…`, `https://…`, `host:port`) did not answer a gRPC call within the
  * start's `startTimeoutMs` or the acquire's `timeoutMs`; `problem` says what the last try met
  * (connection refused, a TLS handshake that never completed, an untrusted certificate, no reply…).
+ * With `answered`, it did answer, but cannot be used as it is (a certificate the client's trust
+ * does not verify): the message says so, and no wait.
  */
 export class RemoteUnreachableError extends MilvusLiteError {
   readonly uri: string;
   readonly problem: string;
-  constructor(uri: string, waitedMs: number, problem = 'no gRPC reply', options?: ErrorOptions & { readonly fix?: string }) {
+  constructor(uri: string, waitedMs: number, problem = 'no gRPC reply', options?: ErrorOptions & { readonly fix?: string; readonly answered?: boolean }) {
     // One line: OpenSSL's messages (a TLS alert, a handshake failure) end in a newline of their own.
     const said = problem.replace(/\s*\n\s*/g, ' ').trim();
-    super(`Milvus at ${uri} does not answer: ${said} (waited ${waitedMs} ms); ${options?.fix ?? 'check that the server is up and the address is right'}`, options);
+    const fix = options?.fix ?? 'check that the server is up and the address is right';
+    super(options?.answered === true ? `Milvus at ${uri} answers, but ${said}; ${fix}` : `Milvus at ${uri} does not answer: ${said} (waited ${waitedMs} ms); ${fix}`, options);
     this.uri = uri;
     this.problem = said;
   }

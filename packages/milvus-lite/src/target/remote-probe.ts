@@ -148,7 +148,7 @@ export async function checkRemoteTrust(uri: string, tls: RemoteTrust | undefined
   if (target === undefined || !('tls' in target) || tls?.skipCertCheck === true) return;
   const outcome = await grpcProbe({ ...target, tls: await probeTls(target.host, tls) }, timeoutMs);
   if (outcome.untrusted !== undefined) {
-    throw new RemoteUnreachableError(uri, timeoutMs, `its TLS certificate is not trusted (${outcome.untrusted})`, { fix: trustFix(outcome.untrusted, target.host) });
+    throw new RemoteUnreachableError(uri, timeoutMs, `its TLS certificate is not trusted (${outcome.untrusted})`, { fix: trustFix(outcome.untrusted, target.host), answered: true });
   }
 }
 
