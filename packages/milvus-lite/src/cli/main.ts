@@ -16,6 +16,7 @@ import { installReporter } from '../install/progress.js';
 import { createMilvusLitePool } from '../pool/milvus-lite-pool.js';
 import type { MilvusLiteServer } from '../target/milvus-lite-server.js';
 import { makeOwnedTempDir, makeSocketDir, removeSocketDir } from '../server/socket-dir.js';
+import { checkSourceDatabase } from '../server/database-path.js';
 import type { MigrateSummary } from './migrate.js';
 import { installMilvusLite, listSharedServers, migrateDatabase, stopSharedServer } from './on-demand.js';
 import type { MilvusLitePoolOptions } from '../options.js';
@@ -80,10 +81,7 @@ async function dump(args: string[]): Promise<number> {
   const collection = values['collection'] as string | undefined;
   const outDir = values['path'] as string | undefined;
   if (!db || !collection || !outDir) throw new UsageError('dump needs -d <db>, -c <collection> and -p <dir>');
-  const dbStats = await stat(resolve(db)).catch(() => undefined);
-  if (dbStats === undefined) throw new InvalidDatabaseError(resolve(db), 'it does not exist', 'check the path; dump never creates a database');
-  // milvus-lite would make an empty file a database as it opens it: dump never writes its source.
-  if (dbStats.isFile() && dbStats.size === 0) throw new InvalidDatabaseError(resolve(db), 'it is empty (0 bytes), not a database', 'check the path; dump never writes a database');
+  await checkSourceDatabase(resolve(db), 'dump');
   const parent = dirname(resolve(outDir));
   if (!(await stat(parent).catch(() => undefined))?.isDirectory()) throw new UsageError(`the parent of the dump path does not exist: ${parent}`);
   if ((await stat(resolve(outDir)).catch(() => undefined))?.isDirectory() === false) throw new UsageError(`the dump path ${resolve(outDir)} is a file, not a directory; pass a directory (it is created if missing)`);

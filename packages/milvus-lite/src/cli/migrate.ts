@@ -3,10 +3,11 @@ import { setTimeout } from 'node:timers/promises';
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import type { Lease, LeasePool } from '@leasehold/pool';
 import { loadSdk } from '../client/sdk.js';
-import { InvalidDatabaseError, MigrateInputError, MigrationCountMismatchError, MilvusLiteError } from '../errors.js';
+import { MigrateInputError, MigrationCountMismatchError, MilvusLiteError } from '../errors.js';
 import { createMilvusLitePool, type MilvusLitePoolOptions } from '../pool/milvus-lite-pool.js';
 import type { MilvusLiteServer } from '../target/milvus-lite-server.js';
 import { isRemoteUri, normalizeTarget } from '../target/remote-uri.js';
+import { checkSourceDatabase } from '../server/database-path.js';
 
 /** Options of `migrateDatabase`. */
 export interface MigrateOptions {
@@ -184,12 +185,7 @@ async function checkNotSame(source: string, target: string): Promise<void> {
 export async function migrateDatabase(source: string, target: string, options: MigrateOptions = {}): Promise<MigrateSummary> {
   const batchSize = options.batchSize ?? 1000;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be an integer ≥ 1, got ${String(options.batchSize)}`);
-  if (!isRemoteUri(source)) {
-    const found = await stat(source).catch(() => undefined);
-    if (found === undefined) throw new InvalidDatabaseError(source, 'it does not exist', 'check the source path; migrate never creates a source');
-    // milvus-lite would make an empty file a database as it opens it: a source is never written.
-    if (found.isFile() && found.size === 0) throw new InvalidDatabaseError(source, 'it is empty (0 bytes), not a database', 'check the source path; migrate never writes a source');
-  }
+  if (!isRemoteUri(source)) await checkSourceDatabase(source, 'migrate');
   await checkNotSame(source, target);
   const started = performance.now();
   const pools: LeasePool<MilvusLiteServer>[] = [];

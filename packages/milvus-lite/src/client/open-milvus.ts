@@ -59,8 +59,6 @@ const kOpenMilvusOptions: ReadonlySet<string> = new Set(Object.keys(kOpenMilvusO
 /** Where a pool's own option, passed to openMilvus, goes instead. */
 const poolOptionHint = (key: string): string | undefined => (kPoolOptions.has(key) ? `${key} is an option of the pool: openMilvus(path, { pool: createMilvusLitePool({ ${key}: … }) })` : undefined);
 
-
-
 export type { LeasedMilvusClient } from './handle.js';
 
 /** How long the default pool keeps a server after its last handle's release, in ms, unless `LEASEHOLD_IDLE_TIMEOUT_MS` says otherwise. */

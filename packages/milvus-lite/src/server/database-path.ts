@@ -13,6 +13,18 @@ const kMaxNameBytes = 255 - Math.max('-journal'.length, '..lock'.length);
 const kMaxNativePath = 512 - '-journal'.length;
 
 /**
+ * Checks that `dbPath`, a database that `command` (migrate's source, dump's) only reads, is there
+ * and is not an empty file: milvus-lite would make an empty file a database as it opened it, and
+ * such a command never writes what it reads. What the file holds is the start's check.
+ * @throws InvalidDatabaseError naming the path, what is wrong and what to do
+ */
+export async function checkSourceDatabase(dbPath: string, command: string): Promise<void> {
+  const found = await stat(dbPath).catch(() => undefined);
+  if (found === undefined) throw new InvalidDatabaseError(dbPath, 'it does not exist', `check the path; ${command} never creates what it reads`);
+  if (found.isFile() && found.size === 0) throw new InvalidDatabaseError(dbPath, 'it is empty (0 bytes), not a database', `check the path; ${command} never writes what it reads`);
+}
+
+/**
  * Checks, without changing anything, that the native engine can use `dbPath` as its database file:
  * a name whose `-journal` and `.lock` fit beside it (at most 247 bytes), a path SQLite can hold, a
  * writable directory, and a file that is absent, or writable and empty or a milvus-lite SQLite
